@@ -1,0 +1,276 @@
+/**
+ * Composition root: the only place where adapters are constructed. Stores, then broker and
+ * topology, then services, then the HTTP app and workers. `stop()` closes them in order and is
+ * safe to call twice.
+ */
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Connection } from 'mongoose';
+import { Broker } from './broker/amqp.ts';
+import type { Config } from './config.ts';
+import { TrustStore } from './crypto/trust.ts';
+import { loadSigningKey } from './crypto/signature.ts';
+import { buildSignedReceipt } from './crypto/receipt.ts';
+import { LocalVerifier } from './crypto/verifier.ts';
+import { VerifierPool } from './crypto/verifier-pool.ts';
+import { RevocationService } from './crypto/revocation.ts';
+import { PeriodicJob } from './ops/periodic.ts';
+import { alertExpiringCertificates } from './ops/cert-expiry.ts';
+import { createTopology, declareTopology, type Topology } from './delivery/topology.ts';
+import { DeliveryPublisher, OutboxRelay } from './delivery/publisher.ts';
+import { DeliveryWorker } from './delivery/worker.ts';
+import { DeadLetterService, startDeadLetterConsumer } from './delivery/dead-letters.ts';
+import { PushClient } from './delivery/push.ts';
+import { CircuitBreakers } from './delivery/circuit-breaker.ts';
+import { seedDirectory } from './directory/seed.ts';
+import { DirectoryService } from './directory/service.ts';
+import { exportEvidence } from './evidence/bundle.ts';
+import { CertificateService } from './certs/service.ts';
+import { DocumentQueries } from './documents/queries.ts';
+import { SubmissionService } from './documents/submission.ts';
+import { createHttpApp } from './http/server.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics, type HubMetrics } from './observability/metrics.ts';
+import { connectMongo, pingMongo } from './store/mongo.ts';
+import { createMongoStores, type MongoStores } from './store/stores.ts';
+
+export interface Hub {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics: HubMetrics;
+  readonly stores: MongoStores;
+  readonly broker: Broker;
+  readonly topology: Topology;
+  readonly submissions: SubmissionService;
+  readonly worker: DeliveryWorker | null;
+  readonly relay: OutboxRelay | null;
+  readonly server: http.Server | null;
+  /** Base URL of the HTTP server when the api role runs. */
+  readonly url: string | null;
+  readonly mongo: Connection;
+  readonly revocation: RevocationService;
+  readonly directory: DirectoryService;
+  stop(): Promise<void>;
+}
+
+export interface CreateHubOptions {
+  readonly dbName?: string;
+  readonly log?: Logger;
+  readonly defaultMetrics?: boolean;
+}
+
+export async function createHub(config: Config, opts: CreateHubOptions = {}): Promise<Hub> {
+  const log = opts.log ?? createLogger(config.log.level);
+  const metrics = createMetrics(opts.defaultMetrics ?? true);
+  const cleanups: (() => Promise<void>)[] = [];
+  const runCleanups = async () => {
+    for (const c of cleanups.splice(0).reverse())
+      await c().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'stop step failed'));
+  };
+  try {
+    const mongo = await connectMongo(config.mongodb.uri, opts.dbName ? { dbName: opts.dbName } : {});
+    cleanups.push(() => mongo.close());
+    const stores = await createMongoStores(mongo, config.credentials.key, { directory: config.directory });
+    const seeded = await seedDirectory(stores, config.seed, config.directory);
+    if (seeded.agencies || seeded.systems) log.info(seeded, 'development directory seeded');
+    const directory = new DirectoryService({
+      store: stores.agencies,
+      audit: stores.audit,
+      settings: config.directory,
+    });
+    for (const r of await directory.recoverInterruptedImports())
+      log.warn(r, 'interrupted directory import rolled back');
+
+    const topology = createTopology(config.amqp.prefix, config.amqp.shards, config.delivery.retryDelaysMs);
+    const broker = new Broker(config.amqp.urls, log, (ch) => declareTopology(ch, topology));
+    await broker.start();
+    cleanups.push(() => broker.close());
+
+    const trust = await TrustStore.fromDirectory(config.pki.trustDir, {
+      revocation: config.pki.revocation,
+      maxCrlAgeSeconds: config.pki.maxCrlStalenessSeconds,
+      ocsp: config.pki.ocsp,
+    });
+    const revocation = new RevocationService(trust, stores.models, log, {
+      crlUrls: config.pki.crlUrls,
+      fetchTimeoutMs: config.pki.crlFetchTimeoutMs,
+    });
+    const limits = {
+      maxBytes: config.http.maxMessageBytes,
+      maxDepth: config.xml.maxDepth,
+      maxElements: config.xml.maxElements,
+    };
+    // Verification is CPU-bound: a worker-thread pool keeps the event loop free (0 = in-process).
+    let verifier: LocalVerifier | VerifierPool = new LocalVerifier(trust, limits);
+    if (config.crypto.verifyWorkers > 0 && config.roles.includes('api')) {
+      const pool = await VerifierPool.create({
+        size: config.crypto.verifyWorkers,
+        trustDir: config.pki.trustDir,
+        revocation: config.pki.revocation,
+        maxCrlAgeSeconds: config.pki.maxCrlStalenessSeconds,
+        ocsp: config.pki.ocsp,
+        limits,
+      });
+      cleanups.push(() => pool.close());
+      revocation.onCrl((der) => pool.broadcastCrl(der));
+      verifier = pool;
+    }
+    await revocation.load();
+    const hubKey = loadSigningKey(config.pki.hubCert, config.pki.hubKey);
+    const publisher = new DeliveryPublisher(broker, topology, stores.outbox, log);
+    const submissions = new SubmissionService({
+      stores,
+      verifier,
+      receipts: { sign: (data) => buildSignedReceipt(data, hubKey) },
+      publisher,
+      metrics,
+      log,
+    });
+    const queries = new DocumentQueries(stores);
+    const deadLetters = new DeadLetterService(stores.models, stores.audit);
+
+    let worker: DeliveryWorker | null = null;
+    let relay: OutboxRelay | null = null;
+    if (config.roles.includes('worker')) {
+      worker = new DeliveryWorker({
+        broker,
+        topology,
+        stores,
+        publisher,
+        push: new PushClient(
+          createPrivateKey(readFileSync(config.pki.hubKey)),
+          config.delivery.pushTimeoutMs,
+        ),
+        breakers: new CircuitBreakers({
+          threshold: config.delivery.breakerThreshold,
+          cooldownMs: config.delivery.breakerCooldownMs,
+        }),
+        metrics,
+        log,
+        prefetch: config.amqp.prefetch,
+        maxAttempts: config.delivery.maxAttempts,
+      });
+      await worker.start();
+      await startDeadLetterConsumer(broker, topology, deadLetters, log, () => metrics.deadLetters.inc());
+      relay = new OutboxRelay(stores, publisher, log, {
+        graceMs: config.delivery.outboxGraceMs,
+        intervalMs: config.delivery.outboxIntervalMs,
+        abandonedAfterMs: config.delivery.abandonedAfterMs,
+      });
+      relay.start();
+      const r = relay;
+      cleanups.push(() => r.stop());
+      // Revocation data and certificate expiry: fetched by workers, shared through MongoDB.
+      const crlJob = new PeriodicJob(
+        'crl-refresh',
+        config.pki.crlRefreshMs,
+        () => revocation.fetchAll(),
+        log,
+      );
+      crlJob.start();
+      cleanups.push(() => crlJob.stop());
+      const expiryJob = new PeriodicJob(
+        'cert-expiry',
+        3_600_000,
+        () => alertExpiringCertificates(stores.models, metrics, log, config.pki.certExpiryWarnDays),
+        log,
+      );
+      expiryJob.start(5_000);
+      cleanups.push(() => expiryJob.stop());
+      // Deadlines: overdue deliveries raise an alert (Decree 30: same-day receipt; hỏa tốc at once).
+      const overdueJob = new PeriodicJob(
+        'overdue',
+        60_000,
+        async () => {
+          const overdue = await stores.deliveries.overdue(new Date(), 1000);
+          metrics.overdueDeliveries.set(overdue.length);
+          for (const d of overdue.slice(0, 20))
+            log.warn(
+              { deliveryId: d.id, recipient: d.recipientCode, deadline: d.deadline },
+              'delivery overdue: not accepted (03) in time',
+            );
+        },
+        log,
+      );
+      overdueJob.start(2_000);
+      cleanups.push(() => overdueJob.stop());
+    }
+
+    // Every role reloads the shared CRLs.
+    const crlLoad = new PeriodicJob(
+      'crl-load',
+      Math.min(60_000, config.pki.crlRefreshMs),
+      () => revocation.load(),
+      log,
+    );
+    crlLoad.start(Math.min(60_000, config.pki.crlRefreshMs));
+    cleanups.push(() => crlLoad.stop());
+
+    let server: http.Server | null = null;
+    let url: string | null = null;
+    let stopping = false;
+    if (config.roles.includes('api')) {
+      const app = createHttpApp({
+        log,
+        metrics,
+        credentials: stores.credentials,
+        submissions,
+        queries,
+        certificates: new CertificateService(stores.models, trust, stores.audit),
+        deadLetters,
+        directory,
+        evidence: (docId) =>
+          exportEvidence(docId, { stores, models: stores.models, trust, hubCertPem: hubKey.certificatePem }),
+        maxMessageBytes: config.http.maxMessageBytes,
+        clockSkewSeconds: config.auth.clockSkewSeconds,
+        isStopping: () => stopping,
+        ready: async () => {
+          const checks = { mongodb: await pingMongo(mongo), rabbitmq: broker.connected };
+          return { ok: checks.mongodb && checks.rabbitmq, checks };
+        },
+      });
+      const srv = http.createServer(app);
+      srv.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(config.http.port, config.http.host, () => resolve());
+      });
+      server = srv;
+      const addr = srv.address() as AddressInfo;
+      url = config.http.publicUrl || `http://${config.http.host}:${addr.port}`;
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            stopping = true;
+            srv.close(() => resolve());
+            srv.closeIdleConnections();
+            setTimeout(() => srv.closeAllConnections(), 10_000).unref();
+          }),
+      );
+    }
+
+    let stopped: Promise<void> | null = null;
+    return {
+      config,
+      log,
+      metrics,
+      stores,
+      broker,
+      topology,
+      submissions,
+      worker,
+      relay,
+      server,
+      url,
+      mongo,
+      revocation,
+      directory,
+      stop: () => (stopped ??= runCleanups()),
+    };
+  } catch (err) {
+    await runCleanups();
+    throw err;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Registration of agency certificates in the directory (DOMAIN.md §5: a signature counts for
+ * agency X only with a certificate registered to X). A certificate is registered only after it
+ * validates against the trust store now; unregistering keeps the record (revokedAt) as evidence.
+ */
+import { HubError } from '../domain/errors.ts';
+import type { AuditLog } from '../domain/ports.ts';
+import type { Models } from '../store/models.ts';
+import { x509 } from '../crypto/x509.ts';
+import { certificateFingerprint, type TrustStore } from '../crypto/trust.ts';
+
+export interface RegisteredCertificateView {
+  readonly agency: string;
+  readonly fingerprintSha256: string;
+  readonly subject?: string;
+  readonly notAfter?: Date;
+  readonly registeredAt: Date;
+  readonly revokedAt?: Date;
+}
+
+type AgencyCerts = {
+  _id: string;
+  certificates: {
+    fingerprintSha256: string;
+    subject?: string;
+    notAfter?: Date;
+    registeredAt: Date;
+    revokedAt?: Date;
+  }[];
+};
+
+export class CertificateService {
+  readonly #m: Pick<Models, 'Agency'>;
+  readonly #trust: TrustStore;
+  readonly #audit: AuditLog;
+
+  constructor(models: Pick<Models, 'Agency'>, trust: TrustStore, audit: AuditLog) {
+    this.#m = models;
+    this.#trust = trust;
+    this.#audit = audit;
+  }
+
+  async register(actor: string, agencyCode: string, pem: string): Promise<RegisteredCertificateView> {
+    let cert;
+    try {
+      cert = new x509.X509Certificate(pem);
+    } catch {
+      throw new HubError('VALIDATION_FAILED', 'not a PEM or DER X.509 certificate');
+    }
+    const agency = await this.#m.Agency.findOne(
+      { $or: [{ _id: agencyCode }, { legacyCode: agencyCode }] },
+      { _id: 1, status: 1, certificates: 1 },
+    ).lean<AgencyCerts & { status: string }>();
+    if (!agency) throw new HubError('NOT_FOUND', `no agency ${agencyCode}`);
+    if (agency.status !== 'active') throw new HubError('CONFLICT', `agency ${agency._id} is closed`);
+    await this.#trust.validate(cert, [], new Date()); // chain, validity, key usage, revocation
+    const fingerprintSha256 = certificateFingerprint(cert);
+    const other = await this.#m.Agency.findOne(
+      { _id: { $ne: agency._id }, 'certificates.fingerprintSha256': fingerprintSha256 },
+      { _id: 1 },
+    ).lean<{ _id: string }>();
+    if (other) throw new HubError('CONFLICT', `this certificate is already registered to ${other._id}`);
+    if (agency.certificates.some((c) => c.fingerprintSha256 === fingerprintSha256 && !c.revokedAt)) {
+      throw new HubError('CONFLICT', `this certificate is already registered to ${agency._id}`);
+    }
+    const entry = {
+      fingerprintSha256,
+      pem: cert.toString('pem'),
+      subject: cert.subject,
+      notAfter: cert.notAfter,
+      registeredAt: new Date(),
+    };
+    await this.#m.Agency.updateOne(
+      { _id: agency._id },
+      { $push: { certificates: entry }, $set: { updatedAt: new Date() } },
+    );
+    await this.#audit.append({
+      actor,
+      action: 'certificate.registered',
+      subject: agency._id,
+      data: { fingerprintSha256, subject: cert.subject, notAfter: cert.notAfter.toISOString() },
+    });
+    return {
+      agency: agency._id,
+      fingerprintSha256,
+      subject: cert.subject,
+      notAfter: cert.notAfter,
+      registeredAt: entry.registeredAt,
+    };
+  }
+
+  async unregister(actor: string, agencyCode: string, fingerprintSha256: string): Promise<void> {
+    const at = new Date();
+    const a = await this.#m.Agency.findById(agencyCode, { certificates: 1 }).lean<AgencyCerts>();
+    const i =
+      a?.certificates.findIndex((c) => c.fingerprintSha256 === fingerprintSha256 && !c.revokedAt) ?? -1;
+    // Positional updates by index (FerretDB 1.x has neither $elemMatch filters nor the $ operator);
+    // the fingerprint in the filter guards against a concurrent change of the array.
+    const r =
+      i < 0
+        ? { modifiedCount: 0 }
+        : await this.#m.Agency.updateOne(
+            { _id: agencyCode, [`certificates.${i}.fingerprintSha256`]: fingerprintSha256 },
+            { $set: { [`certificates.${i}.revokedAt`]: at, updatedAt: at } },
+          );
+    if (r.modifiedCount !== 1)
+      throw new HubError(
+        'NOT_FOUND',
+        `no active certificate ${fingerprintSha256.slice(0, 16)}… registered to ${agencyCode}`,
+      );
+    await this.#audit.append({
+      actor,
+      action: 'certificate.unregistered',
+      subject: agencyCode,
+      data: { fingerprintSha256 },
+    });
+  }
+
+  async list(agencyCode?: string): Promise<RegisteredCertificateView[]> {
+    const rows = await this.#m.Agency.find(
+      agencyCode ? { _id: agencyCode } : { 'certificates.0': { $exists: true } },
+      { certificates: 1 },
+    )
+      .sort({ _id: 1 })
+      .lean<AgencyCerts[]>();
+    return rows.flatMap((a) =>
+      a.certificates.map((c) => ({
+        agency: a._id,
+        fingerprintSha256: c.fingerprintSha256,
+        ...(c.subject ? { subject: c.subject } : {}),
+        ...(c.notAfter ? { notAfter: new Date(c.notAfter) } : {}),
+        registeredAt: new Date(c.registeredAt),
+        ...(c.revokedAt ? { revokedAt: new Date(c.revokedAt) } : {}),
+      })),
+    );
+  }
+}

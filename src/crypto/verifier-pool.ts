@@ -1,0 +1,135 @@
+/**
+ * A pool of worker threads for signature verification, which is CPU-bound (canonicalization and
+ * RSA/ECDSA): the event loop stays free for I/O while the cores verify. Same interface as
+ * LocalVerifier. CRL updates are broadcast to every worker.
+ */
+import { Worker } from 'node:worker_threads';
+import { HubError, type ErrorCode } from '../domain/errors.ts';
+import { x509 } from './x509.ts';
+import type { VerifiedMessage } from './signature.ts';
+import type { RevocationMode, ValidatedChain } from './trust.ts';
+import type { XmlLimits } from './xml-guard.ts';
+
+interface Pending {
+  resolve: (v: VerifiedMessage) => void;
+  reject: (e: Error) => void;
+}
+
+interface Reply {
+  id: number;
+  ok: boolean;
+  signedXml?: string;
+  signatureAlgorithm?: string;
+  digestAlgorithm?: string;
+  chainPem?: string[];
+  fingerprintSha256?: string;
+  revocation?: ValidatedChain['revocation'];
+  code?: ErrorCode;
+  message?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface PoolOptions {
+  readonly size: number;
+  readonly trustDir: string;
+  readonly revocation: RevocationMode;
+  readonly maxCrlAgeSeconds: number;
+  readonly ocsp?: boolean;
+  readonly limits: XmlLimits;
+  readonly crls?: Uint8Array[];
+}
+
+export class VerifierPool {
+  readonly #workers: { w: Worker; busy: number }[] = [];
+  readonly #pending = new Map<number, Pending>();
+  #next = 1;
+  #closed = false;
+
+  private constructor() {}
+
+  static async create(o: PoolOptions): Promise<VerifierPool> {
+    const pool = new VerifierPool();
+    const url = new URL('./verify-worker.ts', import.meta.url);
+    await Promise.all(
+      Array.from({ length: Math.max(1, o.size) }, async () => {
+        const w = new Worker(url, {
+          workerData: {
+            trustDir: o.trustDir,
+            revocation: o.revocation,
+            maxCrlAgeSeconds: o.maxCrlAgeSeconds,
+            ocsp: o.ocsp ?? false,
+            limits: o.limits,
+            crls: o.crls ?? [],
+          },
+          execArgv: ['--disable-warning=ExperimentalWarning'],
+        });
+        const slot = { w, busy: 0 };
+        await new Promise<void>((resolve, reject) => {
+          w.once('error', reject);
+          w.once('message', () => resolve());
+        });
+        w.on('message', (r: Reply) => pool.#onReply(slot, r));
+        w.on('error', (err: Error) => pool.#failAll(err));
+        pool.#workers.push(slot);
+      }),
+    );
+    return pool;
+  }
+
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  #onReply(slot: { busy: number }, r: Reply): void {
+    slot.busy--;
+    const p = this.#pending.get(r.id);
+    if (!p) return;
+    this.#pending.delete(r.id);
+    if (!r.ok) {
+      const e = new HubError(r.code ?? 'INTERNAL');
+      // Keep the worker's exact message (it already carries the reason).
+      Object.defineProperty(e, 'message', { value: r.message ?? e.message });
+      Object.defineProperty(e, 'details', { value: r.details });
+      p.reject(e);
+      return;
+    }
+    const chain = (r.chainPem ?? []).map((pem) => new x509.X509Certificate(pem));
+    p.resolve({
+      signedXml: r.signedXml!,
+      signatureAlgorithm: r.signatureAlgorithm!,
+      digestAlgorithm: r.digestAlgorithm!,
+      signer: {
+        leaf: chain[0]!,
+        chain,
+        fingerprintSha256: r.fingerprintSha256!,
+        revocation: r.revocation ?? { checked: false },
+      },
+    });
+  }
+
+  #failAll(err: Error): void {
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+
+  verify(bytes: Uint8Array): Promise<VerifiedMessage> {
+    if (this.#closed) return Promise.reject(new HubError('UNAVAILABLE', 'verifier pool closed'));
+    const slot = this.#workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const id = this.#next++;
+    slot.busy++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      slot.w.postMessage({ type: 'verify', id, bytes });
+    });
+  }
+
+  broadcastCrl(der: Uint8Array): void {
+    for (const { w } of this.#workers) w.postMessage({ type: 'crl', der });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#workers.map(({ w }) => w.terminate()));
+  }
+}

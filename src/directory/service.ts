@@ -1,0 +1,1013 @@
+/**
+ * The agency directory (issue 3): lookups, search, the change feed, registration with atomic code
+ * assignment, closing and merging, updates, bulk import and export. Every write is validated
+ * (validation.ts) and audited with the agency before and after.
+ *
+ * Every change runs under the store's single writer (withWriter: FerretDB 1.x has no atomic
+ * read-modify-write), which also keeps change-feed versions in the order their writes complete.
+ * Codes are issued by inserting them into the store's register of issued codes (unique `_id`)
+ * before any agency carries them: two writers can never issue the same code, and a code once
+ * issued, even by a failed attempt or a closed agency, is never issued again.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { formatChildCode, normalizeCode } from '../domain/codes.ts';
+import { HubError } from '../domain/errors.ts';
+import type {
+  AgencySearch,
+  AuditLog,
+  CodeReservation,
+  DirectoryStore,
+  DirectoryWriter,
+} from '../domain/ports.ts';
+import type { Agency, AgencyStatus, Block, RoutingOutcome } from '../domain/types.ts';
+import { foldVietnamese } from '../domain/text.ts';
+import { routeRecipients } from '../documents/routing.ts';
+import { childWidth, type DirectorySettings } from './settings.ts';
+import {
+  BLOCKS,
+  DELIVERY_MODES,
+  agencyProblems,
+  assignableParentProblem,
+  canonicalCodeProblem,
+  contactProblems,
+  isLevel1,
+  deliveryProblems,
+  legacyCodeProblem,
+  legacyFormOf,
+  nameProblems,
+  parentProblem,
+} from './validation.ts';
+import { CsvFormatError, parseImportCsv, resultCsv, splitList, type CsvRow, type ResultRow } from './csv.ts';
+
+export interface RegisterInput {
+  readonly name: string;
+  readonly shortName?: string;
+  readonly block: Block;
+  readonly kind: string;
+  /** The parent unit; when absent, the level-1 body of `block` in `province`. */
+  readonly parentCode?: string;
+  readonly province?: string;
+  /** Units this one succeeds: they are closed at `validFrom` with this one as successor. */
+  readonly predecessors?: readonly string[];
+  readonly validFrom?: Date;
+  /** An existing code to register as is (level-1 bodies, agencies migrated with their code). */
+  readonly code?: string;
+  readonly legacyCode?: string;
+  readonly contact?: Agency['contact'];
+  readonly delivery?: Agency['delivery'];
+}
+
+export interface UpdateInput {
+  readonly name?: string;
+  readonly shortName?: string | null;
+  readonly kind?: string;
+  readonly contact?: Agency['contact'];
+  readonly delivery?: Agency['delivery'];
+}
+
+export interface CloseInput {
+  readonly successors?: readonly string[];
+  readonly at?: Date;
+  readonly reason?: string;
+}
+
+export interface SearchInput {
+  readonly q?: string;
+  readonly code?: string;
+  readonly block?: string;
+  readonly province?: string;
+  readonly status?: string;
+  readonly parent?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface ImportProgress {
+  readonly phase: 'validate' | 'assign' | 'write' | 'close';
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface ImportOptions {
+  readonly dryRun?: boolean;
+  /** Effective date of rows without valid_from (default: now). */
+  readonly validFrom?: Date;
+  readonly onProgress?: (p: ImportProgress) => void;
+}
+
+export interface ImportResult {
+  readonly importId: string | null;
+  readonly dryRun: boolean;
+  readonly rows: number;
+  readonly created: readonly ResultRow[];
+  /** Predecessors closed (or given one more successor), with all their successors. */
+  readonly closed: readonly { code: string; successors: readonly string[] }[];
+  /** Predecessors split between several new units: documents to them will be refused. */
+  readonly splits: readonly { code: string; successors: readonly string[] }[];
+  readonly resultCsv: string;
+}
+
+export interface RowError {
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface DirectoryServiceDeps {
+  readonly store: DirectoryStore;
+  readonly audit: Pick<AuditLog, 'append'>;
+  readonly settings: DirectorySettings;
+  readonly now?: () => Date;
+}
+
+const IMPORT_BATCH = 500;
+const AUDIT_CHUNK = 200;
+const DEFAULT_PAGE = 50;
+
+/** Agency as written into the audit log: JSON-safe (no undefined, dates as ISO), no PEM bodies. */
+function auditView(a: Agency | null): Record<string, unknown> | null {
+  if (!a) return null;
+  const { certificates, ...rest } = a;
+  return JSON.parse(
+    JSON.stringify({ ...rest, certificates: certificates.map(({ pem: _p, ...c }) => c) }),
+  ) as Record<string, unknown>;
+}
+
+function parseBlock(v: string | undefined): Block | undefined {
+  return BLOCKS.includes(v as Block) ? (v as Block) : undefined;
+}
+
+function parseDate(v: string): Date | null {
+  if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) return null;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+export class DirectoryService {
+  readonly #store: DirectoryStore;
+  readonly #audit: Pick<AuditLog, 'append'>;
+  readonly #settings: DirectorySettings;
+  readonly #now: () => Date;
+
+  constructor(deps: DirectoryServiceDeps) {
+    this.#store = deps.store;
+    this.#audit = deps.audit;
+    this.#settings = deps.settings;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  get settings(): DirectorySettings {
+    return this.#settings;
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  /** By canonical or legacy code, with what routing does with documents addressed to it. */
+  async get(rawCode: string): Promise<{ agency: Agency; routing: RoutingOutcome }> {
+    const code = normalizeCode(rawCode);
+    const agency = await this.#store.findByCode(code);
+    if (!agency) throw new HubError('NOT_FOUND', `no agency with code ${code}`);
+    const [routing] = await routeRecipients(this.#store, [code]);
+    return { agency, routing: routing! };
+  }
+
+  async search(input: SearchInput): Promise<{ items: Agency[]; next?: string }> {
+    const limit = input.limit ?? DEFAULT_PAGE;
+    if (!Number.isInteger(limit) || limit < 1 || limit > this.#settings.maxPageSize)
+      throw new HubError(
+        'VALIDATION_FAILED',
+        `limit must be an integer from 1 to ${this.#settings.maxPageSize}`,
+      );
+    const block = input.block === undefined ? undefined : parseBlock(input.block);
+    if (input.block !== undefined && !block)
+      throw new HubError('VALIDATION_FAILED', `block must be one of ${BLOCKS.join(', ')}`);
+    if (input.status !== undefined && input.status !== 'active' && input.status !== 'closed')
+      throw new HubError('VALIDATION_FAILED', 'status must be active or closed');
+    const code = input.code === undefined ? undefined : normalizeCode(input.code);
+    if (code !== undefined && !/^[A-Z0-9.]{1,35}$/.test(code))
+      throw new HubError('VALIDATION_FAILED', 'code prefix: A-Z, 0-9 and dots, up to 35 characters');
+    const words = input.q === undefined ? [] : foldVietnamese(input.q).split(' ').filter(Boolean);
+    const q: AgencySearch = {
+      limit,
+      ...(code ? { codePrefix: code } : {}),
+      ...(words.length ? { nameWords: words } : {}),
+      ...(block ? { block } : {}),
+      ...(input.province ? { province: normalizeCode(input.province) } : {}),
+      ...(input.status ? { status: input.status } : {}),
+      ...(input.parent ? { parentCode: normalizeCode(input.parent) } : {}),
+      ...(input.cursor ? { after: input.cursor } : {}),
+    };
+    const items = await this.#store.search(q);
+    return items.length === limit ? { items, next: items.at(-1)!.code } : { items };
+  }
+
+  /** The change feed: agencies changed after version `since`, oldest change first. */
+  async changes(
+    since: number,
+    limit = DEFAULT_PAGE * 4,
+  ): Promise<{ items: Agency[]; next: number; more: boolean; watermark: number }> {
+    if (!Number.isInteger(since) || since < 0)
+      throw new HubError('VALIDATION_FAILED', 'since must be a non-negative integer version');
+    if (!Number.isInteger(limit) || limit < 1 || limit > this.#settings.maxPageSize)
+      throw new HubError(
+        'VALIDATION_FAILED',
+        `limit must be an integer from 1 to ${this.#settings.maxPageSize}`,
+      );
+    let feed = await this.#store.changes(since, limit);
+    if (feed.stalled) {
+      // A writer died holding the feed: free it (rolling back its import, if any), then read again.
+      await this.recoverInterruptedImports('hub', 1_000);
+      feed = await this.#store.changes(since, limit);
+    }
+    const { items, watermark } = feed;
+    const next = items.at(-1)?.version ?? since;
+    return { items, next, more: items.length === limit, watermark };
+  }
+
+  exportAll(): AsyncIterable<Agency> {
+    return this.#store.exportAll();
+  }
+
+  // ---- registration --------------------------------------------------------------------------
+
+  /**
+   * Registers a unit under its parent: assigns the next free code (or registers the given one),
+   * closes its predecessors at `validFrom` with this unit as their successor, and audits all of it.
+   */
+  async register(actor: string, input: RegisterInput): Promise<{ agency: Agency; closed: Agency[] }> {
+    const problems = inputProblems(input);
+    if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { problems });
+    const label = `register ${input.code ?? `a unit under ${input.parentCode ?? input.province ?? '?'}`}`;
+    // Looked up and validated under the writer lock: the parent and predecessors cannot change meanwhile.
+    const { agency, closed } = await this.#store.withWriter(label, async (w) => {
+      const parent = await this.#resolveParent(input);
+      const explicit = input.code === undefined ? undefined : normalizeCode(input.code);
+      const predCodes = [...new Set((input.predecessors ?? []).map(normalizeCode))];
+      const preds = await this.#store.findMany(predCodes);
+      const refProblems: string[] = [];
+      if (parent) refProblems.push(...parentUseProblems(parent, input.block));
+      for (const c of predCodes) {
+        const p = preds.get(c);
+        if (!p) refProblems.push(`predecessor ${c} is not in the directory`);
+        else if (parent && (parent.code === p.code || parent.code.startsWith(`${p.code}.`)))
+          refProblems.push(`predecessor ${p.code} is the parent (or an ancestor) of the new unit`);
+      }
+      if (explicit) {
+        const cp = canonicalCodeProblem(explicit) ?? parentProblem(explicit, parent?.code ?? null);
+        if (cp) refProblems.push(cp);
+      } else if (!parent) refProblems.push('a parent (or a province) is required to assign a code');
+      else {
+        const ap = assignableParentProblem(parent.code);
+        if (ap) refProblems.push(ap);
+      }
+      if (refProblems.length)
+        throw new HubError('VALIDATION_FAILED', refProblems.join('; '), { problems: refProblems });
+
+      const issued = explicit
+        ? await this.#reserveExplicit(explicit, input.legacyCode, actor)
+        : await this.#assign(parent!.code, 1, actor).then((a) => a[0]!);
+      const now = this.#now();
+      const validFrom = input.validFrom ?? now;
+      const predecessorList = [...new Set([...preds.values()].map((p) => p.code))];
+      const province = input.province ? normalizeCode(input.province) : parent?.province;
+      const draft: Agency = {
+        code: issued.code,
+        ...(issued.legacyCode ? { legacyCode: issued.legacyCode } : {}),
+        name: input.name.trim(),
+        ...(input.shortName ? { shortName: input.shortName.trim() } : {}),
+        block: input.block,
+        kind: input.kind,
+        parentCode: parent?.code ?? null,
+        ...(province ? { province } : {}),
+        status: 'active',
+        validFrom,
+        successors: [],
+        ...(predecessorList.length ? { predecessors: predecessorList } : {}),
+        contact: input.contact ?? {},
+        delivery: input.delivery ?? { mode: 'pull' },
+        certificates: [],
+        version: 0,
+        updatedAt: now,
+      };
+      const recordProblems = agencyProblems(draft, this.#settings);
+      if (recordProblems.length) {
+        // Never issued: the reservation is dropped (nothing carries the code yet).
+        await this.#store.dropReservations(
+          [issued.code, ...(issued.legacyCode ? [issued.legacyCode] : [])],
+          actor,
+        );
+        throw new HubError('VALIDATION_FAILED', recordProblems.join('; '), { problems: recordProblems });
+      }
+      const from = await w.versions(1 + predecessorList.length);
+      const created: Agency = { ...draft, version: from };
+      await this.#store.insertAgencies([created]);
+      const changes: { before: Agency; after: Agency }[] = [];
+      for (const [i, code] of predecessorList.entries())
+        changes.push(await this.#closeWith(code, [created.code], validFrom, from + 1 + i));
+      return { agency: created, closed: changes };
+    });
+    await this.#audit.append({
+      actor,
+      action: 'agency.registered',
+      subject: agency.code,
+      data: { before: null, after: auditView(agency) },
+    });
+    for (const c of closed)
+      await this.#audit.append({
+        actor,
+        action: 'agency.closed',
+        subject: c.after.code,
+        data: { before: auditView(c.before), after: auditView(c.after), successorOf: agency.code },
+      });
+    return { agency, closed: closed.map((c) => c.after) };
+  }
+
+  /** Closes an agency (merger: one successor; split: several; dissolution: none). Idempotent. */
+  async close(actor: string, rawCode: string, input: CloseInput): Promise<Agency> {
+    const code = normalizeCode(rawCode);
+    if (input.at !== undefined && Number.isNaN(input.at.getTime()))
+      throw new HubError('VALIDATION_FAILED', 'the closing date is invalid');
+    const change = await this.#store.withWriter(`close ${code}`, async (w) => {
+      const agency = await this.#store.findByCode(code);
+      if (!agency) throw new HubError('NOT_FOUND', `no agency with code ${code}`);
+      const successorCodes = [...new Set((input.successors ?? []).map(normalizeCode))];
+      const found = await this.#store.findMany(successorCodes);
+      const problems: string[] = [];
+      const successors: string[] = [];
+      for (const s of successorCodes) {
+        const a = found.get(s);
+        if (!a) problems.push(`successor ${s} is not in the directory`);
+        else if (a.code === agency.code) problems.push(`${agency.code} cannot succeed itself`);
+        else if (a.status !== 'active') problems.push(`successor ${a.code} is closed`);
+        else successors.push(a.code);
+      }
+      if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { problems });
+      if (agency.status === 'closed' && successors.every((s) => agency.successors.includes(s))) return null;
+      return this.#closeWith(agency.code, successors, input.at ?? this.#now(), await w.versions(1));
+    });
+    if (!change) return (await this.#store.findByCode(code))!; // already closed so: nothing changed
+    await this.#audit.append({
+      actor,
+      action: 'agency.closed',
+      subject: change.after.code,
+      data: {
+        before: auditView(change.before),
+        after: auditView(change.after),
+        ...(input.reason ? { reason: input.reason } : {}),
+      },
+    });
+    return change.after;
+  }
+
+  /** Changes names, kind, contact or delivery settings. Codes, block and parent never change. */
+  async update(actor: string, rawCode: string, input: UpdateInput): Promise<Agency> {
+    const code = normalizeCode(rawCode);
+    const { before, after } = await this.#store.withWriter(`update ${code}`, async (w) => {
+      const before = await this.#store.findByCode(code);
+      if (!before) throw new HubError('NOT_FOUND', `no agency with code ${code}`);
+      const set: Record<string, unknown> = {};
+      if (input.name !== undefined) set.name = input.name.trim();
+      if (input.shortName !== undefined)
+        set.shortName = input.shortName === null ? undefined : input.shortName.trim();
+      if (input.kind !== undefined) set.kind = input.kind;
+      if (input.contact !== undefined) set.contact = input.contact;
+      if (input.delivery !== undefined) set.delivery = input.delivery;
+      const problems = agencyProblems({ ...before, ...set }, this.#settings);
+      if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { problems });
+      const after = await this.#store.update(before.code, before.version, await w.versions(1), { set });
+      if (!after)
+        throw new HubError('CONFLICT', `${before.code} changed while it was being updated; try again`);
+      return { before, after };
+    });
+    await this.#audit.append({
+      actor,
+      action: 'agency.updated',
+      subject: after.code,
+      data: { before: auditView(before), after: auditView(after) },
+    });
+    return after;
+  }
+
+  /**
+   * Closes `code` with these successors added (the caller holds the writer lock and took
+   * `version` from it). The version check guards against writers that bypass the lock.
+   */
+  async #closeWith(code: string, successors: readonly string[], at: Date, version: number) {
+    for (let attempt = 0; ; attempt++) {
+      const before = await this.#store.findByCode(code);
+      if (!before) throw new HubError('NOT_FOUND', `no agency with code ${code}`);
+      const after = await this.#store.update(before.code, before.version, version, {
+        set: { status: 'closed', closedAt: before.closedAt ?? at },
+        addSuccessors: successors,
+      });
+      if (after) return { before, after };
+      if (attempt > 10) throw new HubError('CONFLICT', `${code} keeps changing; try again`);
+    }
+  }
+
+  async #resolveParent(input: { parentCode?: string; province?: string; block: Block; code?: string }) {
+    if (input.parentCode) {
+      const code = normalizeCode(input.parentCode);
+      const parent = await this.#store.findByCode(code);
+      if (!parent) throw new HubError('VALIDATION_FAILED', `parent ${code} is not in the directory`);
+      return parent;
+    }
+    if (input.code && isLevel1(normalizeCode(input.code))) return null; // a level-1 body
+    if (!input.province) return null;
+    return this.#level1Of(normalizeCode(input.province), input.block);
+  }
+
+  /** The level-1 body of a block in a province (e.g. the Party committee of H29: D29). */
+  async #level1Of(province: string, block: Block): Promise<Agency> {
+    const found = await this.#store.search({ province, block, status: 'active', topLevel: true, limit: 5 });
+    if (found.length === 1) return found[0]!;
+    if (found.length === 0)
+      throw new HubError(
+        'VALIDATION_FAILED',
+        `no active level-1 ${block} body in province ${province}: give the parent`,
+      );
+    throw new HubError(
+      'VALIDATION_FAILED',
+      `province ${province} has several level-1 ${block} bodies (${found.map((a) => a.code).join(', ')}): give the parent`,
+    );
+  }
+
+  async #reserveExplicit(code: string, legacy: string | undefined, by: string) {
+    const legacyCode = legacy === undefined ? undefined : normalizeCode(legacy);
+    if (legacyCode) {
+      const lp = legacyCodeProblem(legacyCode, code);
+      if (lp) throw new HubError('VALIDATION_FAILED', lp);
+    }
+    const entries: CodeReservation[] = [
+      { code, canonical: code, kind: 'canonical' },
+      ...(legacyCode ? [{ code: legacyCode, canonical: code, kind: 'legacy' as const }] : []),
+    ];
+    const taken = await this.#store.reserveCodes(entries, by);
+    if (taken.size) {
+      await this.#store.dropReservations(
+        entries.filter((e) => !taken.has(e.code)).map((e) => e.code),
+        by,
+      );
+      throw new HubError(
+        'CONFLICT',
+        `code ${[...taken].join(', ')} was already issued (codes are never reused)`,
+      );
+    }
+    return { code, legacyCode };
+  }
+
+  /**
+   * Assigns `n` new codes under `parent`: ordinals come from the parent's counter ($inc, atomic,
+   * never down), codes already issued (registered by hand, or by an earlier scheme) are skipped,
+   * each code is issued by inserting it into the register. Concurrent callers never get the same.
+   */
+  async #assign(parent: string, n: number, by: string): Promise<{ code: string; legacyCode?: string }[]> {
+    const width = childWidth(this.#settings, parent);
+    const max = 10 ** width - 1;
+    const out: { code: string; legacyCode?: string }[] = [];
+    while (out.length < n) {
+      const want = n - out.length;
+      const first = await this.#store.takeOrdinals(parent, want);
+      if (first > max)
+        throw new HubError('CONFLICT', `no free code left under ${parent} (group width ${width})`);
+      const candidates: { code: string; legacyCode?: string }[] = [];
+      for (let ord = first; ord < first + want && ord <= max; ord++) {
+        const code = formatChildCode(parent, ord, width);
+        const legacyCode = legacyFormOf(code);
+        candidates.push({ code, ...(legacyCode ? { legacyCode } : {}) });
+      }
+      const taken = await this.#store.reserveCodes(
+        candidates.map((c) => ({ code: c.code, canonical: c.code, kind: 'canonical' as const })),
+        by,
+      );
+      const fresh = candidates.filter((c) => !taken.has(c.code));
+      // Legacy aliases: issued only where they fit and are free (otherwise the unit has none).
+      const withLegacy = fresh.filter((c) => c.legacyCode);
+      const legacyTaken = await this.#store.reserveCodes(
+        withLegacy.map((c) => ({ code: c.legacyCode!, canonical: c.code, kind: 'legacy' as const })),
+        by,
+      );
+      for (const c of fresh) out.push(c.legacyCode && legacyTaken.has(c.legacyCode) ? { code: c.code } : c);
+      if (first + want - 1 > max && out.length < n)
+        throw new HubError('CONFLICT', `no free code left under ${parent} (group width ${width})`);
+    }
+    return out;
+  }
+
+  // ---- bulk import ---------------------------------------------------------------------------
+
+  /**
+   * Imports a CSV file all-or-nothing: every row is validated first (all problems reported with
+   * their line), then the file is applied under a journal; if applying fails, or the process dies
+   * (recoverInterruptedImports), everything it wrote is undone. Codes it reserved stay burnt.
+   */
+  async importCsv(actor: string, text: string, opts: ImportOptions = {}): Promise<ImportResult> {
+    let rows: CsvRow[];
+    try {
+      rows = parseImportCsv(text);
+    } catch (err) {
+      if (err instanceof CsvFormatError)
+        throw new HubError('VALIDATION_FAILED', `line ${err.line}: ${err.message}`, {
+          errors: [{ line: err.line, reason: err.message }],
+        });
+      throw err;
+    }
+    if (rows.length === 0) throw new HubError('VALIDATION_FAILED', 'the file has no data rows');
+    if (rows.length > this.#settings.importMaxRows)
+      throw new HubError(
+        'VALIDATION_FAILED',
+        `the file has ${rows.length} rows; the limit is ${this.#settings.importMaxRows}`,
+      );
+    const plan = await this.#planImport(rows, opts);
+    if (opts.dryRun)
+      return {
+        importId: null,
+        dryRun: true,
+        rows: rows.length,
+        created: [],
+        closed: [],
+        splits: plan.splits,
+        resultCsv: '',
+      };
+    return this.#applyImport(actor, createHash('sha256').update(text).digest('hex'), plan, opts);
+  }
+
+  async #planImport(rows: readonly CsvRow[], opts: ImportOptions): Promise<ImportPlan> {
+    const errors: RowError[] = [];
+    const fail = (line: number, reason: string) => errors.push({ line, reason });
+    const progress = (done: number) => opts.onProgress?.({ phase: 'validate', done, total: rows.length });
+    const defaultFrom = opts.validFrom ?? this.#now();
+
+    // 1. Each row on its own.
+    const drafts: DraftRow[] = [];
+    for (const row of rows) {
+      const d = draftFromRow(row);
+      for (const p of d.problems) fail(row.line, p);
+      drafts.push(d);
+    }
+    // 2. Codes given in the file: unique in the file, never issued before.
+    const inFile = new Map<string, DraftRow>();
+    for (const d of drafts) {
+      if (!d.code) continue;
+      const other = inFile.get(d.code);
+      if (other) fail(d.line, `code ${d.code} also on line ${other.line}`);
+      else inFile.set(d.code, d);
+    }
+    const explicitCodes = drafts.flatMap((d) => [d.code, d.legacyCode].filter((c): c is string => !!c));
+    const legacySeen = new Map<string, number>();
+    for (const d of drafts) {
+      if (!d.legacyCode) continue;
+      const l = legacySeen.get(d.legacyCode);
+      if (l !== undefined) fail(d.line, `legacy code ${d.legacyCode} also on line ${l}`);
+      legacySeen.set(d.legacyCode, d.line);
+    }
+    const alreadyIssued = await this.#store.issued(explicitCodes);
+    for (const d of drafts) {
+      for (const c of [d.code, d.legacyCode])
+        if (c && alreadyIssued.has(c)) fail(d.line, `code ${c} was already issued (codes are never reused)`);
+    }
+    // 3. References to the directory, looked up once each.
+    const referenced = new Set<string>();
+    for (const d of drafts) {
+      if (d.parentCode && !inFile.has(d.parentCode)) referenced.add(d.parentCode);
+      for (const p of d.predecessors) if (!inFile.has(p)) referenced.add(p);
+    }
+    const known = await this.#store.findMany([...referenced]);
+    const level1 = new Map<string, Agency | string>();
+    const predecessorOf = new Map<string, DraftRow[]>();
+    for (const [i, d] of drafts.entries()) {
+      if (i % 100 === 0) progress(i);
+      if (d.problems.length) continue;
+      // Parent: in the file, in the directory, or the level-1 body of the block in the province.
+      let parent: ParentRef | undefined;
+      if (d.parentCode) {
+        const f = inFile.get(d.parentCode);
+        const a = known.get(d.parentCode);
+        if (f) parent = { code: f.code!, block: f.block!, province: f.province, status: 'active' };
+        else if (a) parent = { code: a.code, block: a.block, province: a.province, status: a.status };
+        else fail(d.line, `parent ${d.parentCode} is not in the directory nor in the file`);
+      } else if (d.code && isLevel1(d.code)) {
+        parent = undefined; // a level-1 body
+      } else if (d.province) {
+        const key = `${d.province}/${d.block}`;
+        if (!level1.has(key))
+          level1.set(
+            key,
+            await this.#level1Of(d.province, d.block!).catch((e: unknown) => {
+              if (e instanceof HubError) return e.message.replace(/^[^:]*: /, '');
+              throw e;
+            }),
+          );
+        const l1 = level1.get(key)!;
+        if (typeof l1 === 'string') fail(d.line, l1);
+        else parent = { code: l1.code, block: l1.block, province: l1.province, status: l1.status };
+      }
+      if (parent) {
+        for (const p of parentUseProblems(parent, d.block!)) fail(d.line, p);
+        d.resolvedParent = parent.code;
+        d.province ??= parent.province;
+      }
+      if (d.code) {
+        const cp = parentProblem(d.code, d.resolvedParent ?? null);
+        if (cp) fail(d.line, cp);
+      } else if (d.resolvedParent) {
+        const ap = assignableParentProblem(d.resolvedParent);
+        if (ap) fail(d.line, ap);
+      } else if (!parent && !errors.some((e) => e.line === d.line))
+        fail(d.line, 'a parent (or a province) is required to assign a code');
+      for (const p of d.predecessors) {
+        const a = known.get(p);
+        const f = inFile.get(p);
+        if (!a && !f) fail(d.line, `predecessor ${p} is not in the directory nor in the file`);
+        const canonical = a?.code ?? p;
+        if (
+          d.resolvedParent &&
+          (d.resolvedParent === canonical || d.resolvedParent.startsWith(`${canonical}.`))
+        )
+          fail(d.line, `predecessor ${canonical} is the parent (or an ancestor) of the new unit`);
+        if (d.code && canonical === d.code) fail(d.line, `${d.code} cannot succeed itself`);
+        d.resolvedPredecessors.push(canonical);
+        predecessorOf.set(canonical, [...(predecessorOf.get(canonical) ?? []), d]);
+      }
+      // The complete record, as it will be written (a placeholder code when one is assigned).
+      const probe = draftAgency(
+        d,
+        d.code ?? (d.resolvedParent ? `${d.resolvedParent}.1` : 'A00'),
+        undefined,
+        0,
+        defaultFrom,
+      );
+      for (const p of agencyProblems(probe, this.#settings))
+        if (!p.startsWith('code ') && !(d.code === undefined && p.includes('is not a unit of')))
+          fail(d.line, p);
+    }
+    // 4. Room under each parent for the codes to assign.
+    const perParent = new Map<string, DraftRow[]>();
+    for (const d of drafts)
+      if (!d.code && d.resolvedParent)
+        perParent.set(d.resolvedParent, [...(perParent.get(d.resolvedParent) ?? []), d]);
+    for (const [parent, ds] of perParent) {
+      const width = childWidth(this.#settings, parent);
+      const room = 10 ** width - 1 - (await this.#store.lastOrdinal(parent));
+      for (const d of ds.slice(Math.max(0, room)))
+        fail(d.line, `no free code left under ${parent} for this row (group width ${width})`);
+    }
+    progress(rows.length);
+    if (errors.length) {
+      errors.sort((a, b) => a.line - b.line);
+      const shown = errors.slice(0, 20).map((e) => `line ${e.line}: ${e.reason}`);
+      throw new HubError(
+        'VALIDATION_FAILED',
+        `${errors.length} problem(s) in the file, nothing was imported. ${shown.join('; ')}${errors.length > 20 ? '; …' : ''}`,
+        { errors },
+      );
+    }
+    const splits = [...predecessorOf.entries()]
+      .filter(([, ds]) => ds.length > 1)
+      .map(([code, ds]) => ({ code, successors: ds.map((d) => d.code ?? `line ${d.line}`) }));
+    return { drafts, perParent, predecessorOf, splits, defaultFrom };
+  }
+
+  async #applyImport(
+    actor: string,
+    fileSha256: string,
+    plan: ImportPlan,
+    opts: ImportOptions,
+  ): Promise<ImportResult> {
+    const { drafts } = plan;
+    const total = drafts.length;
+    const predecessors = [...plan.predecessorOf.keys()];
+    const importId = randomUUID();
+    return this.#store.withWriter(`import ${importId} (${total} rows)`, async (w) => {
+      await this.#rollbackAbandoned(actor, w);
+      await this.#store.startImport({ id: importId, actor, fileSha256, rows: total, startedAt: this.#now() });
+      const keepAlive = () => Promise.all([w.renew(), this.#store.heartbeatImport(importId)]);
+      try {
+        // What validation relied on may have changed before the lock was taken: check it again.
+        const parents = await this.#store.findMany([...plan.perParent.keys()]);
+        for (const [code, ds] of plan.perParent) {
+          const p = parents.get(code);
+          const problems = p
+            ? parentUseProblems(p, ds[0]!.block!)
+            : [`parent ${code} is no longer in the directory`];
+          if (problems.length) throw new HubError('CONFLICT', `${problems.join('; ')}; nothing was imported`);
+        }
+        // Codes given in the file first: a race with another writer since validation fails the file.
+        const explicit: CodeReservation[] = drafts.flatMap((d) =>
+          d.code
+            ? [
+                { code: d.code, canonical: d.code, kind: 'canonical' as const, given: true },
+                ...(d.legacyCode
+                  ? [{ code: d.legacyCode, canonical: d.code, kind: 'legacy' as const, given: true }]
+                  : []),
+              ]
+            : [],
+        );
+        const taken = await this.#store.reserveCodes(explicit, importId);
+        if (taken.size)
+          throw new HubError(
+            'CONFLICT',
+            `code(s) ${[...taken].slice(0, 10).join(', ')} were issued meanwhile; nothing was imported`,
+          );
+        let assigned = 0;
+        for (const [parent, ds] of plan.perParent) {
+          const codes = await this.#assign(parent, ds.length, importId);
+          ds.forEach((d, i) => {
+            d.code = codes[i]!.code;
+            d.legacyCode = codes[i]!.legacyCode;
+          });
+          assigned += ds.length;
+          opts.onProgress?.({ phase: 'assign', done: assigned, total: total });
+        }
+        const from = await w.versions(total + predecessors.length);
+        // The state of every predecessor before the import touches it, saved before any write.
+        const newCodes = new Set(drafts.map((d) => d.code));
+        const before = await this.#store.findMany(predecessors.filter((p) => !newCodes.has(p)));
+        for (const p of predecessors)
+          if (!newCodes.has(p) && !before.has(p))
+            throw new HubError(
+              'CONFLICT',
+              `predecessor ${p} is no longer in the directory; nothing was imported`,
+            );
+        await this.#store.saveUndo(
+          importId,
+          predecessors.flatMap((p, i) => {
+            const b = before.get(p);
+            return b ? [{ before: b, appliedVersion: from + total + i }] : [];
+          }),
+        );
+        const created: Agency[] = drafts.map((d, i) =>
+          draftAgency(d, d.code!, d.legacyCode, from + i, plan.defaultFrom),
+        );
+        for (let i = 0; i < created.length; i += IMPORT_BATCH) {
+          await this.#store.insertAgencies(created.slice(i, i + IMPORT_BATCH), importId);
+          await keepAlive();
+          opts.onProgress?.({ phase: 'write', done: Math.min(i + IMPORT_BATCH, created.length), total });
+        }
+        const closed: { before: Agency | null; after: Agency }[] = [];
+        for (const [i, p] of predecessors.entries()) {
+          const heirs = plan.predecessorOf.get(p)!;
+          // Closed when the first of its successors takes effect.
+          const at = new Date(Math.min(...heirs.map((d) => (d.validFrom ?? plan.defaultFrom).getTime())));
+          const c = await this.#closeWith(
+            p,
+            heirs.map((d) => d.code!),
+            at,
+            from + total + i,
+          );
+          closed.push({ before: before.get(p) ?? null, after: c.after });
+          if (i % 50 === 49) await keepAlive();
+          opts.onProgress?.({ phase: 'close', done: i + 1, total: predecessors.length });
+        }
+        // Audit. The units created are kept in the import's records, their SHA-256 chained in the
+        // audit log (one entry, however large the file: an append costs a scan of the log on
+        // FerretDB); the predecessors changed get their before/after in the log, in chunks.
+        const createdViews = created.map((a) => auditView(a)!);
+        await this.#store.saveImportRecords(importId, createdViews);
+        await this.#audit.append({
+          actor,
+          action: 'agency.imported',
+          subject: importId,
+          data: {
+            importId,
+            fileSha256,
+            rows: total,
+            before: null,
+            after: {
+              created: created.length,
+              firstCode: created[0]?.code ?? null,
+              recordsSha256: createHash('sha256').update(JSON.stringify(createdViews)).digest('hex'),
+            },
+            predecessorsClosed: closed.length,
+          },
+        });
+        for (let i = 0; i < closed.length; i += AUDIT_CHUNK) {
+          const chunk = closed.slice(i, i + AUDIT_CHUNK);
+          await this.#audit.append({
+            actor,
+            action: 'agency.closed',
+            subject: importId,
+            data: {
+              importId,
+              // Aligned arrays (codes contain dots, which cannot be field names): before[i] → after[i].
+              codes: chunk.map((c) => c.after.code),
+              before: chunk.map((c) => auditView(c.before)),
+              after: chunk.map((c) => auditView(c.after)),
+            },
+          });
+        }
+        await this.#store.finishImport(importId, 'done', { created: created.length });
+        await this.#store.clearUndo(importId);
+        const resultRows: ResultRow[] = drafts.map((d, i) => ({
+          line: d.line,
+          name: created[i]!.name,
+          code: created[i]!.code,
+          ...(created[i]!.legacyCode ? { legacyCode: created[i]!.legacyCode } : {}),
+          parent: created[i]!.parentCode,
+          block: created[i]!.block,
+          kind: created[i]!.kind,
+          predecessors: d.resolvedPredecessors,
+          ...(created[i]!.validFrom ? { validFrom: created[i]!.validFrom } : {}),
+        }));
+        return {
+          importId,
+          dryRun: false,
+          rows: total,
+          created: resultRows,
+          closed: closed.map((c) => ({ code: c.after.code, successors: c.after.successors })),
+          splits: plan.splits.map((s) => ({
+            code: s.code,
+            successors: plan.predecessorOf.get(s.code)!.map((d) => d.code!),
+          })),
+          resultCsv: resultCsv(resultRows),
+        };
+      } catch (err) {
+        await this.#rollback(actor, importId, (err as Error).message, w);
+        throw err;
+      }
+    });
+  }
+
+  async #rollback(actor: string, importId: string, reason: string, w: DirectoryWriter) {
+    const undone = await this.#store.rollbackImport(importId, w);
+    await this.#store.finishImport(importId, 'rolled-back', { error: reason });
+    await this.#store.clearUndo(importId);
+    await this.#audit.append({
+      actor,
+      action: 'agency.import.rolled-back',
+      subject: importId,
+      data: { importId, reason, ...undone },
+    });
+    return undone;
+  }
+
+  /** Under the writer lock, every import still `applying` was abandoned by a dead process. */
+  async #rollbackAbandoned(actor: string, w: DirectoryWriter) {
+    const out: { importId: string; restored: number; removed: number }[] = [];
+    for (const job of await this.#store.staleImports(new Date(8.64e15)))
+      out.push({ importId: job.id, ...(await this.#rollback(actor, job.id, 'interrupted; rolled back', w)) });
+    return out;
+  }
+
+  /**
+   * Rolls back imports whose process died while applying them, and frees the change feed held by
+   * a dead writer. Cheap when there is nothing to do; waits at most `waitMs` for the writer lock.
+   */
+  async recoverInterruptedImports(
+    actor = 'hub',
+    waitMs = 5_000,
+  ): Promise<{ importId: string; restored: number; removed: number }[]> {
+    const staleBefore = new Date(this.#now().getTime() - this.#settings.versionLeaseMs);
+    const abandoned = await this.#store.staleImports(staleBefore);
+    const { stalled } = await this.#store.watermark();
+    if (abandoned.length === 0 && !stalled) return [];
+    try {
+      return await this.#store.withWriter('recovery', (w) => this.#rollbackAbandoned(actor, w), waitMs);
+    } catch (err) {
+      if (err instanceof HubError && err.code === 'UNAVAILABLE') return []; // a live writer: not ours to undo
+      throw err;
+    }
+  }
+}
+
+// ---- import rows -------------------------------------------------------------------------------
+
+interface ParentRef {
+  readonly code: string;
+  readonly block: Block;
+  readonly province: string | undefined;
+  readonly status: AgencyStatus;
+}
+
+interface DraftRow {
+  readonly line: number;
+  readonly problems: string[];
+  readonly name: string;
+  readonly shortName?: string;
+  readonly block?: Block;
+  readonly kind: string;
+  readonly parentCode?: string;
+  province?: string;
+  readonly predecessors: string[];
+  readonly validFrom?: Date;
+  code?: string;
+  legacyCode?: string;
+  readonly contact: Agency['contact'];
+  readonly delivery: Agency['delivery'];
+  resolvedParent?: string;
+  readonly resolvedPredecessors: string[];
+}
+
+interface ImportPlan {
+  readonly drafts: DraftRow[];
+  readonly perParent: Map<string, DraftRow[]>;
+  readonly predecessorOf: Map<string, DraftRow[]>;
+  readonly splits: { code: string; successors: string[] }[];
+  readonly defaultFrom: Date;
+}
+
+function draftFromRow(row: CsvRow): DraftRow {
+  const v = row.values;
+  const problems: string[] = [];
+  const block = parseBlock(v.block);
+  if (!block) problems.push(`block ${JSON.stringify(v.block ?? '')} must be one of ${BLOCKS.join(', ')}`);
+  problems.push(...nameProblems(v.name ?? '', v.short_name));
+  if (!v.kind) problems.push('kind is required');
+  if (!v.parent && !v.province && !(v.code && isLevel1(normalizeCode(v.code))))
+    problems.push('a parent or a province is required');
+  let validFrom: Date | undefined;
+  if (v.valid_from) {
+    const d = parseDate(v.valid_from);
+    if (d) validFrom = d;
+    else problems.push(`valid_from ${JSON.stringify(v.valid_from)} is not a date (YYYY-MM-DD)`);
+  }
+  const code = v.code ? normalizeCode(v.code) : undefined;
+  const legacyCode = v.legacy_code ? normalizeCode(v.legacy_code) : undefined;
+  if (code) {
+    const cp = canonicalCodeProblem(code);
+    if (cp) problems.push(cp);
+    else if (legacyCode) {
+      const lp = legacyCodeProblem(legacyCode, code);
+      if (lp) problems.push(lp);
+    }
+  } else if (legacyCode) problems.push('legacy_code needs the code it stands for (code column)');
+  const predecessors = splitList(v.predecessors).map(normalizeCode);
+  const dupPred = predecessors.find((p, i) => predecessors.indexOf(p) !== i);
+  if (dupPred) problems.push(`predecessor ${dupPred} listed twice`);
+  const contact: Record<string, string> = {};
+  for (const k of ['email', 'phone', 'fax', 'address', 'website'] as const) if (v[k]) contact[k] = v[k];
+  problems.push(...contactProblems(contact));
+  const mode = (v.delivery_mode ?? 'pull') as Agency['delivery']['mode'];
+  const delivery: Agency['delivery'] = { mode, ...(v.delivery_url ? { url: v.delivery_url } : {}) };
+  if (!DELIVERY_MODES.includes(mode))
+    problems.push(`delivery_mode must be one of ${DELIVERY_MODES.join(', ')}`);
+  else problems.push(...deliveryProblems(delivery));
+  const province = v.province ? normalizeCode(v.province) : undefined;
+  return {
+    line: row.line,
+    problems,
+    name: (v.name ?? '').trim(),
+    ...(v.short_name ? { shortName: v.short_name } : {}),
+    ...(block ? { block } : {}),
+    kind: v.kind ?? '',
+    ...(v.parent ? { parentCode: normalizeCode(v.parent) } : {}),
+    ...(province ? { province } : {}),
+    predecessors: [...new Set(predecessors)],
+    ...(validFrom ? { validFrom } : {}),
+    ...(code ? { code } : {}),
+    ...(legacyCode ? { legacyCode } : {}),
+    contact,
+    delivery,
+    resolvedPredecessors: [],
+  };
+}
+
+function draftAgency(
+  d: DraftRow,
+  code: string,
+  legacyCode: string | undefined,
+  version: number,
+  defaultFrom: Date,
+): Agency {
+  return {
+    code,
+    ...(legacyCode ? { legacyCode } : {}),
+    name: d.name,
+    ...(d.shortName ? { shortName: d.shortName } : {}),
+    block: d.block!,
+    kind: d.kind,
+    parentCode: d.resolvedParent ?? null,
+    ...(d.province ? { province: d.province } : {}),
+    status: 'active',
+    validFrom: d.validFrom ?? defaultFrom,
+    successors: [],
+    ...(d.resolvedPredecessors.length ? { predecessors: [...d.resolvedPredecessors] } : {}),
+    contact: d.contact,
+    delivery: d.delivery,
+    certificates: [],
+    version,
+    updatedAt: new Date(),
+  };
+}
+
+/** Problems of a registration request before any lookup. */
+function inputProblems(input: RegisterInput): string[] {
+  const p: string[] = [];
+  if (!BLOCKS.includes(input.block)) p.push(`block must be one of ${BLOCKS.join(', ')}`);
+  p.push(...nameProblems(input.name, input.shortName));
+  if (typeof input.kind !== 'string' || input.kind.length === 0) p.push('kind is required');
+  if (input.legacyCode !== undefined && input.code === undefined)
+    p.push('a legacy code needs the code it stands for');
+  if (input.validFrom !== undefined && Number.isNaN(input.validFrom.getTime()))
+    p.push('validFrom is not a valid date');
+  if (input.contact) p.push(...contactProblems(input.contact));
+  if (input.delivery) p.push(...deliveryProblems(input.delivery));
+  return p;
+}
+
+/** A new unit's parent must be active and of the same block. */
+function parentUseProblems(parent: Pick<Agency, 'code' | 'block' | 'status'>, block: Block): string[] {
+  const p: string[] = [];
+  if (parent.status !== 'active') p.push(`parent ${parent.code} is closed`);
+  if (parent.block !== block) p.push(`parent ${parent.code} is in the ${parent.block} block, not ${block}`);
+  return p;
+}

@@ -1,0 +1,86 @@
+/** What agency systems may read: their inbox, message bytes, and the state of their documents. */
+import { HubError } from '../domain/errors.ts';
+import type { Stores } from '../domain/ports.ts';
+import type { DeliveryRecord, DocumentRecord, SystemCredential } from '../domain/types.ts';
+
+export class DocumentQueries {
+  readonly #stores: Pick<Stores, 'documents' | 'deliveries' | 'audit'>;
+
+  constructor(stores: Pick<Stores, 'documents' | 'deliveries' | 'audit'>) {
+    this.#stores = stores;
+  }
+
+  #recipientCodes(caller: SystemCredential, agency?: string): string[] {
+    if (agency) {
+      if (!caller.agencyCodes.includes(agency))
+        throw new HubError('FORBIDDEN', `system ${caller.systemId} does not act for ${agency}`);
+      return [agency];
+    }
+    return [...caller.agencyCodes];
+  }
+
+  inbox(
+    caller: SystemCredential,
+    q: { agency?: string; type?: 'edoc' | 'status'; limit?: number; after?: string },
+  ) {
+    const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
+    return this.#stores.deliveries.inbox({
+      recipientCodes: this.#recipientCodes(caller, q.agency),
+      limit,
+      ...(q.type ? { messageType: q.type } : {}),
+      ...(q.after ? { after: q.after } : {}),
+    });
+  }
+
+  async #ownDelivery(caller: SystemCredential, deliveryId: string): Promise<DeliveryRecord> {
+    const d = await this.#stores.deliveries.get(deliveryId);
+    // Same answer for "absent" and "not yours": nothing leaks about other agencies' traffic.
+    if (!d || !caller.agencyCodes.includes(d.recipientCode) || d.transport === 'queued') {
+      throw new HubError('NOT_FOUND', `no inbox item ${deliveryId}`);
+    }
+    return d;
+  }
+
+  async download(
+    caller: SystemCredential,
+    deliveryId: string,
+  ): Promise<{ delivery: DeliveryRecord; document: DocumentRecord; bytes: Buffer }> {
+    const delivery = await this.#ownDelivery(caller, deliveryId);
+    const document = await this.#stores.documents.get(delivery.docId);
+    const bytes = await this.#stores.documents.getPayload(delivery.docId);
+    if (!document || !bytes) throw new HubError('INTERNAL', `payload of ${delivery.docId} is missing`);
+    return { delivery, document, bytes };
+  }
+
+  async acknowledge(
+    caller: SystemCredential,
+    deliveryId: string,
+    result: 'done' | 'fail',
+    reason?: string,
+  ): Promise<DeliveryRecord> {
+    await this.#ownDelivery(caller, deliveryId);
+    const d = await this.#stores.deliveries.acknowledge(deliveryId, result, reason, new Date());
+    if (!d) throw new HubError('CONFLICT', `inbox item ${deliveryId} cannot be acknowledged in its state`);
+    await this.#stores.audit.append({
+      actor: caller.systemId,
+      action: 'delivery.acknowledged',
+      subject: deliveryId,
+      data: { result: d.ack?.result ?? result, ...(reason ? { reason } : {}) },
+    });
+    return d;
+  }
+
+  /** The sender sees every recipient; a recipient sees only its own delivery. */
+  async document(
+    caller: SystemCredential,
+    docId: string,
+  ): Promise<{ document: DocumentRecord; deliveries: DeliveryRecord[] }> {
+    const document = await this.#stores.documents.get(docId);
+    if (!document || document.state !== 'accepted') throw new HubError('NOT_FOUND', `no document ${docId}`);
+    const all = await this.#stores.deliveries.forDocument(docId);
+    const isSender = caller.agencyCodes.includes(document.senderCode);
+    const deliveries = isSender ? all : all.filter((d) => caller.agencyCodes.includes(d.recipientCode));
+    if (!isSender && deliveries.length === 0) throw new HubError('NOT_FOUND', `no document ${docId}`);
+    return { document, deliveries };
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Routing of a document's recipients through the directory (ARCHITECTURE.md §2 step 5):
+ * active → deliver; closed with exactly one successor → reroute to it (recorded); closed and split
+ * between several successors → refused with the list; unknown → refused.
+ */
+import type { AgencyStore } from '../domain/ports.ts';
+import type { RoutingOutcome } from '../domain/types.ts';
+
+const MAX_SUCCESSOR_HOPS = 5;
+
+export async function routeRecipients(
+  agencies: Pick<AgencyStore, 'findByCode'>,
+  codes: readonly string[],
+): Promise<RoutingOutcome[]> {
+  const out: RoutingOutcome[] = [];
+  const seen = new Set<string>();
+  for (const requested of codes) {
+    if (seen.has(requested)) continue;
+    seen.add(requested);
+    out.push(await routeOne(agencies, requested));
+  }
+  // Two requested codes may lead to the same successor: deliver once.
+  const delivered = new Set<string>();
+  return out.map((r) => {
+    if (r.outcome === 'refused' || !r.deliveredTo) return r;
+    if (delivered.has(r.deliveredTo))
+      return { code: r.code, outcome: 'refused', reason: `duplicate of recipient ${r.deliveredTo}` };
+    delivered.add(r.deliveredTo);
+    return r;
+  });
+}
+
+async function routeOne(
+  agencies: Pick<AgencyStore, 'findByCode'>,
+  requested: string,
+): Promise<RoutingOutcome> {
+  let agency = await agencies.findByCode(requested);
+  if (!agency) return { code: requested, outcome: 'refused', reason: 'unknown agency code' };
+  const path: string[] = [];
+  for (let hop = 0; agency.status === 'closed'; hop++) {
+    if (agency.successors.length === 0)
+      return {
+        code: requested,
+        outcome: 'refused',
+        reason: `agency ${agency.code} is closed and has no successor`,
+      };
+    if (agency.successors.length > 1) {
+      return {
+        code: requested,
+        outcome: 'refused',
+        reason: `agency ${agency.code} was split between ${agency.successors.join(', ')}; address one of them`,
+      };
+    }
+    if (hop >= MAX_SUCCESSOR_HOPS)
+      return { code: requested, outcome: 'refused', reason: 'successor chain too long' };
+    path.push(agency.code);
+    const next = await agencies.findByCode(agency.successors[0]!);
+    if (!next)
+      return {
+        code: requested,
+        outcome: 'refused',
+        reason: `successor ${agency.successors[0]} is not in the directory`,
+      };
+    agency = next;
+  }
+  if (path.length === 0 && agency.code === requested)
+    return { code: requested, outcome: 'accepted', deliveredTo: agency.code };
+  if (path.length === 0) return { code: requested, outcome: 'accepted', deliveredTo: agency.code }; // legacy code of an active agency
+  return {
+    code: requested,
+    outcome: 'rerouted',
+    deliveredTo: agency.code,
+    reason: `closed; successor of ${path.join(' → ')}`,
+  };
+}

@@ -1,0 +1,433 @@
+/**
+ * Submission of a message (document or status) by an authenticated agency system:
+ * verify (guard, signature profile, trusted chain) → read business data only from the signed
+ * bytes → check the signer is registered to the sending agency → route (documents) or apply the
+ * status transition (status messages) → deduplicate → persist (one logical write, commit point
+ * last) → publish with confirms → hub-signed receipt. ARCHITECTURE.md §2.
+ */
+import { createHash } from 'node:crypto';
+import { HubError } from '../domain/errors.ts';
+import type { Stores } from '../domain/ports.ts';
+import type {
+  Agency,
+  DeliveryRecord,
+  DocumentMeta,
+  DocumentRecord,
+  OutboxEntry,
+  RoutingOutcome,
+  SystemCredential,
+} from '../domain/types.ts';
+import { INITIAL_BUSINESS_STATE } from '../domain/status.ts';
+import { foldVietnamese } from '../domain/text.ts';
+import { acceptanceDeadline } from '../domain/deadlines.ts';
+import { parseEdxml, type EdocMessage, type StatusMessage } from '../domain/edxml/index.ts';
+import type { ReceiptData } from '../crypto/receipt.ts';
+import type { VerifiedMessage } from '../crypto/signature.ts';
+import type { DeliveryPublisher } from '../delivery/publisher.ts';
+import type { HubMetrics } from '../observability/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+import { routeRecipients } from './routing.ts';
+import { StatusService } from './status-service.ts';
+import { BusinessFlows } from './business-flows.ts';
+
+export interface Verifier {
+  verify(bytes: Uint8Array): Promise<VerifiedMessage>;
+}
+
+export interface ReceiptSigner {
+  sign(data: ReceiptData): string;
+}
+
+export interface SubmissionResult {
+  readonly docId: string;
+  readonly documentId: string;
+  readonly messageType: 'edoc' | 'status';
+  readonly sha256: string;
+  readonly receivedAt: Date;
+  readonly recipients: readonly RoutingOutcome[];
+  readonly receipt: string;
+  /** True when this was a resubmission of already accepted bytes (idempotent replay). */
+  readonly duplicate: boolean;
+}
+
+export interface SubmissionDeps {
+  readonly stores: Pick<Stores, 'agencies' | 'documents' | 'deliveries' | 'outbox' | 'audit'>;
+  readonly verifier: Verifier;
+  readonly receipts: ReceiptSigner;
+  readonly publisher: Pick<DeliveryPublisher, 'publishOutbox'>;
+  readonly metrics: HubMetrics;
+  readonly log: Logger;
+  readonly schema?: (xml: string) => Promise<void>;
+  readonly clock?: () => Date;
+}
+
+/** Deterministic id from the deduplication key, so a replayed write lands on the same records. */
+export function docIdFor(key: string): string {
+  const h = createHash('sha256').update(key).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export const deliveryIdFor = (docId: string, recipientCode: string) => `${docId}:${recipientCode}`;
+
+export class SubmissionService {
+  readonly #d: SubmissionDeps;
+  readonly #status: StatusService;
+  readonly #business: BusinessFlows;
+  readonly #clock: () => Date;
+
+  constructor(deps: SubmissionDeps) {
+    this.#d = deps;
+    this.#clock = deps.clock ?? (() => new Date());
+    this.#status = new StatusService({
+      deliveries: deps.stores.deliveries,
+      documents: deps.stores.documents,
+    });
+    this.#business = new BusinessFlows({
+      deliveries: deps.stores.deliveries,
+      documents: deps.stores.documents,
+    });
+  }
+
+  async submit(caller: SystemCredential, bytes: Uint8Array): Promise<SubmissionResult> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    try {
+      return await this.#submit(caller, bytes, sha256);
+    } catch (err) {
+      if (err instanceof HubError) {
+        this.#d.metrics.documentsRefused.inc({ code: err.code });
+        // A refusal leaves nothing but an audit record.
+        await this.#d.stores.audit
+          .append({
+            actor: caller.systemId,
+            action: 'submission.refused',
+            subject: sha256,
+            data: { code: err.code, reason: err.message, size: bytes.byteLength },
+          })
+          .catch((e: unknown) => this.#d.log.warn({ err: (e as Error).message }, 'audit append failed'));
+      }
+      throw err;
+    }
+  }
+
+  async #submit(caller: SystemCredential, bytes: Uint8Array, sha256: string): Promise<SubmissionResult> {
+    const verified = await this.#d.verifier.verify(bytes);
+    if (this.#d.schema) await this.#d.schema(Buffer.from(bytes).toString('utf8'));
+    const msg = parseEdxml(verified.signedXml);
+
+    const sender = await this.#d.stores.agencies.findByCode(msg.from.organId);
+    if (!sender)
+      throw new HubError('SENDER_MISMATCH', `sending agency ${msg.from.organId} is not in the directory`);
+    if (sender.status !== 'active')
+      throw new HubError('SENDER_MISMATCH', `sending agency ${sender.code} is closed`);
+    if (!caller.agencyCodes.includes(sender.code)) {
+      throw new HubError('CALLER_MISMATCH', `system ${caller.systemId} does not act for ${sender.code}`);
+    }
+    const fp = verified.signer.fingerprintSha256;
+    const cert = sender.certificates.find((c) => c.fingerprintSha256 === fp && !c.revokedAt);
+    if (!cert)
+      throw new HubError(
+        'SENDER_MISMATCH',
+        `the signing certificate (SHA-256 ${fp.slice(0, 16)}…) is not registered to ${sender.code}`,
+      );
+
+    return msg.kind === 'edoc'
+      ? this.#submitDocument(caller, sender, msg, verified, bytes, sha256)
+      : this.#submitStatus(caller, sender, msg, verified, bytes, sha256);
+  }
+
+  async #submitDocument(
+    caller: SystemCredential,
+    sender: Agency,
+    msg: EdocMessage,
+    verified: VerifiedMessage,
+    bytes: Uint8Array,
+    sha256: string,
+  ): Promise<SubmissionResult> {
+    const key = `edoc:${sender.code}:${msg.documentId}`;
+    const existing = await this.#replayOrConflict(key, sha256);
+    if (existing) return existing;
+
+    const routing = await routeRecipients(
+      this.#d.stores.agencies,
+      msg.to.map((t) => t.organId),
+    );
+    const deliverable = routing.filter((r) => r.outcome !== 'refused');
+    await this.#checkSecrecy(sender, msg, deliverable);
+    if (deliverable.length === 0) {
+      throw new HubError('UNKNOWN_RECIPIENT', routing.map((r) => `${r.code}: ${r.reason}`).join('; '), {
+        recipients: routing,
+      });
+    }
+    const plan = await this.#business.plan(sender.code, msg);
+    const meta: DocumentMeta = {
+      subject: msg.subject,
+      codeNumber: msg.code?.codeNumber,
+      codeNotation: msg.code?.codeNotation,
+      promulgationDate: msg.promulgationInfo?.promulgationDate,
+      priority: msg.otherInfo?.priority,
+      dueDate: msg.dueDate,
+      businessType: msg.business?.docType ?? 0,
+      refDocumentId: msg.business?.documentId,
+      year: /^(\d{4})/.exec(msg.promulgationInfo?.promulgationDate ?? '')?.[1],
+    };
+    const targets = deliverable.map((r) => ({
+      code: r.deliveredTo!,
+      requestedCode: r.outcome === 'rerouted' ? r.code : undefined,
+    }));
+    const docId = docIdFor(key);
+    return this.#persist(
+      caller,
+      sender,
+      'edoc',
+      key,
+      msg.documentId,
+      meta,
+      routing,
+      targets,
+      verified,
+      bytes,
+      sha256,
+      plan ? () => plan.apply(docId, sender.code) : undefined,
+    );
+  }
+
+  async #submitStatus(
+    caller: SystemCredential,
+    sender: Agency,
+    msg: StatusMessage,
+    verified: VerifiedMessage,
+    bytes: Uint8Array,
+    sha256: string,
+  ): Promise<SubmissionResult> {
+    const key = `status:${sender.code}:${sha256}`;
+    const existing = await this.#replayOrConflict(key, sha256);
+    if (existing) return existing;
+    const target = await this.#status.resolve(sender.code, msg);
+    const meta: DocumentMeta = {
+      statusCode: msg.statusCode,
+      responseForDocumentId: msg.responseFor.documentId,
+      responseForOrganId: msg.responseFor.organId,
+      description: msg.description,
+    };
+    const routing: RoutingOutcome[] = [
+      { code: target.counterpart, outcome: 'accepted', deliveredTo: target.counterpart },
+    ];
+    const docId = docIdFor(key);
+    return this.#persist(
+      caller,
+      sender,
+      'status',
+      key,
+      msg.responseFor.documentId,
+      meta,
+      routing,
+      [{ code: target.counterpart, requestedCode: undefined }],
+      verified,
+      bytes,
+      sha256,
+      // The transition is applied after the pending record exists and before the commit; it is
+      // idempotent per status document, so a replay after a crash does not apply it twice.
+      () => this.#status.apply(target, msg, docId, sender.code),
+    );
+  }
+
+  /**
+   * Decree 30 / DOMAIN.md §4 (assumption): state-secret documents must not travel over ordinary
+   * channels. A document marked MẬT or above is accepted only when the sender and every recipient
+   * are on cipher-protected routes (directory: delivery.cipherProtected).
+   */
+  async #checkSecrecy(
+    sender: Agency,
+    msg: EdocMessage,
+    deliverable: readonly RoutingOutcome[],
+  ): Promise<void> {
+    const level = secrecyLevel(msg.otherInfo.securityLevel);
+    if (!level) return;
+    const ordinary: string[] = [];
+    if (!sender.delivery.cipherProtected) ordinary.push(sender.code);
+    for (const r of deliverable) {
+      const a = await this.#d.stores.agencies.findByCode(r.deliveredTo!);
+      if (!a?.delivery.cipherProtected) ordinary.push(r.deliveredTo!);
+    }
+    if (ordinary.length) {
+      throw new HubError(
+        'SECRET_ROUTE_REQUIRED',
+        `document marked ${level}; not cipher-protected: ${ordinary.join(', ')}`,
+        { level, agencies: ordinary },
+      );
+    }
+  }
+
+  /** Dedup: same key and bytes → the original receipt; same key, other bytes → DUPLICATE_CONFLICT. */
+  async #replayOrConflict(key: string, sha256: string): Promise<SubmissionResult | null> {
+    const prior = await this.#d.stores.documents.findByKey(key);
+    if (!prior) return null;
+    if (prior.sha256 !== sha256) {
+      throw new HubError(
+        'DUPLICATE_CONFLICT',
+        `${prior.documentId} was received at ${prior.receivedAt.toISOString()} with other content`,
+        {
+          documentId: prior.documentId,
+          acceptedSha256: prior.sha256,
+        },
+      );
+    }
+    if (prior.state === 'accepted' && prior.receipt) {
+      return {
+        docId: prior.id,
+        documentId: prior.documentId,
+        messageType: prior.messageType,
+        sha256,
+        receivedAt: prior.receivedAt,
+        recipients: prior.recipients,
+        receipt: prior.receipt,
+        duplicate: true,
+      };
+    }
+    return null; // pending with the same bytes: an interrupted write; redo it idempotently
+  }
+
+  async #persist(
+    caller: SystemCredential,
+    sender: Agency,
+    messageType: 'edoc' | 'status',
+    key: string,
+    documentId: string,
+    meta: DocumentMeta,
+    routing: readonly RoutingOutcome[],
+    targets: readonly { code: string; requestedCode: string | undefined }[],
+    verified: VerifiedMessage,
+    bytes: Uint8Array,
+    sha256: string,
+    beforeCommit?: () => Promise<void>,
+  ): Promise<SubmissionResult> {
+    const { stores } = this.#d;
+    const docId = docIdFor(key);
+    const receivedAt = this.#clock();
+    let doc: DocumentRecord = {
+      id: docId,
+      key,
+      messageType,
+      senderCode: sender.code,
+      documentId,
+      sha256,
+      size: bytes.byteLength,
+      state: 'pending',
+      receivedAt,
+      meta: stripUndefined(meta),
+      signer: { fingerprintSha256: verified.signer.fingerprintSha256, subject: verified.signer.leaf.subject },
+      recipients: routing,
+      submittedBy: caller.systemId,
+    };
+    // Decree 30: flag (not refuse) the same issuer + number + notation + year under another DocumentId.
+    const dup = messageType === 'edoc' ? await stores.documents.findProbableDuplicate(doc) : null;
+    if (dup) doc = { ...doc, probableDuplicateOf: dup.id };
+    const inserted = await stores.documents.insertPending(doc);
+    const record = inserted ? doc : ((await stores.documents.findByKey(key)) ?? doc);
+    if (record.state === 'accepted' && record.receipt) {
+      return { ...resultOf(record, record.receipt), duplicate: true };
+    }
+    try {
+      return await this.#write(caller, sender, record, targets, routing, meta, bytes, beforeCommit);
+    } catch (err) {
+      // Nothing half-written stays behind a refusal; the client got no receipt and may retry.
+      if (inserted) await stores.documents.discardPending(docId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async #write(
+    caller: SystemCredential,
+    sender: Agency,
+    record: DocumentRecord,
+    targets: readonly { code: string; requestedCode: string | undefined }[],
+    routing: readonly RoutingOutcome[],
+    meta: DocumentMeta,
+    bytes: Uint8Array,
+    beforeCommit: (() => Promise<void>) | undefined,
+  ): Promise<SubmissionResult> {
+    const { stores } = this.#d;
+    const { id: docId, documentId, messageType, sha256 } = record;
+    await stores.documents.putPayload(docId, bytes);
+    const deadline =
+      messageType === 'edoc' ? acceptanceDeadline(meta.dueDate, meta.priority, record.receivedAt) : null;
+    const deliveries: DeliveryRecord[] = targets.map((t) => ({
+      id: deliveryIdFor(docId, t.code),
+      docId,
+      documentId,
+      messageType,
+      senderCode: sender.code,
+      recipientCode: t.code,
+      ...(t.requestedCode ? { requestedCode: t.requestedCode } : {}),
+      transport: 'queued',
+      attempts: 0,
+      queuedAt: record.receivedAt,
+      business: INITIAL_BUSINESS_STATE,
+      timeline: [],
+      version: 0,
+      ...(deadline ? { deadline } : {}),
+    }));
+    await stores.deliveries.insertMany(deliveries);
+    const outbox: OutboxEntry[] = deliveries.map((d) => ({
+      id: d.id,
+      docId,
+      deliveryId: d.id,
+      recipientCode: d.recipientCode,
+      createdAt: record.receivedAt,
+    }));
+    await stores.outbox.insertMany(outbox);
+    if (beforeCommit) await beforeCommit();
+    const receipt = this.#d.receipts.sign({
+      receiptId: docId,
+      documentId,
+      senderCode: sender.code,
+      sha256,
+      receivedAt: record.receivedAt.toISOString(),
+      recipients: routing.map((r) => stripUndefined({ ...r })),
+    });
+    await stores.audit.append({
+      actor: caller.systemId,
+      action: messageType === 'edoc' ? 'document.accepted' : 'status.accepted',
+      subject: docId,
+      data: stripUndefined({
+        documentId,
+        sender: sender.code,
+        sha256,
+        recipients: routing.map((r) => `${r.code}:${r.outcome}`),
+        statusCode: meta.statusCode,
+      }),
+    });
+    await stores.documents.commit(docId, receipt, this.#clock());
+    this.#d.metrics.documentsAccepted.inc({ type: messageType });
+    if (messageType === 'status' && meta.statusCode)
+      this.#d.metrics.statusesRelayed.inc({ code: meta.statusCode });
+    await this.#d.publisher.publishOutbox(outbox);
+    return { ...resultOf({ ...record, recipients: routing }, receipt), duplicate: false };
+  }
+}
+
+/** Normalizes a secrecy marking: MẬT / TỐI MẬT / TUYỆT MẬT (with or without diacritics), or 1/2/3. */
+export function secrecyLevel(mark: string | undefined): 'MẬT' | 'TỐI MẬT' | 'TUYỆT MẬT' | null {
+  if (!mark) return null;
+  const f = foldVietnamese(mark).toUpperCase();
+  if (f === 'TUYET MAT' || f === '3') return 'TUYỆT MẬT';
+  if (f === 'TOI MAT' || f === '2') return 'TỐI MẬT';
+  if (f === 'MAT' || f === '1') return 'MẬT';
+  return null;
+}
+
+function resultOf(doc: DocumentRecord, receipt: string): Omit<SubmissionResult, 'duplicate'> {
+  return {
+    docId: doc.id,
+    documentId: doc.documentId,
+    messageType: doc.messageType,
+    sha256: doc.sha256,
+    receivedAt: doc.receivedAt,
+    recipients: doc.recipients,
+    receipt,
+  };
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,162 @@
+/**
+ * Every refusal of the hub is a HubError: a stable machine code, an HTTP status and a human
+ * message in Vietnamese and English. Errors are mapped to responses in exactly one place
+ * (http/errors.ts); clients get { code, message, messageVi, details, id }.
+ */
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly vi: string;
+  readonly en: string;
+}
+
+export const ERROR_CODES = {
+  UNAUTHENTICATED: {
+    status: 401,
+    vi: 'Chưa xác thực hệ thống gửi',
+    en: 'The calling system is not authenticated',
+  },
+  FORBIDDEN: { status: 403, vi: 'Không có quyền thực hiện', en: 'Not allowed' },
+  NOT_FOUND: { status: 404, vi: 'Không tìm thấy', en: 'Not found' },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    vi: 'Thông điệp vượt quá kích thước cho phép',
+    en: 'The message is too large',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    vi: 'Kiểu nội dung không được hỗ trợ',
+    en: 'Unsupported content type',
+  },
+  XML_MALFORMED: { status: 400, vi: 'Thông điệp XML không hợp lệ', en: 'The XML message is malformed' },
+  XML_PROLOG_INVALID: {
+    status: 400,
+    vi: 'Có dữ liệu lạ trước khai báo XML',
+    en: 'Unexpected bytes before the XML declaration',
+  },
+  XML_DOCTYPE_FORBIDDEN: {
+    status: 400,
+    vi: 'Không chấp nhận DOCTYPE hoặc khai báo thực thể',
+    en: 'DOCTYPE and entity declarations are not accepted',
+  },
+  XML_LIMITS_EXCEEDED: {
+    status: 400,
+    vi: 'Thông điệp vượt giới hạn độ sâu hoặc số phần tử',
+    en: 'The message exceeds the depth or element-count limits',
+  },
+  SCHEMA_INVALID: {
+    status: 422,
+    vi: 'Thông điệp không đúng cấu trúc edXML',
+    en: 'The message does not follow the edXML schema',
+  },
+  SIGNATURE_MISSING: {
+    status: 422,
+    vi: 'Thông điệp chưa được ký số',
+    en: 'The message carries no XML signature',
+  },
+  SIGNATURE_PROFILE_VIOLATION: {
+    status: 422,
+    vi: 'Chữ ký không đúng hồ sơ chữ ký của trục',
+    en: 'The signature does not follow the hub signature profile',
+  },
+  SIGNATURE_ALGORITHM_FORBIDDEN: {
+    status: 422,
+    vi: 'Thuật toán chữ ký không được phép',
+    en: 'The signature uses a forbidden algorithm',
+  },
+  SIGNATURE_INVALID: { status: 422, vi: 'Chữ ký số không hợp lệ', en: 'The XML signature does not verify' },
+  CERT_UNTRUSTED: {
+    status: 422,
+    vi: 'Chứng thư số không được cấp bởi CA tin cậy',
+    en: 'The certificate does not chain to a trusted root',
+  },
+  CERT_EXPIRED: { status: 422, vi: 'Chứng thư số đã hết hạn', en: 'The certificate has expired' },
+  CERT_NOT_YET_VALID: {
+    status: 422,
+    vi: 'Chứng thư số chưa có hiệu lực',
+    en: 'The certificate is not yet valid',
+  },
+  CERT_REVOKED: { status: 422, vi: 'Chứng thư số đã bị thu hồi', en: 'The certificate has been revoked' },
+  CERT_REVOCATION_UNKNOWN: {
+    status: 422,
+    vi: 'Không xác định được tình trạng thu hồi của chứng thư số',
+    en: 'The revocation status of the certificate cannot be established',
+  },
+  CERT_KEY_USAGE: {
+    status: 422,
+    vi: 'Chứng thư số không dùng để ký',
+    en: 'The certificate key usage does not allow signing',
+  },
+  SENDER_MISMATCH: {
+    status: 422,
+    vi: 'Chứng thư số không thuộc cơ quan gửi',
+    en: 'The signing certificate is not registered to the sending agency',
+  },
+  CALLER_MISMATCH: {
+    status: 403,
+    vi: 'Hệ thống gọi không được gửi thay cơ quan này',
+    en: 'The calling system may not send on behalf of this agency',
+  },
+  AGENCY_CODE_INVALID: {
+    status: 422,
+    vi: 'Mã định danh không hợp lệ',
+    en: 'Invalid agency identification code',
+  },
+  UNKNOWN_RECIPIENT: { status: 422, vi: 'Không có nơi nhận hợp lệ', en: 'No deliverable recipient' },
+  SECRET_ROUTE_REQUIRED: {
+    status: 422,
+    vi: 'Văn bản mật phải đi trên tuyến có mã hóa cơ yếu',
+    en: 'Secret documents require a cipher-protected route',
+  },
+  DUPLICATE_CONFLICT: {
+    status: 409,
+    vi: 'Mã văn bản đã được gửi với nội dung khác',
+    en: 'This DocumentId was already submitted with different content',
+  },
+  STATUS_TRANSITION_INVALID: {
+    status: 409,
+    vi: 'Trạng thái xử lý không hợp lệ theo thứ tự',
+    en: 'The status transition is not allowed',
+  },
+  REFERENCED_DOCUMENT_UNKNOWN: {
+    status: 422,
+    vi: 'Văn bản được thu hồi, cập nhật hoặc thay thế không tồn tại',
+    en: 'The document to revoke, update or replace is unknown',
+  },
+  NOT_ORIGINAL_SENDER: {
+    status: 403,
+    vi: 'Chỉ cơ quan gửi văn bản gốc mới được thu hồi, cập nhật, thay thế',
+    en: 'Only the original sender may revoke, update or replace a document',
+  },
+  STATUS_UNKNOWN_DOCUMENT: {
+    status: 422,
+    vi: 'Trạng thái cho văn bản mà cơ quan chưa nhận',
+    en: 'Status for a document the reporter never received',
+  },
+  VALIDATION_FAILED: { status: 400, vi: 'Dữ liệu không hợp lệ', en: 'Invalid request data' },
+  CONFLICT: { status: 409, vi: 'Xung đột dữ liệu', en: 'Conflicting data' },
+  RATE_LIMITED: { status: 429, vi: 'Quá nhiều yêu cầu', en: 'Too many requests' },
+  UNAVAILABLE: { status: 503, vi: 'Dịch vụ tạm thời không sẵn sàng', en: 'Service temporarily unavailable' },
+  INTERNAL: { status: 500, vi: 'Lỗi hệ thống', en: 'Internal error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class HubError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+  readonly messageVi: string;
+
+  constructor(code: ErrorCode, reason?: string, details?: Record<string, unknown>) {
+    const spec = ERROR_CODES[code];
+    super(reason ? `${spec.en}: ${reason}` : spec.en);
+    this.name = 'HubError';
+    this.code = code;
+    this.status = spec.status;
+    this.details = details;
+    this.messageVi = reason ? `${spec.vi}: ${reason}` : spec.vi;
+  }
+}
+
+export const isHubError = (e: unknown): e is HubError => e instanceof HubError;

@@ -1,0 +1,141 @@
+/** OpenAPI 3.1 description of the agency API, served at /v1/openapi.json. */
+const errorRef = { $ref: '#/components/schemas/Error' };
+const err = (description: string) => ({ description, content: { 'application/json': { schema: errorRef } } });
+
+export const openApiSpec = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Vietnam e-document interconnection hub — agency API',
+    version: '1',
+    description:
+      'Agency document-management systems submit signed edXML messages (QCVN 102:2016), poll their inbox, ' +
+      'download the exact signed bytes, acknowledge, and follow delivery and business status. ' +
+      'Every request is authenticated with HUB1-HMAC-SHA256 (see docs/api.md).',
+  },
+  components: {
+    securitySchemes: {
+      hubHmac: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Authorization',
+        description: 'HUB1-HMAC-SHA256 Credential=<systemId>, Timestamp=<unix s>, Signature=<hex>',
+      },
+    },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['code', 'message', 'messageVi', 'id'],
+        properties: {
+          code: {
+            type: 'string',
+            description: 'Stable machine code, e.g. SIGNATURE_INVALID, UNKNOWN_RECIPIENT, DUPLICATE_CONFLICT',
+          },
+          message: { type: 'string' },
+          messageVi: { type: 'string' },
+          details: { type: 'object' },
+          id: { type: 'string', description: 'Correlation id, also in the hub log' },
+        },
+      },
+      RoutingOutcome: {
+        type: 'object',
+        properties: {
+          code: { type: 'string' },
+          outcome: { enum: ['accepted', 'rerouted', 'refused'] },
+          deliveredTo: { type: 'string' },
+          reason: { type: 'string' },
+        },
+      },
+      SubmissionReceipt: {
+        type: 'object',
+        properties: {
+          docId: { type: 'string' },
+          documentId: { type: 'string' },
+          messageType: { enum: ['edoc', 'status'] },
+          sha256: { type: 'string' },
+          receivedAt: { type: 'string', format: 'date-time' },
+          recipients: { type: 'array', items: { $ref: '#/components/schemas/RoutingOutcome' } },
+          duplicate: { type: 'boolean' },
+          receipt: { type: 'string', description: 'Hub-signed XML receipt (XML-DSig)' },
+        },
+      },
+    },
+  },
+  security: [{ hubHmac: [] }],
+  paths: {
+    '/v1/documents': {
+      post: {
+        summary: 'Submit a signed edXML document or status message',
+        requestBody: { required: true, content: { 'application/xml': { schema: { type: 'string' } } } },
+        responses: {
+          '202': {
+            description: 'Accepted; hub-signed receipt',
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/SubmissionReceipt' } },
+              'application/xml': {},
+            },
+          },
+          '200': { description: 'Same bytes already accepted: the original receipt' },
+          '400': err('Malformed XML, DOCTYPE, limits'),
+          '401': err('Unauthenticated'),
+          '409': err('DUPLICATE_CONFLICT or STATUS_TRANSITION_INVALID'),
+          '413': err('PAYLOAD_TOO_LARGE'),
+          '422': err('Signature, certificate, sender or recipient refused'),
+        },
+      },
+    },
+    '/v1/documents/{id}': {
+      get: {
+        summary: 'A document with its per-recipient transport state and status timeline',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'The document' },
+          '404': err('Unknown, or not visible to the caller'),
+        },
+      },
+    },
+    '/v1/inbox': {
+      get: {
+        summary: 'Unacknowledged messages for the caller, oldest first',
+        parameters: [
+          { name: 'type', in: 'query', schema: { enum: ['edoc', 'status'] } },
+          { name: 'agency', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+          {
+            name: 'after',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'Paging cursor: the `next` of the previous page',
+          },
+        ],
+        responses: { '200': { description: '{ items, next }' } },
+      },
+    },
+    '/v1/inbox/{id}': {
+      get: {
+        summary: 'The exact signed bytes of an inbox item',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'edXML', content: { 'application/xml': {} } },
+          '404': err('Not in the caller’s inbox'),
+        },
+      },
+    },
+    '/v1/inbox/{id}/ack': {
+      post: {
+        summary: 'Acknowledge an inbox item (transport acknowledgement)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: { result: { enum: ['done', 'fail'] }, reason: { type: 'string' } },
+              },
+            },
+          },
+        },
+        responses: { '200': { description: 'Acknowledged (idempotent)' } },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,168 @@
+/** The hub's own agency API (/v1). Mapping from HTTP to use cases happens here, nothing else. */
+import express, { type Request, type Router } from 'express';
+import { HubError } from '../domain/errors.ts';
+import { isOverdue } from '../domain/deadlines.ts';
+import type { DeliveryRecord, DocumentRecord } from '../domain/types.ts';
+import type { DocumentQueries } from '../documents/queries.ts';
+import type { SubmissionService } from '../documents/submission.ts';
+import { callerOf } from './auth.ts';
+
+function deliveryView(d: DeliveryRecord) {
+  return {
+    id: d.id,
+    recipient: d.recipientCode,
+    ...(d.requestedCode ? { requestedCode: d.requestedCode, rerouted: true } : {}),
+    transport: d.transport,
+    attempts: d.attempts,
+    queuedAt: d.queuedAt,
+    availableAt: d.availableAt,
+    ackedAt: d.ackedAt,
+    ack: d.ack,
+    lastError: d.lastError,
+    status: d.business.code,
+    ...(d.deadline
+      ? { deadline: d.deadline, overdue: isOverdue(d.deadline, d.business.code, new Date()) }
+      : {}),
+    pendingRequest: d.business.pending,
+    timeline: d.timeline,
+  };
+}
+
+function inboxItem(d: DeliveryRecord) {
+  return {
+    id: d.id,
+    docId: d.docId,
+    documentId: d.documentId,
+    messageType: d.messageType,
+    from: d.senderCode,
+    to: d.recipientCode,
+    ...(d.requestedCode ? { addressedTo: d.requestedCode } : {}),
+    availableAt: d.availableAt,
+  };
+}
+
+function documentView(doc: DocumentRecord) {
+  return {
+    id: doc.id,
+    documentId: doc.documentId,
+    messageType: doc.messageType,
+    sender: doc.senderCode,
+    sha256: doc.sha256,
+    size: doc.size,
+    receivedAt: doc.receivedAt,
+    acceptedAt: doc.acceptedAt,
+    meta: doc.meta,
+    signer: doc.signer,
+    routing: doc.recipients,
+    ...(doc.chain?.length ? { chain: doc.chain } : {}),
+    ...(doc.probableDuplicateOf ? { probableDuplicateOf: doc.probableDuplicateOf } : {}),
+  };
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+function jsonBody(req: Request): Record<string, unknown> {
+  const raw = req.rawBody;
+  if (!raw || raw.length === 0) return {};
+  try {
+    const v: unknown = JSON.parse(raw.toString('utf8'));
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new HubError('VALIDATION_FAILED', 'body must be a JSON object');
+}
+
+export function v1Router(deps: {
+  submissions: SubmissionService;
+  queries: DocumentQueries;
+  evidence: (docId: string) => Promise<Buffer>;
+}): Router {
+  const r = express.Router();
+
+  r.post('/documents', async (req, res) => {
+    const caller = callerOf(req);
+    const type = req.header('content-type') ?? '';
+    if (
+      !/^(application|text)\/([a-z.+-]*\+)?xml\b/i.test(type) &&
+      !/^application\/octet-stream\b/i.test(type)
+    ) {
+      throw new HubError('UNSUPPORTED_MEDIA_TYPE', 'send the edXML message as application/xml');
+    }
+    const result = await deps.submissions.submit(caller, req.rawBody ?? Buffer.alloc(0));
+    res.status(result.duplicate ? 200 : 202);
+    res.setHeader('Location', `/v1/documents/${result.docId}`);
+    if (req.accepts(['json', 'xml']) === 'xml') {
+      res.type('application/xml').send(result.receipt);
+      return;
+    }
+    res.json({
+      docId: result.docId,
+      documentId: result.documentId,
+      messageType: result.messageType,
+      sha256: result.sha256,
+      receivedAt: result.receivedAt,
+      recipients: result.recipients,
+      duplicate: result.duplicate,
+      receipt: result.receipt,
+    });
+  });
+
+  r.get('/documents/:id', async (req, res) => {
+    const { document, deliveries } = await deps.queries.document(callerOf(req), req.params.id);
+    res.json({
+      ...documentView(document),
+      receipt: document.receipt,
+      deliveries: deliveries.map(deliveryView),
+    });
+  });
+
+  r.get('/documents/:id/evidence', async (req, res) => {
+    const { document } = await deps.queries.document(callerOf(req), req.params.id); // parties only
+    const zip = await deps.evidence(document.id);
+    res.setHeader('Content-Disposition', `attachment; filename="evidence-${document.id}.zip"`);
+    res.type('application/zip').send(zip);
+  });
+
+  r.get('/inbox', async (req, res) => {
+    const rawType = str(req.query.type);
+    if (rawType && rawType !== 'edoc' && rawType !== 'status')
+      throw new HubError('VALIDATION_FAILED', 'type must be edoc or status');
+    const type = rawType as 'edoc' | 'status' | undefined;
+    const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
+    if (limit !== undefined && !Number.isInteger(limit))
+      throw new HubError('VALIDATION_FAILED', 'limit must be an integer');
+    const items = await deps.queries.inbox(callerOf(req), {
+      ...(str(req.query.agency) ? { agency: str(req.query.agency) } : {}),
+      ...(type ? { type } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      ...(str(req.query.after) ? { after: str(req.query.after) } : {}),
+    });
+    const last = items.at(-1);
+    res.json({ items: items.map(inboxItem), ...(last ? { next: last.id } : {}) });
+  });
+
+  r.get('/inbox/:id', async (req, res) => {
+    const { document, bytes } = await deps.queries.download(callerOf(req), req.params.id);
+    res.setHeader('X-Hub-Doc-Id', document.id);
+    res.setHeader('X-Hub-Sha256', document.sha256);
+    res.setHeader('X-Hub-Message-Type', document.messageType);
+    res.type('application/xml').send(bytes);
+  });
+
+  r.post('/inbox/:id/ack', async (req, res) => {
+    const body = jsonBody(req);
+    const result = body.result ?? 'done';
+    if (result !== 'done' && result !== 'fail')
+      throw new HubError('VALIDATION_FAILED', 'result must be done or fail');
+    const reason = str(body.reason);
+    if (result === 'fail' && !reason)
+      throw new HubError('VALIDATION_FAILED', 'a fail acknowledgement needs a reason');
+    const d = await deps.queries.acknowledge(callerOf(req), req.params.id, result, reason);
+    res.json({ id: d.id, transport: d.transport, ack: d.ack, ackedAt: d.ackedAt });
+  });
+
+  return r;
+}

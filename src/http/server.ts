@@ -1,0 +1,80 @@
+/** The Express application: security headers, raw bodies (hashed for auth), routes, error mapping. */
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { CredentialStore } from '../domain/ports.ts';
+import type { DocumentQueries } from '../documents/queries.ts';
+import type { SubmissionService } from '../documents/submission.ts';
+import type { HubMetrics } from '../observability/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+import { hmacAuth } from './auth.ts';
+import { errorHandler } from './errors.ts';
+import { HubError } from '../domain/errors.ts';
+import { v1Router } from './routes-v1.ts';
+import { adminCertificatesRouter, adminDeadLettersRouter } from './routes-admin-certs.ts';
+import type { DeadLetterService } from '../delivery/dead-letters.ts';
+import type { CertificateService } from '../certs/service.ts';
+import { openApiSpec } from './openapi.ts';
+import { directoryRouter } from '../directory/routes.ts';
+import type { DirectoryService } from '../directory/service.ts';
+
+export interface HttpDeps {
+  readonly log: Logger;
+  readonly metrics: HubMetrics;
+  readonly credentials: Pick<CredentialStore, 'find'>;
+  readonly submissions: SubmissionService;
+  readonly queries: DocumentQueries;
+  readonly evidence: (docId: string) => Promise<Buffer>;
+  readonly certificates: CertificateService;
+  readonly deadLetters: DeadLetterService;
+  readonly directory: DirectoryService;
+  readonly ready: () => Promise<{ ok: boolean; checks: Record<string, boolean> }>;
+  readonly maxMessageBytes: number;
+  readonly clockSkewSeconds: number;
+  readonly isStopping: () => boolean;
+}
+
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(helmet());
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const r = await deps.ready();
+    const ok = r.ok && !deps.isStopping();
+    res
+      .status(ok ? 200 : 503)
+      .json({ status: ok ? 'ready' : 'not-ready', checks: r.checks, stopping: deps.isStopping() });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json(openApiSpec);
+  });
+
+  // Stop intake first on shutdown; in-flight requests finish.
+  app.use('/v1', (_req, _res, next) => {
+    next(deps.isStopping() ? new HubError('UNAVAILABLE', 'the hub is shutting down') : undefined);
+  });
+  // Every /v1 body is read raw (bounded), so that the HMAC covers the exact bytes and the
+  // signature verification sees the exact bytes the agency signed.
+  app.use(
+    '/v1',
+    express.raw({ type: () => true, limit: deps.maxMessageBytes }),
+    (req, _res, next) => {
+      req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      next();
+    },
+    hmacAuth(deps.credentials, deps.clockSkewSeconds),
+    v1Router(deps),
+  );
+  app.use('/v1/admin', adminCertificatesRouter(deps.certificates), adminDeadLettersRouter(deps.deadLetters));
+  app.use('/v1', directoryRouter(deps.directory)); // /agencies (any system), /admin/agencies (admin)
+  app.use((_req, _res, next) => next(new HubError('NOT_FOUND', 'no such route')));
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,71 @@
+/**
+ * Prometheus metrics. Each app instance owns its registry so that several hubs in one test
+ * process do not share counters.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface HubMetrics {
+  readonly registry: Registry;
+  readonly documentsAccepted: Counter<'type'>;
+  readonly documentsRefused: Counter<'code'>;
+  readonly deliveriesDelivered: Counter<'mode'>;
+  readonly deliveryLatency: Histogram<'mode'>;
+  readonly statusesRelayed: Counter<'code'>;
+  readonly certificatesExpiring: Gauge;
+  readonly deadLetters: Counter;
+  readonly overdueDeliveries: Gauge;
+}
+
+export function createMetrics(withDefaults = true): HubMetrics {
+  const registry = new Registry();
+  if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'hub_' });
+  return {
+    registry,
+    documentsAccepted: new Counter({
+      name: 'hub_documents_accepted_total',
+      help: 'Messages accepted (edoc or status)',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    documentsRefused: new Counter({
+      name: 'hub_documents_refused_total',
+      help: 'Submissions refused, by error code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    deliveriesDelivered: new Counter({
+      name: 'hub_deliveries_delivered_total',
+      help: 'Deliveries completed (made available or pushed)',
+      labelNames: ['mode'],
+      registers: [registry],
+    }),
+    deliveryLatency: new Histogram({
+      name: 'hub_delivery_latency_seconds',
+      help: 'Time from acceptance to availability at the recipient',
+      labelNames: ['mode'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    statusesRelayed: new Counter({
+      name: 'hub_statuses_relayed_total',
+      help: 'Status messages accepted and relayed to the original sender',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'hub_dead_letters_total',
+      help: 'Delivery tasks dead-lettered (poison or attempts exhausted)',
+      registers: [registry],
+    }),
+    overdueDeliveries: new Gauge({
+      name: 'hub_deliveries_overdue',
+      help: 'Deliveries past their acceptance deadline (DueDate / Priority) without status 03',
+      registers: [registry],
+    }),
+    certificatesExpiring: new Gauge({
+      name: 'hub_certificates_expiring_soon',
+      help: 'Registered agency certificates expiring within 30 days',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,131 @@
+/** Revoke, update and replace of an accepted document; probable duplicates; overdue deliveries. */
+import { expect } from 'chai';
+import type { EdocMessage } from '../../src/domain/edxml/index.ts';
+import type { HubApiError } from '../../src/sdk/client.ts';
+import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
+import { documentMessage, signed, statusMessage } from '../support/messages.ts';
+
+describe('business flows: revoke, update, replace, duplicates, deadlines', function () {
+  this.timeout(60_000);
+  let t: TestHub;
+  before(async () => {
+    t = await startTestHub('business');
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  async function sendAndDeliver(m: EdocMessage) {
+    const r = await t.client(m.from.organId).submit(signed(m, t.signingKey(m.from.organId)));
+    for (const to of m.to)
+      await eventually(
+        async () => (await t.client(to.organId).inbox()).items.find((i) => i.documentId === m.documentId),
+        15_000,
+        `delivery to ${to.organId}`,
+      );
+    return r;
+  }
+
+  it('revokes a document: recipients get the revocation, a pending recall they answer with 15, and the chain is shown', async () => {
+    const original = documentMessage('H29.001', ['H41.001']);
+    const r = await sendAndDeliver(original);
+    const revoke = documentMessage('H29.001', ['H41.001'], {
+      business: { docType: 1, documentId: original.documentId, reason: 'Ban hành nhầm', replacements: [] },
+    });
+    await sendAndDeliver(revoke);
+    let view = await t.client('H29.001').document(r.docId);
+    expect(view.deliveries[0]).to.include({ pendingRequest: 'recall' });
+    expect((view as unknown as { chain: { type: string; documentId: string }[] }).chain[0]).to.include({
+      type: 'revoke',
+      documentId: revoke.documentId,
+    });
+    await t
+      .client('H41.001')
+      .submit(signed(statusMessage('H41.001', original, '15'), t.signingKey('H41.001')));
+    view = await t.client('H29.001').document(r.docId);
+    expect(view.deliveries[0]!.status).to.equal('recalled');
+    expect(view.deliveries[0]!.timeline.map((e) => e.code)).to.deep.equal(['13', '15']);
+  });
+
+  it('refuses a revoke from anyone but the original sender', async () => {
+    const original = documentMessage('H29.001', ['H41.001']);
+    await sendAndDeliver(original);
+    const revoke = documentMessage('H41.001', ['H29.001'], {
+      business: { docType: 1, documentId: original.documentId, replacements: [] },
+    });
+    try {
+      await t.client('H41.001').submit(signed(revoke, t.signingKey('H41.001')));
+      expect.fail('accepted');
+    } catch (err) {
+      expect((err as HubApiError).code).to.equal('NOT_ORIGINAL_SENDER');
+    }
+  });
+
+  it('updates the recipients: the removed one gets a recall, the added one the update, the kept one a pending update', async () => {
+    const original = documentMessage('H29.001', ['H41.001', 'D41.001']);
+    const r = await sendAndDeliver(original);
+    const update = documentMessage('H29.001', ['H41.001', 'M41.001'], {
+      business: {
+        docType: 2,
+        documentId: original.documentId,
+        replacements: [],
+        documentInfo: {
+          metadataChanged: true,
+          receiversChanged: true,
+          receivers: [
+            { organId: 'D41.001', receiverType: 0 },
+            { organId: 'M41.001', receiverType: 1 },
+          ],
+        },
+      },
+    });
+    await sendAndDeliver(update);
+    const view = await t.client('H29.001').document(r.docId);
+    const by = Object.fromEntries(
+      view.deliveries.map((d) => [d.recipient, (d as unknown as { pendingRequest: string }).pendingRequest]),
+    );
+    expect(by).to.deep.equal({ 'D41.001': 'recall', 'H41.001': 'update' });
+    // H41.001 refuses the update (16): its state stays as it was.
+    await t
+      .client('H41.001')
+      .submit(signed(statusMessage('H41.001', original, '16'), t.signingKey('H41.001')));
+    const after = await t.client('H29.001').document(r.docId);
+    expect(after.deliveries.find((d) => d.recipient === 'H41.001')).to.include({
+      pendingRequest: null,
+      status: null,
+    });
+  });
+
+  it('replaces a document and records the chain', async () => {
+    const original = documentMessage('H29.001', ['H41.001']);
+    const r = await sendAndDeliver(original);
+    const replacement = documentMessage('H29.001', ['H41.001'], {
+      business: { docType: 3, documentId: original.documentId, replacements: [] },
+    });
+    await sendAndDeliver(replacement);
+    const view = (await t.client('H29.001').document(r.docId)) as unknown as { chain: { type: string }[] };
+    expect(view.chain.map((c) => c.type)).to.deep.equal(['replace']);
+  });
+
+  it('flags a probable duplicate: same issuer, number, notation and year under another DocumentId', async () => {
+    const first = documentMessage('H29.001', ['H41.001']);
+    await t.client('H29.001').submit(signed(first, t.signingKey('H29.001')));
+    const second = { ...documentMessage('H29.001', ['H41.001']), code: first.code };
+    const r = await t.client('H29.001').submit(signed(second, t.signingKey('H29.001')));
+    const view = (await t.client('H29.001').document(r.docId)) as unknown as { probableDuplicateOf?: string };
+    expect(view.probableDuplicateOf).to.be.a('string');
+  });
+
+  it('marks a delivery overdue when its DueDate passed without acceptance (03)', async () => {
+    const m = documentMessage('H29.001', ['H41.001'], { dueDate: '2020/01/01' });
+    const r = await sendAndDeliver(m);
+    let view = await t.client('H29.001').document(r.docId);
+    expect(view.deliveries[0]).to.include({ overdue: true });
+    await t.client('H41.001').submit(signed(statusMessage('H41.001', m, '03'), t.signingKey('H41.001')));
+    view = await t.client('H29.001').document(r.docId);
+    expect(view.deliveries[0]).to.include({ overdue: false });
+    expect((await t.hub.stores.deliveries.overdue(new Date(), 10)).map((d) => d.docId)).to.not.include(
+      r.docId,
+    );
+  });
+});

@@ -1,0 +1,113 @@
+/** hubctl devpki issue + hubctl certs register|list|unregister against the real store, as child processes. */
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/config.ts';
+import { hubctl } from '../support/hubctl.ts';
+import { startTestHub, type TestHub } from '../support/hub.ts';
+import { HubClient } from '../../src/sdk/client.ts';
+
+describe('hubctl certs and devpki', function () {
+  this.timeout(60_000);
+  let t: TestHub;
+  const dir = mkdtempSync(path.join(tmpdir(), 'devpki-'));
+  let fp: string;
+
+  before(async () => {
+    t = await startTestHub('certscli');
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  it('issues a development certificate and registers it to an agency', () => {
+    const issued = hubctl([
+      '--json',
+      'devpki',
+      'issue',
+      'H29.001',
+      'UBND phường Sài Gòn (gia hạn)',
+      '--out',
+      dir,
+    ]);
+    expect(issued.code, issued.err).to.equal(0);
+    fp = (JSON.parse(issued.out) as { fingerprintSha256: string }).fingerprintSha256;
+    const reg = hubctl([
+      '--json',
+      'certs',
+      'register',
+      'H29.001',
+      path.join(dir, 'H29.001.pem'),
+      '--db',
+      t.dbName,
+    ]);
+    expect(reg.code, reg.err).to.equal(0);
+    expect(JSON.parse(reg.out)).to.include({ agency: 'H29.001', fingerprintSha256: fp });
+    const list = hubctl(['--json', 'certs', 'list', 'H29.001', '--db', t.dbName]);
+    expect(
+      (JSON.parse(list.out) as { fingerprintSha256: string }[]).map((c) => c.fingerprintSha256),
+    ).to.include(fp);
+  });
+
+  it('refuses registering the same certificate twice, or to another agency (exit code 3)', () => {
+    const again = hubctl(['certs', 'register', 'H29.001', path.join(dir, 'H29.001.pem'), '--db', t.dbName]);
+    expect(again.code).to.equal(3);
+    expect(again.err).to.contain('CONFLICT');
+    const other = hubctl(['certs', 'register', 'H41.001', path.join(dir, 'H29.001.pem'), '--db', t.dbName]);
+    expect(other.code).to.equal(3);
+    expect(other.err).to.contain('already registered to H29.001');
+  });
+
+  it('refuses an expired certificate with the validation code', () => {
+    const r = hubctl([
+      'certs',
+      'register',
+      'H29.001',
+      path.join(PROJECT_ROOT, 'certs-dev/test/expired-H29.001.pem'),
+      '--db',
+      t.dbName,
+    ]);
+    expect(r.code).to.equal(3);
+    expect(r.err).to.contain('CERT_EXPIRED');
+  });
+
+  it('unregisters, keeping the record', () => {
+    const r = hubctl(['certs', 'unregister', 'H29.001', fp, '--db', t.dbName]);
+    expect(r.code, r.err).to.equal(0);
+    const list = JSON.parse(hubctl(['--json', 'certs', 'list', 'H29.001', '--db', t.dbName]).out) as {
+      fingerprintSha256: string;
+      revokedAt?: string;
+    }[];
+    expect(list.find((c) => c.fingerprintSha256 === fp)?.revokedAt).to.be.a('string');
+  });
+
+  it('registers through the admin API for admin systems only', async () => {
+    const issued = hubctl([
+      '--json',
+      'devpki',
+      'issue',
+      'H41.001',
+      'UBND xã Diễn Châu (gia hạn)',
+      '--out',
+      dir,
+    ]);
+    const pem = readFileSync(path.join(dir, 'H41.001.pem'), 'utf8');
+    const admin = new HubClient({ baseUrl: t.url, systemId: 'hub-admin', secret: 'DEV-ONLY-secret-admin' });
+    const denied = await t
+      .client('H41.001')
+      .request('POST', '/v1/admin/agencies/H41.001/certificates', pem, 'application/x-pem-file');
+    expect(denied.status).to.equal(403);
+    const ok = await admin.request(
+      'POST',
+      '/v1/admin/agencies/H41.001/certificates',
+      pem,
+      'application/x-pem-file',
+    );
+    expect(ok.status).to.equal(201);
+    const body = (await ok.json()) as { fingerprintSha256: string };
+    expect(body.fingerprintSha256).to.equal(
+      (JSON.parse(issued.out) as { fingerprintSha256: string }).fingerprintSha256,
+    );
+  });
+});

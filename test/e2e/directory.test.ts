@@ -1,0 +1,187 @@
+/**
+ * The directory through the real hub (HTTP, HMAC auth, FerretDB, RabbitMQ): the address-book API
+ * for every agency system, the admin API for systems with the 'admin' right, and a document
+ * addressed to a merged commune rerouted to its successor.
+ */
+import { expect } from 'chai';
+import { parse } from 'csv-parse/sync';
+import { HubClient } from '../../src/sdk/client.ts';
+import { documentMessage, signed } from '../support/messages.ts';
+import { startTestHub, type TestHub } from '../support/hub.ts';
+
+interface AgencyJson {
+  code: string;
+  legacyCode?: string;
+  name: string;
+  status: string;
+  successors: string[];
+  predecessors?: string[];
+  version: number;
+  routing?: { outcome: string; deliveredTo?: string; reason?: string };
+  delivery: { mode: string; url?: string };
+}
+
+describe('directory API through the hub', function () {
+  this.timeout(60_000);
+  let t: TestHub;
+  let dms: HubClient; // an ordinary agency system
+  let admin: HubClient;
+
+  async function call<T>(c: HubClient, method: string, path: string, body?: string, type?: string) {
+    const res = await c.request(method, path, body, type);
+    const text = await res.text();
+    const isJson = (res.headers.get('content-type') ?? '').includes('json');
+    return {
+      status: res.status,
+      body: (isJson && text ? JSON.parse(text) : text) as T,
+      headers: res.headers,
+    };
+  }
+
+  before(async () => {
+    t = await startTestHub('directory');
+    dms = t.client('H29.001');
+    admin = new HubClient({ baseUrl: t.url, systemId: 'hub-admin', secret: 'DEV-ONLY-secret-admin' });
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  it('answers a search without diacritics to any agency system', async () => {
+    const r = await call<{ items: AgencyJson[] }>(dms, 'GET', '/v1/agencies?q=uy+ban+mttq+dien+chau');
+    expect(r.status).to.equal(200);
+    expect(r.body.items.map((a) => a.code)).to.deep.equal(['M41.001']);
+    expect(r.body.items[0]!.delivery).to.deep.equal({ mode: 'pull' }); // no endpoint URL in the address book
+  });
+
+  it('answers a closed legacy code with its successor and the routing the hub applies', async () => {
+    const r = await call<AgencyJson>(dms, 'GET', '/v1/agencies/000.01.21.H29');
+    expect(r.status).to.equal(200);
+    expect(r.body).to.include({ code: 'H29.21.01', status: 'closed' });
+    expect(r.body.successors).to.deep.equal(['H29.001']);
+    expect(r.body.routing).to.include({ outcome: 'rerouted', deliveredTo: 'H29.001' });
+    const missing = await call<{ code: string }>(dms, 'GET', '/v1/agencies/H29.999');
+    expect(missing.status).to.equal(404);
+  });
+
+  it('keeps the admin API to systems with the admin right', async () => {
+    const body = JSON.stringify({
+      name: 'UBND xã thử',
+      block: 'state',
+      kind: 'commune-people-committee',
+      parent: 'H29',
+    });
+    const r = await call<{ code: string }>(dms, 'POST', '/v1/admin/agencies', body, 'application/json');
+    expect(r.status).to.equal(403);
+    expect(r.body.code).to.equal('FORBIDDEN');
+    const exp = await call<{ code: string }>(dms, 'GET', '/v1/admin/agencies/export?format=json');
+    expect(exp.status).to.equal(403);
+  });
+
+  it('registers a commune with predecessors, and a document to a predecessor reaches it', async () => {
+    const body = JSON.stringify({
+      name: 'UBND xã Diễn Châu Mới',
+      block: 'state',
+      kind: 'commune-people-committee',
+      province: 'H41',
+      predecessors: ['H41.001'],
+      validFrom: '2025-07-01',
+    });
+    const r = await call<AgencyJson & { closed: AgencyJson[] }>(
+      admin,
+      'POST',
+      '/v1/admin/agencies',
+      body,
+      'application/json',
+    );
+    expect(r.status).to.equal(201);
+    expect(r.body.code).to.equal('H41.002');
+    expect(r.headers.get('location')).to.equal('/v1/agencies/H41.002');
+    expect(r.body.closed.map((c) => [c.code, c.status, c.successors])).to.deep.equal([
+      ['H41.001', 'closed', ['H41.002']],
+    ]);
+
+    const msg = documentMessage('H29.001', ['H41.001']);
+    const receipt = await dms.submit(signed(msg, t.signingKey('H29.001')));
+    expect(receipt.recipients).to.have.length(1);
+    expect(receipt.recipients[0]).to.include({
+      code: 'H41.001',
+      outcome: 'rerouted',
+      deliveredTo: 'H41.002',
+    });
+  });
+
+  it('serves the change feed in version order', async () => {
+    const all = await call<{ items: AgencyJson[]; next: number; more: boolean }>(
+      dms,
+      'GET',
+      '/v1/agencies/changes?since=0&limit=500',
+    );
+    expect(all.status).to.equal(200);
+    const versions = all.body.items.map((a) => a.version);
+    expect(versions).to.deep.equal([...versions].sort((a, b) => a - b));
+    expect(all.body.items.slice(-2).map((a) => a.code)).to.deep.equal(['H41.002', 'H41.001']);
+    const rest = await call<{ items: AgencyJson[] }>(
+      dms,
+      'GET',
+      `/v1/agencies/changes?since=${all.body.next}`,
+    );
+    expect(rest.body.items).to.deep.equal([]);
+  });
+
+  it('imports a CSV file through the admin API, refusing bad rows with their lines', async () => {
+    const bad =
+      'name,block,kind,province,predecessors\nUBND xã Thử Nghiệm,state,commune-people-committee,H29,\nUBND xã B,state,commune-people-committee,H99,\n';
+    const refused = await call<{ code: string; details: { errors: { line: number; reason: string }[] } }>(
+      admin,
+      'POST',
+      '/v1/admin/agencies/import',
+      bad,
+      'text/csv',
+    );
+    expect(refused.status).to.equal(400);
+    expect(refused.body.code).to.equal('VALIDATION_FAILED');
+    expect(refused.body.details.errors.map((e) => e.line)).to.deep.equal([3]);
+    expect(
+      (await call<{ items: unknown[] }>(dms, 'GET', '/v1/agencies?q=thu+nghiem')).body.items,
+    ).to.deep.equal([]);
+
+    const good =
+      'name,block,kind,province,predecessors\nUBND phường Tân Định,state,commune-people-committee,H29,H29.21.02\n';
+    const res = await admin.request('POST', '/v1/admin/agencies/import?format=csv', good, 'text/csv');
+    expect(res.status).to.equal(201);
+    const rows = parse<Record<string, string>>(await res.text(), { columns: true });
+    expect(rows).to.have.length(1);
+    expect(rows[0]).to.include({ name: 'UBND phường Tân Định', predecessors: 'H29.21.02', parent: 'H29' });
+    expect(rows[0]!.code).to.match(/^H29\.\d{3}$/);
+  });
+
+  it('exports the directory as CSV and JSON', async () => {
+    const csv = await call<string>(admin, 'GET', '/v1/admin/agencies/export?format=csv');
+    expect(csv.status).to.equal(200);
+    const rows = parse<Record<string, string>>(csv.body, { columns: true, bom: true });
+    const json = await call<{ items: AgencyJson[] }>(admin, 'GET', '/v1/admin/agencies/export?format=json');
+    expect(rows.map((r) => r.code)).to.deep.equal(json.body.items.map((a) => a.code));
+    expect(rows.find((r) => r.code === 'H29.21.01')).to.include({
+      legacy_code: '000.01.21.H29',
+      status: 'closed',
+      successors: 'H29.001',
+    });
+    expect(json.body.items.length).to.be.greaterThan(15);
+  });
+
+  it('closes a unit through the admin API', async () => {
+    const r = await call<AgencyJson>(
+      admin,
+      'POST',
+      '/v1/admin/agencies/M41.001/close',
+      JSON.stringify({ successors: [], at: '2025-07-01', reason: 'giải thể' }),
+      'application/json',
+    );
+    expect(r.status).to.equal(200);
+    expect(r.body).to.include({ status: 'closed' });
+    const view = await call<AgencyJson>(dms, 'GET', '/v1/agencies/M41.001');
+    expect(view.body.routing).to.include({ outcome: 'refused' });
+    expect(view.body.routing!.reason).to.contain('no successor');
+  });
+});

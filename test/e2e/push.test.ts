@@ -1,0 +1,106 @@
+/**
+ * Push delivery to an agency endpoint on loopback: hub-signed requests, retries with backoff while
+ * the endpoint is down, eventual delivery exactly once, and a refusal (4xx) ending the delivery.
+ */
+import { expect } from 'chai';
+import { createVerify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/config.ts';
+import { pushSignatureInput } from '../../src/delivery/push.ts';
+import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
+import { documentMessage, signed } from '../support/messages.ts';
+
+describe('push delivery', function () {
+  this.timeout(90_000);
+  let t: TestHub;
+  let server: http.Server;
+  let mode: 'down' | 'up' | 'refuse' = 'down';
+  const received = new Map<string, number>(); // delivery id → times received while up
+  let attemptsWhileDown = 0;
+  let badSignatures = 0;
+  const hubCert = readFileSync(path.join(PROJECT_ROOT, 'certs-dev/hub.pem'), 'utf8');
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const id = String(req.headers['x-hub-delivery-id']);
+        const ok = createVerify('sha256')
+          .update(pushSignatureInput(id, Number(req.headers['x-hub-timestamp']), body))
+          .verify(hubCert, String(req.headers['x-hub-signature']), 'base64');
+        if (!ok) badSignatures++;
+        if (mode === 'down') {
+          attemptsWhileDown++;
+          res.writeHead(503).end();
+        } else if (mode === 'refuse') res.writeHead(422).end();
+        else {
+          received.set(id, (received.get(id) ?? 0) + 1);
+          res.writeHead(204).end();
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/edxml`;
+    t = await startTestHub('push', {
+      delivery: {
+        retryDelaysMs: [300, 600, 1200],
+        maxAttempts: 20,
+        breakerThreshold: 3,
+        breakerCooldownMs: 500,
+      },
+    });
+    await t.hub.stores.models.Agency.updateOne(
+      { _id: 'H41.001' },
+      { $set: { delivery: { mode: 'push', url } } },
+    );
+  });
+  after(async () => {
+    await t?.close();
+    server?.close();
+  });
+
+  it('retries while the endpoint is down and delivers every document exactly once when it is back', async () => {
+    const A = t.client('H29.001');
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++)
+      ids.push(
+        (await A.submit(signed(documentMessage('H29.001', ['H41.001']), t.signingKey('H29.001')))).docId,
+      );
+    await eventually(() => attemptsWhileDown >= 3, 20_000, 'failed attempts while down');
+    const view = await A.document(ids[0]!);
+    expect(view.deliveries[0]!.transport).to.equal('queued');
+    mode = 'up';
+    await eventually(() => received.size === 10, 60_000, 'all ten pushed');
+    await new Promise((r) => setTimeout(r, 1500)); // late duplicates would show up here
+    expect([...received.values()].every((n) => n === 1)).to.equal(true);
+    expect(badSignatures).to.equal(0);
+    const after = await A.document(ids[0]!);
+    expect(after.deliveries[0]!.transport).to.equal('pushed');
+    console.log(
+      `      push: ${attemptsWhileDown} refused attempts while down, ${received.size} deliveries after recovery, 0 duplicates`,
+    );
+  });
+
+  it('ends the delivery as failed when the endpoint refuses the document (4xx)', async () => {
+    mode = 'refuse';
+    const r = await t
+      .client('H29.001')
+      .submit(signed(documentMessage('H29.001', ['H41.001']), t.signingKey('H29.001')));
+    const d = await eventually(
+      async () => {
+        const v = await t.client('H29.001').document(r.docId);
+        return v.deliveries[0]!.transport === 'failed' ? v.deliveries[0] : null;
+      },
+      20_000,
+      'refusal recorded',
+    );
+    expect((d as unknown as { lastError: string }).lastError).to.contain('HTTP 422');
+    expect(d.status).to.equal('02');
+    expect(d.timeline.map((e) => e.code)).to.deep.equal(['02']);
+  });
+});

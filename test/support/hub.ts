@@ -1,0 +1,88 @@
+/**
+ * Test harness: a real hub (api + worker roles) on an ephemeral port, against the real FerretDB
+ * and RabbitMQ, with a database name and queue prefix unique to the test file. `close()` drops
+ * the database and deletes the queues and exchanges it declared.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createHub, type Hub } from '../../src/app.ts';
+import { loadConfig, PROJECT_ROOT, type ConfigOverrides } from '../../src/config.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { HubClient } from '../../src/sdk/client.ts';
+import { loadSigningKey, type SigningKey } from '../../src/crypto/signature.ts';
+
+export interface TestHub {
+  readonly hub: Hub;
+  readonly url: string;
+  readonly dbName: string;
+  client(code: string): HubClient;
+  signingKey(code: string): SigningKey;
+  close(): Promise<void>;
+}
+
+const seed = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'config/seed-directory.json'), 'utf8')) as {
+  systems: { systemId: string; secret: string; agencyCodes: string[] }[];
+};
+
+export function devSigningKey(code: string): SigningKey {
+  return loadSigningKey(
+    path.join(PROJECT_ROOT, 'certs-dev/agencies', `${code}.pem`),
+    path.join(PROJECT_ROOT, 'certs-dev/agencies', `${code}.key.pem`),
+  );
+}
+
+export async function startTestHub(name: string, overrides: ConfigOverrides = {}): Promise<TestHub> {
+  const suffix = `${name.replace(/[^a-z0-9]/gi, '').slice(0, 20)}_${randomBytes(4).toString('hex')}`;
+  const dbName = `t_${suffix}`;
+  const config = loadConfig(process.env, {
+    http: { port: 0, host: '127.0.0.1' },
+    amqp: { prefix: `t.${suffix}`, shards: 2 },
+    delivery: { outboxIntervalMs: 200, outboxGraceMs: 1000 },
+    log: { level: (process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent' },
+    ...overrides,
+  });
+  const hub = await createHub(config, { dbName, log: createLogger(config.log.level), defaultMetrics: false });
+  return {
+    hub,
+    url: hub.url!,
+    dbName,
+    client(code: string) {
+      const sys = seed.systems.find((s) => s.agencyCodes.includes(code));
+      if (!sys) throw new Error(`no dev system for ${code}`);
+      return new HubClient({ baseUrl: hub.url!, systemId: sys.systemId, secret: sys.secret });
+    },
+    signingKey: devSigningKey,
+    async close() {
+      await hub.broker
+        .withChannel(async (ch) => {
+          for (const q of hub.topology.allQueues()) await ch.deleteQueue(q).catch(() => undefined);
+          for (const x of hub.topology.allExchanges()) await ch.deleteExchange(x).catch(() => undefined);
+        })
+        .catch(() => undefined);
+      await hub.mongo.dropDatabase().catch(() => undefined);
+      await hub.stop();
+    },
+  };
+}
+
+/** Polls until fn returns a truthy value, or fails after timeoutMs. */
+export async function eventually<T>(
+  fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

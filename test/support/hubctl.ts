@@ -1,0 +1,34 @@
+/** Runs hubctl as a child process (the real CLI entry point), for CLI tests. */
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/config.ts';
+
+export function hubctl(args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', path.join(PROJECT_ROOT, 'src/cli/hubctl.ts'), ...args],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+    },
+  );
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The same, without blocking the event loop: needed when the hub under test runs in this process. */
+export function hubctlAsync(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', path.join(PROJECT_ROOT, 'src/cli/hubctl.ts'), ...args],
+      {
+        env: { ...process.env, LOG_LEVEL: 'silent' },
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}

@@ -1,0 +1,31 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../../src/config.ts';
+
+describe('configuration', () => {
+  it('loads the defaults and freezes them', () => {
+    const c = loadConfig({});
+    expect(c.roles).to.deep.equal(['api', 'worker']);
+    expect(Object.isFrozen(c)).to.equal(true);
+    expect(Object.isFrozen(c.amqp)).to.equal(true);
+  });
+
+  it('lets the environment override typed values', () => {
+    const c = loadConfig({ PORT: '9090', AMQP_URL: 'amqp://a:5672, amqp://b:5672', HUB_ROLES: 'worker' });
+    expect(c.http.port).to.equal(9090);
+    expect(c.amqp.urls).to.deep.equal(['amqp://a:5672', 'amqp://b:5672']);
+    expect(c.roles).to.deep.equal(['worker']);
+  });
+
+  it('fails start-up with a message naming each bad key', () => {
+    expect(() => loadConfig({ PORT: 'eighty', MONGODB_URI: 'postgres://x', HUB_ROLES: 'cook' }))
+      .to.throw(ConfigError)
+      .with.property('message')
+      .that.matches(/http\.port/)
+      .and.matches(/mongodb\.uri: must be a mongodb:\/\/ URI/)
+      .and.matches(/roles\.0/);
+  });
+
+  it('refuses a credentials key shorter than 32 characters', () => {
+    expect(() => loadConfig({ CREDENTIALS_KEY: 'short' })).to.throw(/credentials\.key/);
+  });
+});

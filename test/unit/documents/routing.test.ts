@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import { routeRecipients } from '../../../src/documents/routing.ts';
+import type { Agency } from '../../../src/domain/types.ts';
+
+function agency(code: string, extra: Partial<Agency> = {}): Agency {
+  return {
+    code,
+    name: code,
+    block: 'state',
+    kind: 'test',
+    parentCode: null,
+    status: 'active',
+    successors: [],
+    contact: {},
+    delivery: { mode: 'pull' },
+    certificates: [],
+    version: 1,
+    updatedAt: new Date(0),
+    ...extra,
+  };
+}
+
+// A pure in-memory directory: routing is pure logic over findByCode.
+const directory = new Map<string, Agency>(
+  [
+    agency('H29.001'),
+    agency('H29.002'),
+    agency('H29.21.01', { legacyCode: '000.01.21.H29', status: 'closed', successors: ['H29.001'] }),
+    agency('H29.21.02', { status: 'closed', successors: ['H29.001'] }),
+    agency('H29.21.03', { status: 'closed', successors: ['H29.001', 'H29.002'] }),
+    agency('H29.21.04', { status: 'closed', successors: [] }),
+    agency('H29.09', { status: 'closed', successors: ['H29.21.01'] }),
+  ].flatMap((a) => [[a.code, a] as const, ...(a.legacyCode ? [[a.legacyCode, a] as const] : [])]),
+);
+const store = { findByCode: (c: string) => Promise.resolve(directory.get(c) ?? null) };
+
+describe('routing recipients through the directory', () => {
+  it('delivers to an active agency', async () => {
+    expect(await routeRecipients(store, ['H29.001'])).to.deep.equal([
+      { code: 'H29.001', outcome: 'accepted', deliveredTo: 'H29.001' },
+    ]);
+  });
+
+  it('reroutes a closed agency with one successor and records why', async () => {
+    const [r] = await routeRecipients(store, ['000.01.21.H29']);
+    expect(r).to.include({ code: '000.01.21.H29', outcome: 'rerouted', deliveredTo: 'H29.001' });
+    expect(r!.reason).to.contain('H29.21.01');
+  });
+
+  it('follows a chain of successors', async () => {
+    const [r] = await routeRecipients(store, ['H29.09']);
+    expect(r).to.include({ outcome: 'rerouted', deliveredTo: 'H29.001' });
+  });
+
+  it('refuses a split agency and lists its successors', async () => {
+    const [r] = await routeRecipients(store, ['H29.21.03']);
+    expect(r!.outcome).to.equal('refused');
+    expect(r!.reason).to.contain('H29.001, H29.002');
+  });
+
+  it('refuses unknown codes and closed agencies without successor', async () => {
+    const rs = await routeRecipients(store, ['X99.001', 'H29.21.04']);
+    expect(rs.map((r) => r.outcome)).to.deep.equal(['refused', 'refused']);
+    expect(rs[0]!.reason).to.equal('unknown agency code');
+  });
+
+  it('delivers once when two addressed predecessors lead to the same successor', async () => {
+    const rs = await routeRecipients(store, ['H29.21.01', 'H29.21.02', 'H29.001']);
+    expect(rs.filter((r) => r.outcome !== 'refused').map((r) => r.deliveredTo)).to.deep.equal(['H29.001']);
+  });
+});
