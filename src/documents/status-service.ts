@@ -3,6 +3,7 @@
  * 13 (recall request) comes from the original sender and is relayed to the recipient; every other
  * code comes from a recipient and is relayed to the original sender (DOMAIN.md §3).
  */
+import { deliveryIdFor } from '../domain/ids.ts';
 import { HubError } from '../domain/errors.ts';
 import type { DeliveryStore, DocumentStore } from '../domain/ports.ts';
 import { applyBusinessStatus, statusDirection } from '../domain/status.ts';
@@ -39,9 +40,7 @@ export class StatusService {
         `no document ${msg.responseFor.documentId} from ${originalSender}`,
       );
     }
-    const delivery = (await this.#deliveries.forDocument(document.id)).find(
-      (d) => d.recipientCode === recipient,
-    );
+    const delivery = await this.#deliveries.get(deliveryIdFor(document.id, recipient));
     if (!delivery) {
       throw new HubError(
         'STATUS_UNKNOWN_DOCUMENT',

@@ -18,6 +18,7 @@ import type {
   SystemCredential,
 } from '../domain/types.ts';
 import { INITIAL_BUSINESS_STATE } from '../domain/status.ts';
+import { deliveryIdFor, docIdFor, edocKey } from '../domain/ids.ts';
 import { foldVietnamese } from '../domain/text.ts';
 import { acceptanceDeadline } from '../domain/deadlines.ts';
 import { parseEdxml, type EdocMessage, type StatusMessage } from '../domain/edxml/index.ts';
@@ -61,13 +62,7 @@ export interface SubmissionDeps {
   readonly clock?: () => Date;
 }
 
-/** Deterministic id from the deduplication key, so a replayed write lands on the same records. */
-export function docIdFor(key: string): string {
-  const h = createHash('sha256').update(key).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-
-export const deliveryIdFor = (docId: string, recipientCode: string) => `${docId}:${recipientCode}`;
+export { docIdFor, deliveryIdFor } from '../domain/ids.ts';
 
 export class SubmissionService {
   readonly #d: SubmissionDeps;
@@ -143,7 +138,7 @@ export class SubmissionService {
     bytes: Uint8Array,
     sha256: string,
   ): Promise<SubmissionResult> {
-    const key = `edoc:${sender.code}:${msg.documentId}`;
+    const key = edocKey(sender.code, msg.documentId);
     const existing = await this.#replayOrConflict(key, sha256);
     if (existing) return existing;
 
@@ -161,6 +156,8 @@ export class SubmissionService {
     const plan = await this.#business.plan(sender.code, msg);
     const meta: DocumentMeta = {
       subject: msg.subject,
+      // Folded copy for diacritic-insensitive search (web UI lists).
+      subjectFolded: msg.subject ? foldVietnamese(msg.subject) : undefined,
       codeNumber: msg.code?.codeNumber,
       codeNotation: msg.code?.codeNotation,
       promulgationDate: msg.promulgationInfo?.promulgationDate,

@@ -147,7 +147,7 @@ export interface DocumentStore {
   putPayload(id: string, bytes: Uint8Array): Promise<void>;
   /** Decree 30: same issuer, number, notation and year under another DocumentId. */
   findProbableDuplicate(
-    doc: Pick<DocumentRecord, 'senderCode' | 'documentId' | 'meta'>,
+    doc: Pick<DocumentRecord, 'id' | 'senderCode' | 'documentId' | 'meta'>,
   ): Promise<DocumentRecord | null>;
   /** The accepted document with this DocumentId, whoever sent it. */
   findAcceptedByDocumentId(documentId: string): Promise<DocumentRecord | null>;

@@ -96,10 +96,22 @@ const payloadChunkSchema = new Schema(
     docId: { type: String, required: true },
     n: { type: Number, required: true },
     data: { type: Buffer, required: true },
+    /** Number of chunks of the payload (on chunk 0), so that a read goes by `_id` alone. */
+    of: Number,
   },
   { versionKey: false },
 );
 payloadChunkSchema.index({ docId: 1, n: 1 });
+
+/** One entry per issuer + number + notation + year: the first document accepted under it (Decree 30 duplicate flag). */
+const documentNumberSchema = new Schema(
+  {
+    _id: { type: String }, // `${senderCode}|${codeNumber}|${codeNotation}|${year}`
+    docId: { type: String, required: true },
+    documentId: { type: String, required: true },
+  },
+  { versionKey: false },
+);
 
 const timelineSchema = new Schema(
   {
@@ -203,6 +215,7 @@ export function registerModels(conn: Connection) {
     System: conn.model('System', systemSchema, 'systems'),
     Document: conn.model('Document', documentSchema, 'documents'),
     PayloadChunk: conn.model('PayloadChunk', payloadChunkSchema, 'payload_chunks'),
+    DocumentNumber: conn.model('DocumentNumber', documentNumberSchema, 'document_numbers'),
     Delivery: conn.model('Delivery', deliverySchema, 'deliveries'),
     Outbox: conn.model('Outbox', outboxSchema, 'outbox'),
     Audit: conn.model('Audit', auditSchema, 'audit'),

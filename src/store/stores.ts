@@ -1,7 +1,7 @@
 /** MongoDB implementations of the store ports (domain/ports.ts). */
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { Connection } from 'mongoose';
+import type { Connection, mongo } from 'mongoose';
 import type {
   AuditLog,
   CredentialStore,
@@ -25,6 +25,7 @@ import type { BusinessState } from '../domain/status.ts';
 import { ensureIndexes, registerModels, type Models } from './models.ts';
 import { SecretBox } from './secret-box.ts';
 import { MongoDirectoryStore, type DirectoryStoreOptions } from './directory-store.ts';
+import { docIdFor, edocKey } from '../domain/ids.ts';
 
 const PAYLOAD_CHUNK = 4 * 1024 * 1024; // well under the 16 MiB BSON document limit
 
@@ -32,7 +33,59 @@ type Doc = Record<string, unknown> & { _id: unknown };
 
 function isDuplicateKey(err: unknown): boolean {
   const e = err as { code?: number; writeErrors?: { code?: number }[] };
-  return e?.code === 11000 || (Array.isArray(e?.writeErrors) && e.writeErrors.every((w) => w.code === 11000));
+  // A bulk error with an empty writeErrors list (e.g. a write-concern or network failure) is NOT a
+  // duplicate: `[].every()` is true, and taking it for one would silently drop the write.
+  if (Array.isArray(e?.writeErrors) && e.writeErrors.length > 0)
+    return e.writeErrors.every((w) => w.code === 11000);
+  return e?.code === 11000;
+}
+
+/**
+ * How conditional single-record updates are made. MongoDB: one atomic update whose filter is `_id`
+ * plus the condition (served by the `_id` index). FerretDB 1.x pushes a filter down to SQLite only
+ * when it is `_id` alone, so `{_id, state}` scans the whole collection; and it runs every update as
+ * "find, then update by `_id`" without atomicity anyway. There the same check is made by reading the
+ * record by `_id` and updating it by `_id` — the same semantics FerretDB gives, without the scan.
+ */
+export type UpdateDialect = 'mongodb' | 'id-only';
+
+async function updateOneIf(
+  model: Models['Delivery'],
+  dialect: UpdateDialect,
+  id: string,
+  condition: Record<string, unknown>,
+  holds: (d: Doc) => boolean,
+  update: Record<string, unknown>,
+): Promise<Doc | null> {
+  if (dialect === 'mongodb')
+    return model.findOneAndUpdate({ _id: id, ...condition }, update, { returnDocument: 'after' }).lean<Doc>();
+  const current = await model.findById(id).lean<Doc>();
+  if (!current || !holds(current)) return null;
+  return model.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after' }).lean<Doc>();
+}
+
+/**
+ * Inserts records whose `_id` is deterministic, in one statement; records that already exist (a
+ * replay of the same write after a crash) are left as they are. One multi-document insert is one
+ * transaction on FerretDB's SQLite backend, where N single upserts are N.
+ */
+async function insertAbsent(
+  model: Pick<Models['Delivery'], 'collection'>,
+  docs: Record<string, unknown>[],
+): Promise<void> {
+  if (docs.length === 0) return;
+  try {
+    await model.collection.insertMany(docs, { ordered: false });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    // Replays only (rare): make sure every record is really there before going on.
+    const ids = docs.map((d) => d._id);
+    const found = await model.collection.countDocuments({
+      _id: { $in: ids },
+    } as mongo.Filter<mongo.Document>);
+    if (found !== ids.length)
+      throw new Error(`insert into ${model.collection.name} incomplete`, { cause: err });
+  }
 }
 
 function strip<T>(d: Doc, idField: string): T {
@@ -84,9 +137,10 @@ class MongoDocumentStore implements DocumentStore {
     this.m = m;
   }
 
+  /** By `_id`: a document's id is derived from its key (domain/ids.ts). */
   async findByKey(key: string) {
-    const d = await this.m.Document.findOne({ key }).lean<Doc>();
-    return d ? strip<DocumentRecord>(d, 'id') : null;
+    const d = await this.m.Document.findById(docIdFor(key)).lean<Doc>();
+    return d && d.key === key ? strip<DocumentRecord>(d, 'id') : null;
   }
 
   async get(id: string) {
@@ -95,13 +149,8 @@ class MongoDocumentStore implements DocumentStore {
   }
 
   async findBySenderAndDocumentId(senderCode: string, documentId: string) {
-    const d = await this.m.Document.findOne({
-      senderCode,
-      documentId,
-      messageType: 'edoc',
-      state: 'accepted',
-    }).lean<Doc>();
-    return d ? strip<DocumentRecord>(d, 'id') : null;
+    const d = await this.m.Document.findById(docIdFor(edocKey(senderCode, documentId))).lean<Doc>();
+    return d && d.messageType === 'edoc' && d.state === 'accepted' ? strip<DocumentRecord>(d, 'id') : null;
   }
 
   async insertPending(doc: DocumentRecord): Promise<boolean> {
@@ -120,19 +169,28 @@ class MongoDocumentStore implements DocumentStore {
     }
   }
 
-  async findProbableDuplicate(doc: Pick<DocumentRecord, 'senderCode' | 'documentId' | 'meta'>) {
+  /**
+   * The first accepted document with the same issuer, number, notation and year under another
+   * DocumentId. Kept as a register keyed by that tuple (one `_id` lookup, not a search): the first
+   * document claims the entry; an entry left by a document that was never accepted is taken over.
+   */
+  async findProbableDuplicate(doc: Pick<DocumentRecord, 'id' | 'senderCode' | 'documentId' | 'meta'>) {
     const { codeNumber, codeNotation, year } = doc.meta;
     if (!codeNumber || !codeNotation || !year) return null;
-    const d = await this.m.Document.findOne({
-      senderCode: doc.senderCode,
-      'meta.codeNumber': codeNumber,
-      'meta.codeNotation': codeNotation,
-      'meta.year': year,
-      messageType: 'edoc',
-      state: 'accepted',
-      documentId: { $ne: doc.documentId },
-    }).lean<Doc>();
-    return d ? strip<DocumentRecord>(d, 'id') : null;
+    const _id = `${doc.senderCode}|${codeNumber}|${codeNotation}|${year}`;
+    const claim = { docId: doc.id, documentId: doc.documentId };
+    try {
+      await this.m.DocumentNumber.create({ _id, ...claim });
+      return null;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    const entry = await this.m.DocumentNumber.findById(_id).lean<{ docId: string; documentId: string }>();
+    if (!entry || entry.documentId === doc.documentId) return null;
+    const first = await this.m.Document.findById(entry.docId).lean<Doc>();
+    if (first && first.state === 'accepted') return strip<DocumentRecord>(first, 'id');
+    if (!first) await this.m.DocumentNumber.replaceOne({ _id }, claim);
+    return null;
   }
 
   async findAcceptedByDocumentId(documentId: string) {
@@ -164,20 +222,31 @@ class MongoDocumentStore implements DocumentStore {
   async putPayload(id: string, bytes: Uint8Array): Promise<void> {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const ops = [];
-    for (let n = 0, off = 0; off < buf.length || n === 0; n++, off += PAYLOAD_CHUNK) {
+    const of = Math.max(1, Math.ceil(buf.length / PAYLOAD_CHUNK));
+    for (let n = 0, off = 0; n < of; n++, off += PAYLOAD_CHUNK) {
       const data = buf.subarray(off, off + PAYLOAD_CHUNK);
-      ops.push({
-        replaceOne: { filter: { _id: `${id}:${n}` }, replacement: { docId: id, n, data }, upsert: true },
-      });
+      // A replay carries the same bytes (the id derives from the key, the key's bytes are checked).
+      ops.push({ _id: `${id}:${n}`, docId: id, n, data, ...(n === 0 ? { of } : {}) });
     }
-    await this.m.PayloadChunk.bulkWrite(ops, { ordered: true });
+    await insertAbsent(this.m.PayloadChunk, ops);
   }
 
   async getPayload(id: string): Promise<Buffer | null> {
-    const chunks = await this.m.PayloadChunk.find({ docId: id })
-      .sort({ n: 1 })
-      .lean<{ data: { buffer: Buffer } | Buffer }[]>();
-    if (chunks.length === 0) return null;
+    type Chunk = { data: { buffer: Buffer } | Buffer; of?: number };
+    const first = await this.m.PayloadChunk.findById(`${id}:0`).lean<Chunk>();
+    if (!first) return null;
+    const rest = first.of
+      ? await Promise.all(
+          Array.from({ length: first.of - 1 }, (_, i) =>
+            this.m.PayloadChunk.findById(`${id}:${i + 1}`).lean<Chunk>(),
+          ),
+        )
+      : // written before chunk counts were recorded
+        await this.m.PayloadChunk.find({ docId: id, n: { $gt: 0 } })
+          .sort({ n: 1 })
+          .lean<Chunk[]>();
+    if (rest.some((c) => !c)) throw new Error(`payload of ${id} is incomplete`);
+    const chunks = [first, ...(rest as Chunk[])];
     return Buffer.concat(chunks.map((c) => (Buffer.isBuffer(c.data) ? c.data : Buffer.from(c.data.buffer))));
   }
 }
@@ -194,16 +263,28 @@ function toDelivery(d: Doc): DeliveryRecord {
 
 class MongoDeliveryStore implements DeliveryStore {
   private readonly m: Models;
-  constructor(m: Models) {
+  private readonly dialect: UpdateDialect;
+  constructor(m: Models, dialect: UpdateDialect) {
     this.m = m;
+    this.dialect = dialect;
+  }
+
+  #ifQueued(id: string, update: Record<string, unknown>) {
+    return updateOneIf(
+      this.m.Delivery,
+      this.dialect,
+      id,
+      { transport: 'queued' },
+      (d) => d.transport === 'queued',
+      update,
+    );
   }
 
   async insertMany(deliveries: readonly DeliveryRecord[]): Promise<void> {
-    if (deliveries.length === 0) return;
-    const ops = deliveries.map(({ id, ...rest }) => ({
-      updateOne: { filter: { _id: id }, update: { $setOnInsert: rest }, upsert: true },
-    }));
-    await this.m.Delivery.bulkWrite(ops, { ordered: false });
+    await insertAbsent(
+      this.m.Delivery,
+      deliveries.map(({ id, ...rest }) => ({ _id: id, ...rest, timeline: [...rest.timeline] })),
+    );
   }
 
   async get(id: string) {
@@ -217,36 +298,33 @@ class MongoDeliveryStore implements DeliveryStore {
   }
 
   async markAvailable(id: string, at: Date): Promise<boolean> {
-    const r = await this.m.Delivery.updateOne(
-      { _id: id, transport: 'queued' },
-      { $set: { transport: 'available', availableAt: at }, $inc: { attempts: 1, version: 1 } },
-    );
-    return r.modifiedCount === 1;
+    const d = await this.#ifQueued(id, {
+      $set: { transport: 'available', availableAt: at },
+      $inc: { attempts: 1, version: 1 },
+    });
+    return d !== null;
   }
 
   async markPushed(id: string, at: Date): Promise<boolean> {
-    const r = await this.m.Delivery.updateOne(
-      { _id: id, transport: 'queued' },
-      { $set: { transport: 'pushed', availableAt: at }, $inc: { attempts: 1, version: 1 } },
-    );
-    return r.modifiedCount === 1;
+    const d = await this.#ifQueued(id, {
+      $set: { transport: 'pushed', availableAt: at },
+      $inc: { attempts: 1, version: 1 },
+    });
+    return d !== null;
   }
 
   async markRefused(id: string, reason: string, at: Date): Promise<void> {
-    await this.m.Delivery.updateOne(
-      { _id: id, transport: 'queued' },
-      {
-        // The endpoint's refusal is the recipient's 02 (refused): it ends the delivery, shown to the sender.
-        $set: {
-          transport: 'failed',
-          lastError: reason,
-          failedAt: at,
-          business: { code: '02', pending: null },
-        },
-        $push: { timeline: { code: '02', at, description: reason, by: 'hub' } },
-        $inc: { attempts: 1, version: 1 },
+    await this.#ifQueued(id, {
+      // The endpoint's refusal is the recipient's 02 (refused): it ends the delivery, shown to the sender.
+      $set: {
+        transport: 'failed',
+        lastError: reason,
+        failedAt: at,
+        business: { code: '02', pending: null },
       },
-    );
+      $push: { timeline: { code: '02', at, description: reason, by: 'hub' } },
+      $inc: { attempts: 1, version: 1 },
+    });
   }
 
   async overdue(now: Date, limit: number) {
@@ -288,18 +366,21 @@ class MongoDeliveryStore implements DeliveryStore {
   }
 
   async acknowledge(id: string, result: 'done' | 'fail', reason: string | undefined, at: Date) {
-    const d = await this.m.Delivery.findOneAndUpdate(
-      { _id: id, transport: { $in: ['available', 'pushed'] } },
+    const d = await updateOneIf(
+      this.m.Delivery,
+      this.dialect,
+      id,
+      { transport: { $in: ['available', 'pushed'] } },
+      (x) => x.transport === 'available' || x.transport === 'pushed',
       {
         $set: { transport: 'acknowledged', ackedAt: at, ack: { result, ...(reason ? { reason } : {}) } },
         $inc: { version: 1 },
       },
-      { new: true },
-    ).lean<Doc>();
+    );
     if (d) return toDelivery(d);
     // Idempotent: a second acknowledgement answers with the first one.
-    const current = await this.m.Delivery.findOne({ _id: id, transport: 'acknowledged' }).lean<Doc>();
-    return current ? toDelivery(current) : null;
+    const current = await this.m.Delivery.findById(id).lean<Doc>();
+    return current && current.transport === 'acknowledged' ? toDelivery(current) : null;
   }
 
   async applyStatus(
@@ -308,11 +389,15 @@ class MongoDeliveryStore implements DeliveryStore {
     state: BusinessState,
     entry?: TimelineEntry,
   ): Promise<boolean> {
-    const r = await this.m.Delivery.updateOne(
-      { _id: id, version },
+    const d = await updateOneIf(
+      this.m.Delivery,
+      this.dialect,
+      id,
+      { version },
+      (x) => (x.version ?? 0) === version,
       { $set: { business: state }, ...(entry ? { $push: { timeline: entry } } : {}), $inc: { version: 1 } },
     );
-    return r.modifiedCount === 1;
+    return d !== null;
   }
 }
 
@@ -323,15 +408,18 @@ class MongoOutboxStore implements OutboxStore {
   }
 
   async insertMany(entries: readonly OutboxEntry[]) {
-    if (entries.length === 0) return;
-    const ops = entries.map(({ id, ...rest }) => ({
-      updateOne: { filter: { _id: id }, update: { $setOnInsert: rest }, upsert: true },
-    }));
-    await this.m.Outbox.bulkWrite(ops, { ordered: false });
+    await insertAbsent(
+      this.m.Outbox,
+      entries.map(({ id, ...rest }) => ({ _id: id, ...rest })),
+    );
   }
 
-  async markSent(ids: readonly string[], at: Date) {
-    if (ids.length) await this.m.Outbox.updateMany({ _id: { $in: ids } }, { $set: { sentAt: at } });
+  /**
+   * Published and confirmed: the entries have done their job and are removed, so the outbox holds
+   * only what is in flight and stays small (one statement; a scan of a small table on FerretDB).
+   */
+  async markSent(ids: readonly string[], _at: Date) {
+    if (ids.length) await this.m.Outbox.deleteMany({ _id: { $in: [...ids] } });
   }
 
   async due(olderThan: Date, limit: number) {
@@ -343,7 +431,7 @@ class MongoOutboxStore implements OutboxStore {
   }
 
   async remove(ids: readonly string[]) {
-    if (ids.length) await this.m.Outbox.deleteMany({ _id: { $in: ids } });
+    await this.markSent(ids, new Date());
   }
 }
 
@@ -371,25 +459,53 @@ export function auditHash(prevHash: string, e: Omit<AuditEntry, 'hash' | 'prevHa
  */
 class MongoAuditLog implements AuditLog {
   private readonly m: Models;
+  /** The last entry this process wrote or saw; the chain's real head may be ahead (other processes). */
+  #head: { seq: number; hash: string } | null = null;
+  /** Appends of this process, one at a time (they would only collide with each other). */
+  #queue: Promise<unknown> = Promise.resolve();
   constructor(m: Models) {
     this.m = m;
   }
 
-  async append(event: AuditEvent): Promise<AuditEntry> {
+  async #readHead(): Promise<{ seq: number; hash: string }> {
+    const head = await this.m.Audit.findOne().sort({ _id: -1 }).lean<{ _id: number; hash: string }>();
+    return { seq: head?._id ?? 0, hash: head?.hash ?? GENESIS_HASH };
+  }
+
+  append(event: AuditEvent): Promise<AuditEntry> {
+    const run = this.#queue.then(() => this.#append(event));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * The sequence number is the `_id`: the unique insert of seq n+1 is what orders writers, so the
+   * chain cannot fork. The head is found once (a sort) and then followed by `_id` lookups when
+   * another process wrote in between.
+   */
+  async #append(event: AuditEvent): Promise<AuditEntry> {
+    this.#head ??= await this.#readHead();
     for (let attempt = 0; ; attempt++) {
-      const head = await this.m.Audit.findOne().sort({ _id: -1 }).lean<{ _id: number; hash: string }>();
-      const seq = (head?._id ?? 0) + 1;
-      const prevHash = head?.hash ?? GENESIS_HASH;
+      const head: { seq: number; hash: string } = this.#head;
+      const seq: number = head.seq + 1;
+      const prevHash = head.hash;
       const at = new Date();
       const base = { seq, at, ...event };
       const entry: AuditEntry = { ...base, prevHash, hash: auditHash(prevHash, base) };
       try {
         const { seq: _s, ...rest } = entry;
         await this.m.Audit.create({ _id: seq, ...rest });
+        this.#head = { seq, hash: entry.hash };
         return entry;
       } catch (err) {
-        if (!isDuplicateKey(err) || attempt > 200) throw err;
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
+        if (!isDuplicateKey(err) || attempt > 1000) {
+          this.#head = null; // unknown outcome: find the head again next time
+          throw err;
+        }
+        // Someone else wrote seq: follow the chain forward by `_id`.
+        const next: { hash: string } | null = await this.m.Audit.findById(seq).lean<{ hash: string }>();
+        this.#head = next ? { seq, hash: next.hash } : await this.#readHead();
+        if (attempt > 20) await new Promise((r) => setTimeout(r, Math.random() * 20));
       }
     }
   }
@@ -435,12 +551,14 @@ export async function createMongoStores(
 ): Promise<MongoStores> {
   const models = registerModels(conn);
   await ensureIndexes(models);
+  const build = (await conn.db!.admin().command({ buildInfo: 1 })) as { ferretdbVersion?: string };
+  const dialect: UpdateDialect = build.ferretdbVersion ? 'id-only' : 'mongodb';
   return {
     models,
     agencies: await MongoDirectoryStore.open(conn, opts.directory),
     credentials: new MongoCredentialStore(models, new SecretBox(credentialsKey)),
     documents: new MongoDocumentStore(models),
-    deliveries: new MongoDeliveryStore(models),
+    deliveries: new MongoDeliveryStore(models, dialect),
     outbox: new MongoOutboxStore(models),
     audit: new MongoAuditLog(models),
   };

@@ -1,0 +1,13 @@
+/** Deterministic identifiers: a replayed write lands on the same records, and lookups go by `_id`. */
+import { createHash } from 'node:crypto';
+
+/** The document id derived from its deduplication key (`edoc:<sender>:<DocumentId>` or `status:<sender>:<sha256>`). */
+export function docIdFor(key: string): string {
+  const h = createHash('sha256').update(key).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The deduplication key of a document message. */
+export const edocKey = (senderCode: string, documentId: string) => `edoc:${senderCode}:${documentId}`;
+
+export const deliveryIdFor = (docId: string, recipientCode: string) => `${docId}:${recipientCode}`;
