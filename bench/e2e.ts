@@ -127,7 +127,10 @@ class HubProc {
       env: { ...process.env, ...env, PORT: String(this.port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const keep = (b: Buffer) => (this.#out = (this.#out + b.toString()).slice(-10_000));
+    const keep = (b: Buffer) => {
+      this.#out = (this.#out + b.toString()).slice(-10_000);
+      if (b.includes('[db-stats]')) process.stderr.write(b); // HUB_DB_STATS=1 (src/store/mongo.ts)
+    };
     this.#child.stdout!.on('data', keep);
     this.#child.stderr!.on('data', keep);
     const end = Date.now() + 120_000;

@@ -2,12 +2,15 @@
 import mongoose, { type Connection } from 'mongoose';
 
 export async function connectMongo(uri: string, opts: { dbName?: string } = {}): Promise<Connection> {
+  const stats = process.env.HUB_DB_STATS === '1';
   const conn = mongoose.createConnection(uri, {
     ...(opts.dbName ? { dbName: opts.dbName } : {}),
     serverSelectionTimeoutMS: 5000,
     autoIndex: false,
     autoCreate: true,
+    ...(stats ? { monitorCommands: true } : {}),
   });
+  if (stats) collectCommandStats(conn);
   try {
     await conn.asPromise();
   } catch (err) {
@@ -33,4 +36,34 @@ export async function pingMongo(conn: Connection): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Diagnostics (HUB_DB_STATS=1): statements per command and collection with their total and mean
+ * time, printed to stderr every 10 s and at exit. Used to find what the store spends its time on.
+ */
+function collectCommandStats(conn: Connection): void {
+  const started = new Map<number, string>();
+  const totals = new Map<string, { n: number; ms: number }>();
+  const client = conn.getClient();
+  client.on('commandStarted', (e) => {
+    const coll = (e.command as Record<string, unknown>)[e.commandName];
+    started.set(e.requestId, `${e.commandName} ${typeof coll === 'string' ? coll : ''}`);
+  });
+  client.on('commandSucceeded', (e) => {
+    const k = started.get(e.requestId) ?? e.commandName;
+    started.delete(e.requestId);
+    const t = totals.get(k) ?? { n: 0, ms: 0 };
+    t.n++;
+    t.ms += e.duration;
+    totals.set(k, t);
+  });
+  const print = () => {
+    const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
+    process.stderr.write(
+      `[db-stats] ${rows.map(([k, t]) => `${k}: ${t.n} × ${(t.ms / t.n).toFixed(1)} ms = ${t.ms.toFixed(0)} ms`).join('\n[db-stats] ')}\n`,
+    );
+  };
+  setInterval(print, 10_000).unref();
+  process.once('exit', print);
 }

@@ -56,12 +56,17 @@ async function updateOneIf(
   condition: Record<string, unknown>,
   holds: (d: Doc) => boolean,
   update: Record<string, unknown>,
+  /** When false the caller only needs to know whether the update was made (saves a read). */
+  readBack = true,
 ): Promise<Doc | null> {
   if (dialect === 'mongodb')
     return model.findOneAndUpdate({ _id: id, ...condition }, update, { returnDocument: 'after' }).lean<Doc>();
   const current = await model.findById(id).lean<Doc>();
   if (!current || !holds(current)) return null;
-  return model.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after' }).lean<Doc>();
+  // `update` with a lone `_id` filter is pushed down; FerretDB's findAndModify scans the collection.
+  const r = await model.updateOne({ _id: id }, update);
+  if (r.matchedCount !== 1) return null;
+  return readBack ? model.findById(id).lean<Doc>() : current;
 }
 
 /**
@@ -277,6 +282,7 @@ class MongoDeliveryStore implements DeliveryStore {
       { transport: 'queued' },
       (d) => d.transport === 'queued',
       update,
+      false,
     );
   }
 
@@ -396,6 +402,7 @@ class MongoDeliveryStore implements DeliveryStore {
       { version },
       (x) => (x.version ?? 0) === version,
       { $set: { business: state }, ...(entry ? { $push: { timeline: entry } } : {}), $inc: { version: 1 } },
+      false,
     );
     return d !== null;
   }

@@ -27,7 +27,9 @@ describe('audit chain', function () {
     expect(JSON.parse(cli.out)).to.deep.include({ ok: true, count: r.count });
   });
 
+  let originalActor = '';
   it('reports the first broken link after an entry is edited in the database', async () => {
+    originalActor = (await t.hub.stores.models.Audit.findById(2).lean<{ actor: string }>())!.actor;
     await t.hub.stores.models.Audit.updateOne({ _id: 2 }, { $set: { actor: 'someone-else' } });
     const r = await t.hub.stores.audit.verify();
     expect(r).to.include({ ok: false, brokenAt: 2 });
@@ -42,7 +44,7 @@ describe('audit chain', function () {
     const r = await t.hub.stores.audit.verify();
     expect(r.ok).to.equal(false);
     expect(r.brokenAt).to.equal(2); // still the first broken link
-    await t.hub.stores.models.Audit.updateOne({ _id: 2 }, { $set: { actor: 'dms-H29.001' } });
+    await t.hub.stores.models.Audit.updateOne({ _id: 2 }, { $set: { actor: originalActor } });
     const after = await t.hub.stores.audit.verify();
     expect(after).to.include({ ok: false, brokenAt: 4 });
     expect(after.reason).to.equal('missing entry 3');
