@@ -540,7 +540,11 @@ async function main() {
       out.halfLoad = row;
     }
 
-    if (!quick && !args['no-scale']) out.scale = await scaleRun(sender, Delivery);
+    if (!quick && !args['no-scale'])
+      out.scale = await scaleRun(sender, Delivery).catch((err: unknown) => {
+        log('scale run failed:', err);
+        return { error: (err as Error).message };
+      });
   } finally {
     await hub.stop();
     await mongo.db!.dropDatabase().catch(() => undefined);

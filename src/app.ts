@@ -31,6 +31,12 @@ import { CertificateService } from './certs/service.ts';
 import { DocumentQueries } from './documents/queries.ts';
 import { SubmissionService } from './documents/submission.ts';
 import { createHttpApp } from './http/server.ts';
+import { SystemsService } from './systems/service.ts';
+import { MongoSystemStore } from './store/system-store.ts';
+import { MongoVdxpStore } from './store/vdxp-store.ts';
+import { createWebUi, seedDevUsers } from './web/index.ts';
+import { createOpsApp } from './http/ops-server.ts';
+import { MongoPeriodLeases } from './store/lease-store.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type HubMetrics } from './observability/metrics.ts';
 import { connectMongo, pingMongo } from './store/mongo.ts';
@@ -46,12 +52,15 @@ export interface Hub {
   readonly submissions: SubmissionService;
   readonly worker: DeliveryWorker | null;
   readonly relay: OutboxRelay | null;
-  readonly server: http.Server | null;
+  readonly server: http.Server;
   /** Base URL of the HTTP server when the api role runs. */
   readonly url: string | null;
+  /** Base URL of /healthz, /readyz and /metrics (every role). */
+  readonly healthUrl: string;
   readonly mongo: Connection;
   readonly revocation: RevocationService;
   readonly directory: DirectoryService;
+  readonly systems: SystemsService;
   stop(): Promise<void>;
 }
 
@@ -130,6 +139,12 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     });
     const queries = new DocumentQueries(stores);
     const deadLetters = new DeadLetterService(stores.models, stores.audit);
+    // Agency-system credentials: hubctl systems, /v1/admin/systems and the web UI share it.
+    const systems = new SystemsService({
+      store: new MongoSystemStore(mongo, config.credentials.key),
+      agencies: stores.agencies,
+      audit: stores.audit,
+    });
 
     let worker: DeliveryWorker | null = null;
     let relay: OutboxRelay | null = null;
@@ -162,12 +177,17 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       relay.start();
       const r = relay;
       cleanups.push(() => r.stop());
+      // Cluster-wide jobs run once per period across all workers: a MongoDB lease per period
+      // (unique insert, src/store/lease-store.ts) picks the one process that runs it.
+      const leases = new MongoPeriodLeases(mongo);
+      const leased = { lease: leases, holder: MongoPeriodLeases.defaultHolder(config.roles.join('+')) };
       // Revocation data and certificate expiry: fetched by workers, shared through MongoDB.
       const crlJob = new PeriodicJob(
         'crl-refresh',
         config.pki.crlRefreshMs,
         () => revocation.fetchAll(),
         log,
+        leased,
       );
       crlJob.start();
       cleanups.push(() => crlJob.stop());
@@ -176,6 +196,8 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
         3_600_000,
         () => alertExpiringCertificates(stores.models, metrics, log, config.pki.certExpiryWarnDays),
         log,
+        // Only the period's winner holds the gauge's value: max() over processes is the cluster's.
+        { ...leased, onSkip: () => metrics.certificatesExpiring.set(0) },
       );
       expiryJob.start(5_000);
       cleanups.push(() => expiryJob.stop());
@@ -193,6 +215,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
             );
         },
         log,
+        { ...leased, onSkip: () => metrics.overdueDeliveries.set(0) },
       );
       overdueJob.start(2_000);
       cleanups.push(() => overdueJob.stop());
@@ -208,48 +231,77 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     crlLoad.start(Math.min(60_000, config.pki.crlRefreshMs));
     cleanups.push(() => crlLoad.stop());
 
-    let server: http.Server | null = null;
     let url: string | null = null;
     let stopping = false;
-    if (config.roles.includes('api')) {
-      const app = createHttpApp({
-        log,
-        metrics,
-        credentials: stores.credentials,
-        submissions,
-        queries,
-        certificates: new CertificateService(stores.models, trust, stores.audit),
-        deadLetters,
-        directory,
-        evidence: (docId) =>
-          exportEvidence(docId, { stores, models: stores.models, trust, hubCertPem: hubKey.certificatePem }),
-        maxMessageBytes: config.http.maxMessageBytes,
-        clockSkewSeconds: config.auth.clockSkewSeconds,
-        isStopping: () => stopping,
-        ready: async () => {
-          const checks = { mongodb: await pingMongo(mongo), rabbitmq: broker.connected };
-          return { ok: checks.mongodb && checks.rabbitmq, checks };
-        },
-      });
-      const srv = http.createServer(app);
-      srv.keepAliveTimeout = config.http.keepAliveTimeoutMs;
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(config.http.port, config.http.host, () => resolve());
-      });
-      server = srv;
-      const addr = srv.address() as AddressInfo;
-      url = config.http.publicUrl || `http://${config.http.host}:${addr.port}`;
-      cleanups.push(
-        () =>
-          new Promise<void>((resolve) => {
-            stopping = true;
-            srv.close(() => resolve());
-            srv.closeIdleConnections();
-            setTimeout(() => srv.closeAllConnections(), 10_000).unref();
-          }),
-      );
+    const ready = async () => {
+      const checks = { mongodb: await pingMongo(mongo), rabbitmq: broker.connected };
+      return { ok: checks.mongodb && checks.rabbitmq, checks };
+    };
+    // The api serves /v1 with the health and metrics endpoints; a worker-only process serves
+    // /healthz, /readyz and /metrics alone on the same port (probes and scraping of every process).
+    // The web UI for clerks and administrators (src/web, docs/ui.md) is served by the api role.
+    const ui = config.roles.includes('api')
+      ? await createWebUi({
+          mongo,
+          stores,
+          directory,
+          log,
+          publicUrl: config.http.publicUrl,
+          certExpiryWarnDays: config.pki.certExpiryWarnDays,
+          maxImportBytes: config.http.maxMessageBytes,
+        })
+      : null;
+    if (ui) {
+      cleanups.push(() => ui.stop());
+      const seededUsers = await seedDevUsers(ui.deps.users, config.seed.usersFile);
+      if (seededUsers)
+        log.info({ users: seededUsers }, 'development web UI accounts seeded (DEV-ONLY passwords)');
     }
+    const app = config.roles.includes('api')
+      ? createHttpApp({
+          log,
+          ...(ui ? { ui: ui.deps } : {}),
+          metrics,
+          credentials: stores.credentials,
+          submissions,
+          queries,
+          certificates: new CertificateService(stores.models, trust, stores.audit),
+          deadLetters,
+          directory,
+          systems,
+          vdxp: new MongoVdxpStore(mongo, stores.models, stores.deliveries),
+          evidence: (docId) =>
+            exportEvidence(docId, {
+              stores,
+              models: stores.models,
+              trust,
+              hubCertPem: hubKey.certificatePem,
+            }),
+          maxMessageBytes: config.http.maxMessageBytes,
+          clockSkewSeconds: config.auth.clockSkewSeconds,
+          isStopping: () => stopping,
+          ready,
+        })
+      : createOpsApp({ metrics, roles: config.roles, ready, isStopping: () => stopping });
+    const srv = http.createServer(app);
+    srv.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(config.http.port, config.http.host, () => resolve());
+    });
+    const server: http.Server = srv;
+    const addr = srv.address() as AddressInfo;
+    const healthUrl = `http://${config.http.host}:${addr.port}`;
+    if (config.roles.includes('api')) url = config.http.publicUrl || healthUrl;
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          stopping = true;
+          srv.close(() => resolve());
+          srv.closeIdleConnections();
+          setTimeout(() => srv.closeAllConnections(), 10_000).unref();
+        }),
+    );
 
     let stopped: Promise<void> | null = null;
     return {
@@ -264,9 +316,11 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       relay,
       server,
       url,
+      healthUrl,
       mongo,
       revocation,
       directory,
+      systems,
       stop: () => (stopped ??= runCleanups()),
     };
   } catch (err) {

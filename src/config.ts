@@ -53,7 +53,12 @@ const ConfigSchema = z.object({
     breakerThreshold: z.number().int().min(1),
     breakerCooldownMs: z.number().int().min(100),
   }),
-  seed: z.object({ directoryFile: z.string(), certsManifest: z.string() }),
+  seed: z.object({
+    directoryFile: z.string(),
+    certsManifest: z.string(),
+    // DEVELOPMENT ONLY: web UI accounts (config/seed-users.json); "" in production.
+    usersFile: z.string().default(''),
+  }),
   // Agency directory (docs/directory.md): code group widths per level-1 body, level-1 letters
   // reserved to a block (an assumption: the Party and Front letters are not public).
   directory: z.object({
@@ -173,5 +178,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   cfg.pki.hubKey = abs(cfg.pki.hubKey);
   cfg.seed.directoryFile = cfg.seed.directoryFile && abs(cfg.seed.directoryFile);
   cfg.seed.certsManifest = cfg.seed.certsManifest && abs(cfg.seed.certsManifest);
+  cfg.seed.usersFile = cfg.seed.usersFile && abs(cfg.seed.usersFile);
   return deepFreeze(cfg);
 }

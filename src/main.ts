@@ -7,11 +7,12 @@ async function main(): Promise<void> {
   const env = rolesArg ? { ...process.env, HUB_ROLES: rolesArg.slice('--roles='.length) } : process.env;
   const config = loadConfig(env);
   const hub = await createHub(config);
-  hub.log.info({ roles: config.roles, url: hub.url }, 'hub started');
+  hub.log.info({ roles: config.roles, url: hub.url, healthUrl: hub.healthUrl }, 'hub started');
   if (hub.url)
     console.log(
       `\n  Hub ready: ${hub.url}  (roles: ${config.roles.join(', ')})\n  API spec:  ${hub.url}/v1/openapi.json\n`,
     );
+  else console.log(`\n  Hub ready (roles: ${config.roles.join(', ')}); health: ${hub.healthUrl}/readyz\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

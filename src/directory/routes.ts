@@ -157,6 +157,25 @@ export function directoryRouter(directory: DirectoryService): Router {
     res.json({ ...publicView(agency), routing });
   });
 
+  // The certificates in force (PEM), so that senders can encrypt for this agency (SDK, hubctl send --encrypt).
+  r.get('/agencies/:code/certificates', async (req, res) => {
+    const { agency, routing } = await directory.get(req.params.code);
+    const now = Date.now();
+    res.json({
+      code: agency.code,
+      status: agency.status,
+      routing,
+      certificates: agency.certificates
+        .filter((c) => c.pem && !c.revokedAt && (!c.notAfter || c.notAfter.getTime() > now))
+        .map((c) => ({
+          fingerprintSha256: c.fingerprintSha256,
+          ...(c.subject ? { subject: c.subject } : {}),
+          ...(c.notAfter ? { notAfter: c.notAfter } : {}),
+          pem: c.pem,
+        })),
+    });
+  });
+
   // ---- administrators ----
   r.use('/admin/agencies', requireRight('admin'));
 

@@ -49,6 +49,11 @@ export const ERROR_CODES = {
     vi: 'Thông điệp không đúng cấu trúc edXML',
     en: 'The message does not follow the edXML schema',
   },
+  CONTENT_HASH_MISMATCH: {
+    status: 400,
+    vi: 'Mã băm của tệp không khớp với nội dung nhận được',
+    en: 'The declared file hash does not match the received bytes',
+  },
   SIGNATURE_MISSING: {
     status: 422,
     vi: 'Thông điệp chưa được ký số',
@@ -136,6 +141,21 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 400, vi: 'Dữ liệu không hợp lệ', en: 'Invalid request data' },
   CONFLICT: { status: 409, vi: 'Xung đột dữ liệu', en: 'Conflicting data' },
   RATE_LIMITED: { status: 429, vi: 'Quá nhiều yêu cầu', en: 'Too many requests' },
+  LOGIN_FAILED: {
+    status: 401,
+    vi: 'Sai tên đăng nhập hoặc mật khẩu',
+    en: 'Wrong user name or password',
+  },
+  LOGIN_THROTTLED: {
+    status: 429,
+    vi: 'Đăng nhập sai quá nhiều lần, vui lòng thử lại sau',
+    en: 'Too many failed logins, try again later',
+  },
+  CSRF_INVALID: {
+    status: 403,
+    vi: 'Biểu mẫu đã hết hạn hoặc không hợp lệ, vui lòng tải lại trang',
+    en: 'The form is missing or has an invalid anti-forgery token; reload the page',
+  },
   UNAVAILABLE: { status: 503, vi: 'Dịch vụ tạm thời không sẵn sàng', en: 'Service temporarily unavailable' },
   INTERNAL: { status: 500, vi: 'Lỗi hệ thống', en: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;

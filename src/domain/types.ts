@@ -57,6 +57,8 @@ export interface RoutingOutcome {
 
 export interface DocumentMeta {
   readonly subject?: string;
+  /** The subject folded (domain/text.ts): diacritic-free, lower-case, for search. */
+  readonly subjectFolded?: string;
   readonly codeNumber?: string;
   readonly codeNotation?: string;
   readonly promulgationDate?: string;

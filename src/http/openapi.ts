@@ -120,6 +120,18 @@ export const openApiSpec = {
         },
       },
     },
+    '/v1/agencies/{code}/certificates': {
+      get: {
+        summary: 'The certificates in force of an agency (PEM), to encrypt documents for it',
+        parameters: [{ name: 'code', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': {
+            description: '{ code, status, routing, certificates: [{ fingerprintSha256, notAfter, pem }] }',
+          },
+          '404': err('Unknown agency'),
+        },
+      },
+    },
     '/v1/inbox/{id}/ack': {
       post: {
         summary: 'Acknowledge an inbox item (transport acknowledgement)',

@@ -16,6 +16,10 @@ import type { CertificateService } from '../certs/service.ts';
 import { openApiSpec } from './openapi.ts';
 import { directoryRouter } from '../directory/routes.ts';
 import type { DirectoryService } from '../directory/service.ts';
+import { webRouter, type WebUiDeps } from '../web/router.ts';
+import { adminSystemsRouter } from '../systems/routes.ts';
+import type { SystemsService } from '../systems/service.ts';
+import { vdxpRouter, type VdxpStore } from '../vdxp/router.ts';
 
 export interface HttpDeps {
   readonly log: Logger;
@@ -31,6 +35,12 @@ export interface HttpDeps {
   readonly maxMessageBytes: number;
   readonly clockSkewSeconds: number;
   readonly isStopping: () => boolean;
+  /** The web UI for clerks and administrators (src/web), mounted at /ui when given. */
+  readonly ui?: WebUiDeps;
+  /** Agency-system credentials administration (/v1/admin/systems), when given. */
+  readonly systems?: SystemsService;
+  /** The national-axis compatible API (src/vdxp), mounted at /vdxp when given. */
+  readonly vdxp?: VdxpStore;
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
@@ -74,6 +84,27 @@ export function createHttpApp(deps: HttpDeps): Express {
   );
   app.use('/v1/admin', adminCertificatesRouter(deps.certificates), adminDeadLettersRouter(deps.deadLetters));
   app.use('/v1', directoryRouter(deps.directory)); // /agencies (any system), /admin/agencies (admin)
+  if (deps.systems) app.use('/v1/admin', adminSystemsRouter(deps.systems));
+  // The national-axis SDK's API: own auth (signed XroadVnpt-* headers), own raw body parser and
+  // envelope answers (src/vdxp/router.ts).
+  if (deps.vdxp)
+    app.use(
+      '/vdxp',
+      vdxpRouter({
+        log: deps.log,
+        credentials: deps.credentials,
+        submissions: deps.submissions,
+        queries: deps.queries,
+        directory: deps.directory,
+        store: deps.vdxp,
+        maxMessageBytes: deps.maxMessageBytes,
+        isStopping: deps.isStopping,
+      }),
+    );
+  if (deps.ui) app.use('/ui', webRouter(deps, deps.ui));
+  app.get('/', (_req, res) => {
+    res.redirect(deps.ui ? '/ui/' : '/v1/openapi.json');
+  });
   app.use((_req, _res, next) => next(new HubError('NOT_FOUND', 'no such route')));
   app.use(errorHandler(deps.log));
   return app;

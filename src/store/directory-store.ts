@@ -636,16 +636,16 @@ export class MongoDirectoryStore implements DirectoryStore {
         restored += r.modifiedCount;
       }
     }
-    const removed = (await this.#agencies.deleteMany({ importId })).deletedCount;
+    const removed = await deleteAllMatching(this.#agencies, { importId });
     // Codes the file gave (existing agencies being registered) are freed for a corrected file;
     // codes the hub assigned stay burnt: they may have been seen while the import was applying.
-    await this.#codes.deleteMany({ by: importId, given: true });
-    await this.#records.deleteMany({ importId });
+    await deleteAllMatching(this.#codes, { by: importId, given: true });
+    await deleteAllMatching(this.#records, { importId });
     return { restored, removed };
   }
 
   async clearUndo(importId: string): Promise<void> {
-    await this.#undo.deleteMany({ importId });
+    await deleteAllMatching(this.#undo, { importId });
   }
 
   async saveImportRecords(importId: string, records: readonly Record<string, unknown>[]): Promise<void> {
@@ -663,5 +663,27 @@ export class MongoDirectoryStore implements DirectoryStore {
       if (!d) return out;
       out.push(...d.records);
     }
+  }
+}
+
+/**
+ * deleteMany in bounded steps: FerretDB's SQLite backend deletes the matched ids with one statement
+ * and fails past SQLite's 32,766 variables ("too many SQL variables"), e.g. rolling back a
+ * 120,000-row import.
+ */
+async function deleteAllMatching<T extends { _id: string }>(
+  coll: mongo.Collection<T>,
+  filter: mongo.Filter<T>,
+): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const ids = (
+      await coll
+        .find(filter, { projection: { _id: 1 } })
+        .limit(10_000)
+        .toArray()
+    ).map((d) => d._id);
+    if (ids.length === 0) return removed;
+    removed += (await coll.deleteMany({ _id: { $in: ids } } as mongo.Filter<T>)).deletedCount;
   }
 }

@@ -1,229 +1,305 @@
 /**
- * Agency-side hubctl commands, over the hub's HTTP API (HUB_URL, HUB_SYSTEM_ID, HUB_SECRET or the
- * --hub/--system/--secret options): send, inbox, fetch, ack, status, track.
+ * Agency-side hubctl commands, over the hub's HTTP API through the SDK (HUB_URL, HUB_SYSTEM_ID,
+ * HUB_SECRET or --hub/--system/--secret): send, inbox, fetch, ack, status, track, revoke, lookup.
+ * Keys: --key <key.pem> --cert <cert.pem>, or --key <agency.p12> with --password-file <file> or
+ * --password-env <VAR> (default variable HUB_KEY_PASSWORD); never a password on the command line.
+ * Transient failures are retried with backoff (--retries, --timeout); refusals print the hub's code,
+ * reason and a hint (src/cli/errors.ts).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildEdxml, parseEdxml, type EdocMessage, type StatusMessage } from '../../domain/edxml/index.ts';
+import { PROJECT_ROOT } from '../../config.ts';
 import { isBusinessCode } from '../../domain/status.ts';
-import { HubError } from '../../domain/errors.ts';
-import { loadSigningKey, signEdxml } from '../../crypto/signature.ts';
-import { decryptEdxml, encryptEdxml, isEncrypted } from '../../crypto/encryption.ts';
-import { HubApiError, HubClient } from '../../sdk/client.ts';
+import type { EdocMessage, Priority } from '../../domain/edxml/index.ts';
+import { TrustStore } from '../../crypto/trust.ts';
+import { HubClient, originalFromView } from '../../sdk/client.ts';
+import { SdkError } from '../../sdk/errors.ts';
+import { loadAgencyKey, readPassword, type AgencyKey } from '../../sdk/keystore.ts';
+import { attachmentFromFile, newDocument } from '../../sdk/messages.ts';
 
 interface Conn {
   hub?: string;
   system?: string;
   secret?: string;
+  retries?: string;
+  timeout?: string;
 }
 
-function client(o: Conn): HubClient {
+interface KeyOpts {
+  key?: string;
+  cert?: string;
+  passwordFile?: string;
+  passwordEnv?: string;
+}
+
+interface TrustOpts {
+  trust?: string;
+  verify?: boolean;
+}
+
+function int(v: string | undefined, name: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new SdkError('USAGE', `${name} must be an integer ≥ ${min}`);
+  return n;
+}
+
+async function trustStore(o: TrustOpts): Promise<TrustStore | undefined> {
+  if (o.verify === false) return undefined;
+  const dir = o.trust ?? process.env.TRUST_DIR ?? path.join(PROJECT_ROOT, 'certs-dev');
+  return TrustStore.fromDirectory(dir, { revocation: 'prefer' });
+}
+
+async function client(o: Conn & TrustOpts, quiet: boolean): Promise<HubClient> {
   const baseUrl = o.hub ?? process.env.HUB_URL ?? 'http://127.0.0.1:8080';
   const systemId = o.system ?? process.env.HUB_SYSTEM_ID;
   const secret = o.secret ?? process.env.HUB_SECRET;
   if (!systemId || !secret)
-    throw new HubError('UNAUTHENTICATED', 'set HUB_SYSTEM_ID and HUB_SECRET (or --system and --secret)');
-  return new HubClient({ baseUrl, systemId, secret });
+    throw new SdkError('USAGE', 'set HUB_SYSTEM_ID and HUB_SECRET (or --system and --secret)');
+  const retries = int(o.retries, '--retries', 0);
+  const timeoutMs = int(o.timeout, '--timeout', 1);
+  const trust = await trustStore(o);
+  return new HubClient({
+    baseUrl,
+    systemId,
+    secret,
+    ...(trust ? { trust } : {}),
+    ...(retries !== undefined ? { retry: { attempts: retries + 1 } } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    onRetry: (e) => {
+      if (!quiet)
+        console.error(`hubctl: ${e.reason}; retrying in ${e.delayMs} ms (attempt ${e.attempt + 1})`);
+    },
+  });
 }
 
-const vnNow = () => {
-  const d = new Date(Date.now() + 7 * 3_600_000).toISOString();
-  return {
-    date: d.slice(0, 10).replace(/-/g, '/'),
-    time: `${d.slice(0, 10).replace(/-/g, '/')} ${d.slice(11, 19)}`,
-  };
-};
+/** The agency key: PEM key + certificate, or a PKCS#12 key store (detected by content). */
+export function agencyKey(o: KeyOpts, required: true): AgencyKey;
+export function agencyKey(o: KeyOpts, required: false): AgencyKey | undefined;
+export function agencyKey(o: KeyOpts, required: boolean): AgencyKey | undefined {
+  if (!o.key) {
+    if (required)
+      throw new SdkError('USAGE', '--key is required (PEM private key with --cert, or a .p12 file)');
+    return undefined;
+  }
+  let head: Buffer;
+  try {
+    head = readFileSync(o.key);
+  } catch (err) {
+    throw new SdkError('KEYSTORE_INVALID', `cannot read ${o.key}: ${(err as Error).message}`);
+  }
+  if (!head.includes('-----BEGIN')) {
+    const password = readPassword({
+      ...(o.passwordFile ? { file: o.passwordFile } : {}),
+      env: o.passwordEnv ?? 'HUB_KEY_PASSWORD',
+    });
+    return loadAgencyKey({ p12: head, password });
+  }
+  if (!o.cert)
+    throw new SdkError('USAGE', '--cert is required with a PEM key (or give a .p12 key store as --key)');
+  return loadAgencyKey({ keyFile: o.key, certFile: o.cert });
+}
 
 function withConn(cmd: Command): Command {
   return cmd
-    .option('--hub <url>', 'hub base URL (HUB_URL)')
+    .option('--hub <url>', 'hub base URL (HUB_URL, default http://127.0.0.1:8080)')
     .option('--system <id>', 'system id (HUB_SYSTEM_ID)')
-    .option('--secret <s>', 'system secret (HUB_SECRET)');
+    .option('--secret <s>', 'system secret (HUB_SECRET)')
+    .option('--retries <n>', 'retries on transient failures (default 4)')
+    .option('--timeout <ms>', 'per-attempt timeout in ms (default 30000)');
 }
 
-/** The hub's refusals exit with code 3, printing the hub's own error code and reason. */
-async function call<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof HubApiError) {
-      console.error(`hubctl: ${err.code}: ${err.message}`);
-      process.exit(3);
-    }
-    throw err;
-  }
+function withKey(cmd: Command, what: string): Command {
+  return cmd
+    .option('--key <file>', `${what}: PEM private key (with --cert) or PKCS#12 (.p12/.pfx) key store`)
+    .option('--cert <pem>', 'agency certificate (PEM), with a PEM --key')
+    .option('--password-file <file>', 'file whose first line is the PKCS#12 password')
+    .option(
+      '--password-env <var>',
+      'environment variable holding the PKCS#12 password (default HUB_KEY_PASSWORD)',
+    );
+}
+
+function withTrust(cmd: Command, what: string): Command {
+  return cmd
+    .option('--trust <dir>', 'trust anchors directory (TRUST_DIR, default certs-dev)')
+    .option('--no-verify', `do not verify ${what}`);
 }
 
 export function register(program: Command): void {
   const json = () => program.opts<{ json?: boolean }>().json === true;
 
-  withConn(program.command('send'))
-    .description('build, sign (and optionally encrypt) and send a document')
+  withTrust(withKey(withConn(program.command('send')), 'signing key'), 'the hub receipt')
+    .description('build, sign (and optionally encrypt) and send a document; prints the verified receipt')
     .requiredOption('--from <code>', 'sending agency code')
     .requiredOption('--to <codes>', 'recipient codes, comma-separated')
     .requiredOption('--subject <text>', 'subject (trích yếu)')
-    .requiredOption('--key <pem>', 'private key of the agency certificate (PEM)')
-    .requiredOption('--cert <pem>', 'agency certificate (PEM)')
-    .option('--number <n>', 'document number (default: random)')
+    .option('--number <n>', 'document number (default: random, development only)')
     .option('--notation <s>', 'notation (ký hiệu)', 'VP')
+    .option('--content <text>', 'content (nội dung)')
     .option('--attach <files...>', 'attachments')
-    .option('--priority <0-4>', 'priority: 0 normal … 3 hỏa tốc', '0')
-    .option('--due <yyyy/MM/dd>', 'due date')
-    .option('--encrypt <certs...>', 'encrypt for these recipient certificates (PEM files named <code>.pem)')
+    .option(
+      '--priority <0-4>',
+      'priority: 0 normal, 1 khẩn, 2 thượng khẩn, 3 hỏa tốc, 4 hỏa tốc hẹn giờ',
+      '0',
+    )
+    .option('--due <yyyy/MM/dd>', 'due date (hạn xử lý)')
+    .option(
+      '--encrypt [certs...]',
+      'encrypt for the recipients: their certificates from the directory, or these PEM files named <code>.pem',
+    )
     .action(
       async (
-        o: Conn & {
-          from: string;
-          to: string;
-          subject: string;
-          key: string;
-          cert: string;
-          number?: string;
-          notation: string;
-          attach?: string[];
-          priority: string;
-          due?: string;
-          encrypt?: string[];
-        },
+        o: Conn &
+          KeyOpts &
+          TrustOpts & {
+            from: string;
+            to: string;
+            subject: string;
+            number?: string;
+            notation: string;
+            content?: string;
+            attach?: string[];
+            priority: string;
+            due?: string;
+            encrypt?: boolean | string[];
+          },
       ) => {
-        const now = vnNow();
-        const number = o.number ?? String(Math.floor(Math.random() * 9000) + 1000);
-        const attachments = (o.attach ?? []).map((f, i) => ({
-          contentId: `cid:${i + 1}`,
-          attachmentName: path.basename(f),
-          contentType: 'application/octet-stream',
-          contentBase64: readFileSync(f).toString('base64'),
-        }));
-        const msg: EdocMessage = {
-          kind: 'edoc',
-          from: { organId: o.from },
-          to: o.to.split(',').map((c) => ({ organId: c.trim() })),
-          documentId: `${o.from},${now.date},${number}/${o.notation}`,
-          code: { codeNumber: number, codeNotation: o.notation },
-          promulgationInfo: { promulgationDate: now.date },
+        const priority = Number(o.priority);
+        if (![0, 1, 2, 3, 4].includes(priority)) throw new SdkError('USAGE', '--priority must be 0 to 4');
+        if (o.due && !/^\d{4}\/\d{2}\/\d{2}$/.test(o.due))
+          throw new SdkError('USAGE', '--due must be yyyy/MM/dd');
+        const key = agencyKey(o, true);
+        const msg: EdocMessage = newDocument({
+          from: o.from,
+          to: o.to
+            .split(',')
+            .map((c) => c.trim())
+            .filter(Boolean),
           subject: o.subject,
-          toPlaces: [],
-          responseFor: [],
-          otherInfo: { priority: Number(o.priority) as 0, appendixes: [] },
-          traceHeaders: [{ organId: o.from, timestamp: now.time }],
-          business: { docType: 0, replacements: [] },
-          manifest: attachments.map((a) => ({
-            contentId: a.contentId,
-            attachmentName: a.attachmentName,
-            contentType: a.contentType,
-          })),
-          attachments,
+          notation: o.notation,
+          ...(o.number ? { number: o.number } : {}),
+          ...(o.content ? { content: o.content } : {}),
+          priority: priority as Priority,
           ...(o.due ? { dueDate: o.due } : {}),
-        };
-        let xml = buildEdxml(msg);
-        if (o.encrypt?.length)
-          xml = encryptEdxml(
-            xml,
-            o.encrypt.map((f) => ({
-              code: path.basename(f).replace(/\.pem$/, ''),
-              certificatePem: readFileSync(f, 'utf8'),
-            })),
-          );
-        const signed = signEdxml(xml, loadSigningKey(o.cert, o.key));
-        const r = await call(() => client(o).submit(signed));
-        if (json()) console.log(JSON.stringify(r));
-        else {
-          console.log(
-            `${r.duplicate ? 'already accepted' : 'accepted'}: ${r.documentId}\n  docId ${r.docId}\n  sha256 ${r.sha256}`,
-          );
-          for (const x of r.recipients)
-            console.log(
-              `  ${x.code}: ${x.outcome}${x.deliveredTo && x.deliveredTo !== x.code ? ` → ${x.deliveredTo}` : ''}${x.reason ? ` (${x.reason})` : ''}`,
-            );
+          attachments: (o.attach ?? []).map((f) => attachmentFromFile(f)),
+        });
+        const c = await client(o, json());
+        const encrypt =
+          o.encrypt === undefined || o.encrypt === false
+            ? undefined
+            : o.encrypt === true || o.encrypt.length === 0
+              ? true
+              : o.encrypt.map((f) => ({
+                  code: path.basename(f).replace(/\.pem$/, ''),
+                  certificatePem: readFileSync(f, 'utf8'),
+                }));
+        const r = await c.send(msg, key, encrypt ? { encrypt } : {});
+        if (json()) {
+          const { signedXml: _x, message: _m, verifiedReceipt, ...rest } = r;
+          console.log(JSON.stringify({ ...rest, receiptVerified: verifiedReceipt !== undefined }));
+          return;
         }
+        console.log(
+          `${r.duplicate ? 'already accepted' : 'accepted'}: ${r.documentId}\n  docId ${r.docId}\n  sha256 ${r.sha256}`,
+        );
+        if (r.verifiedReceipt)
+          console.log(`  receipt verified: signed by ${r.verifiedReceipt.signer.leaf.subject}`);
+        if (r.encryptedFor.length) console.log(`  encrypted for ${r.encryptedFor.join(', ')}`);
+        for (const x of r.recipients)
+          console.log(
+            `  ${x.code}: ${x.outcome}${x.deliveredTo && x.deliveredTo !== x.code ? ` → ${x.deliveredTo}` : ''}${x.reason ? ` (${x.reason})` : ''}`,
+          );
       },
     );
 
   withConn(program.command('inbox'))
-    .description('list unacknowledged messages')
+    .description('list unacknowledged messages (all pages)')
     .option('--type <edoc|status>', 'message type')
     .action(async (o: Conn & { type?: 'edoc' | 'status' }) => {
-      const r = await call(() => client(o).inbox(o.type ? { type: o.type } : {}));
-      if (json()) console.log(JSON.stringify(r.items));
-      else if (r.items.length === 0) console.log('inbox empty');
+      if (o.type && o.type !== 'edoc' && o.type !== 'status')
+        throw new SdkError('USAGE', '--type is edoc or status');
+      const c = await client({ ...o, verify: false }, json());
+      const items = [];
+      for await (const i of c.inboxAll(o.type ? { type: o.type } : {})) items.push(i);
+      if (json()) console.log(JSON.stringify(items));
+      else if (items.length === 0) console.log('inbox empty');
       else
-        for (const i of r.items)
+        for (const i of items)
           console.log(`${i.id}  ${i.messageType.padEnd(6)} from ${i.from.padEnd(14)} ${i.documentId}`);
     });
 
-  withConn(program.command('fetch <id>'))
+  withTrust(withKey(withConn(program.command('fetch <id>')), 'own key, to decrypt'), 'the sender’s signature')
     .description(
-      'download an inbox item (and decrypt it with --key/--cert); writes the message and attachments',
+      'download an inbox item, verify its signature, decrypt it (with --key); writes it and its attachments',
     )
     .option('--out <dir>', 'output directory', '.')
-    .option('--key <pem>', 'own private key, to decrypt')
-    .option('--cert <pem>', 'own certificate, to decrypt')
-    .action(async (id: string, o: Conn & { out: string; key?: string; cert?: string }) => {
-      const bytes = await call(() => client(o).download(id));
+    .action(async (id: string, o: Conn & KeyOpts & TrustOpts & { out: string }) => {
+      const key = agencyKey(o, false);
+      const c = await client(o, json());
+      const r = await c.receive(id, { ...(key ? { key } : {}), verify: o.verify !== false });
       mkdirSync(o.out, { recursive: true });
       const base = id.replace(/[^A-Za-z0-9.-]/g, '_');
-      writeFileSync(path.join(o.out, `${base}.edxml`), bytes);
-      let xml = bytes.toString('utf8');
-      if (isEncrypted(xml) && o.key && o.cert)
-        xml = decryptEdxml(xml, {
-          certificatePem: readFileSync(o.cert, 'utf8'),
-          privateKeyPem: readFileSync(o.key, 'utf8'),
-        });
+      writeFileSync(path.join(o.out, `${base}.edxml`), r.bytes);
       const files: string[] = [`${base}.edxml`];
-      const m = isEncrypted(xml) ? null : parseEdxml(xml);
-      if (m?.kind === 'edoc') {
-        for (const a of m.attachments) {
+      if (r.encrypted && r.message) {
+        writeFileSync(path.join(o.out, `${base}.decrypted.edxml`), r.xml);
+        files.push(`${base}.decrypted.edxml`);
+      }
+      if (r.message?.kind === 'edoc') {
+        for (const a of r.message.attachments) {
           const name = `${base}-${path.basename(a.attachmentName)}`;
           writeFileSync(path.join(o.out, name), Buffer.from(a.contentBase64, 'base64'));
           files.push(name);
         }
       }
+      const stillEncrypted = r.message === null;
+      const signer = r.signer?.leaf.subject;
       console.log(
         json()
-          ? JSON.stringify({ files, encrypted: isEncrypted(xml) })
-          : `wrote ${files.join(', ')}${isEncrypted(xml) ? ' (encrypted: pass --key and --cert to decrypt)' : ''}`,
+          ? JSON.stringify({
+              files,
+              encrypted: r.encrypted,
+              decrypted: r.encrypted && !stillEncrypted,
+              signer,
+            })
+          : `wrote ${files.join(', ')}${signer ? `\n  signature verified: ${signer}` : ''}${stillEncrypted ? '\n  encrypted: pass --key (and --cert) to decrypt' : ''}`,
       );
     });
 
   withConn(program.command('ack <id>'))
-    .description('acknowledge an inbox item')
+    .description('acknowledge an inbox item (idempotent)')
     .option('--fail <reason>', 'acknowledge as failed, with the reason')
     .action(async (id: string, o: Conn & { fail?: string }) => {
-      const r = await call(() => client(o).ack(id, o.fail ? 'fail' : 'done', o.fail));
+      const c = await client({ ...o, verify: false }, json());
+      const r = await c.ack(id, o.fail ? 'fail' : 'done', o.fail);
       console.log(json() ? JSON.stringify(r) : `${r.id}: ${r.transport}`);
     });
 
-  withConn(program.command('status <inboxId> <code>'))
+  withTrust(withKey(withConn(program.command('status <inboxId> <code>')), 'signing key'), 'the hub receipt')
     .description('send a signed status (01…06, 02, 15, 16) about a received document')
-    .requiredOption('--key <pem>', 'private key of the agency certificate')
-    .requiredOption('--cert <pem>', 'agency certificate')
     .option('--note <text>', 'description')
-    .action(async (inboxId: string, code: string, o: Conn & { key: string; cert: string; note?: string }) => {
+    .action(async (inboxId: string, code: string, o: Conn & KeyOpts & TrustOpts & { note?: string }) => {
       if (!isBusinessCode(code) || code === '13')
-        throw new HubError('VALIDATION_FAILED', `status code must be one of 01-06, 15, 16 (got ${code})`);
-      const c = client(o);
-      const original = parseEdxml((await call(() => c.download(inboxId))).toString('utf8'));
-      if (original.kind !== 'edoc')
-        throw new HubError('VALIDATION_FAILED', 'that inbox item is not a document');
+        throw new SdkError('USAGE', `status code must be one of 01-06, 15, 16 (got ${code})`);
+      const key = agencyKey(o, true);
+      const c = await client(o, json());
+      const original = (await c.receive(inboxId, { key, verify: false })).message;
+      if (original?.kind !== 'edoc') throw new SdkError('USAGE', 'that inbox item is not a document');
       const to = inboxId.split(':').pop()!;
-      const status: StatusMessage = {
-        kind: 'status',
-        from: { organId: to },
-        responseFor: {
-          organId: original.from.organId,
-          code: `${original.code.codeNumber}/${original.code.codeNotation}`,
-          promulgationDate: original.promulgationInfo.promulgationDate,
-          documentId: original.documentId,
-        },
-        statusCode: code,
-        ...(o.note ? { description: o.note } : {}),
-        timestamp: vnNow().time,
-      };
-      const r = await call(() => c.submit(signEdxml(buildEdxml(status), loadSigningKey(o.cert, o.key))));
+      const r = await c.sendStatus(
+        { from: to, original, code, ...(o.note ? { description: o.note } : {}) },
+        key,
+      );
       console.log(
         json()
-          ? JSON.stringify(r)
+          ? JSON.stringify({
+              docId: r.docId,
+              documentId: r.documentId,
+              statusCode: code,
+              duplicate: r.duplicate,
+            })
           : `status ${code} accepted for ${original.documentId} (receipt ${r.docId})`,
       );
     });
@@ -231,22 +307,74 @@ export function register(program: Command): void {
   withConn(program.command('track <docId>'))
     .description('per-recipient delivery state and status timeline of a document')
     .action(async (docId: string, o: Conn) => {
-      const v = await call(() => client(o).document(docId));
+      const v = await (await client({ ...o, verify: false }, json())).document(docId);
       if (json()) {
         console.log(JSON.stringify(v));
         return;
       }
       console.log(`${v.documentId}  (${v.messageType}, from ${v.sender})`);
+      for (const ch of v.chain ?? []) console.log(`  ${ch.type} by ${ch.documentId}`);
       console.log(`${'recipient'.padEnd(16)}${'transport'.padEnd(14)}${'status'.padEnd(10)}timeline`);
       for (const d of v.deliveries) {
         const tl = d.timeline
           .map((e) => `${e.code}@${new Date(e.at).toISOString().slice(5, 16)}`)
           .join(' → ');
+        const flags = [d.pendingRequest ? `pending ${d.pendingRequest}` : '', d.overdue ? 'OVERDUE' : '']
+          .filter(Boolean)
+          .join(', ');
         console.log(
-          `${(d.recipient + (d.requestedCode ? '*' : '')).padEnd(16)}${d.transport.padEnd(14)}${String(d.status ?? '-').padEnd(10)}${tl || '-'}`,
+          `${(d.recipient + (d.requestedCode ? '*' : '')).padEnd(16)}${d.transport.padEnd(14)}${String(d.status ?? '-').padEnd(10)}${tl || '-'}${flags ? `  (${flags})` : ''}`,
         );
       }
       if (v.deliveries.some((d) => d.requestedCode))
         console.log('* rerouted to the successor of the addressed (closed) agency');
+    });
+
+  withTrust(withKey(withConn(program.command('revoke <docId>')), 'signing key'), 'the hub receipt')
+    .description('revoke (thu hồi) a document this agency sent: recipients get a recall to answer with 15/16')
+    .requiredOption('--reason <text>', 'reason (BussinessDocReason)')
+    .option('--number <n>', 'number of the revocation document')
+    .action(async (docId: string, o: Conn & KeyOpts & TrustOpts & { reason: string; number?: string }) => {
+      const key = agencyKey(o, true);
+      const c = await client(o, json());
+      const view = await c.document(docId);
+      const r = await c.revoke(originalFromView(view), key, {
+        from: view.sender,
+        reason: o.reason,
+        ...(o.number ? { number: o.number } : {}),
+      });
+      console.log(
+        json()
+          ? JSON.stringify({ docId: r.docId, documentId: r.documentId, revokes: view.documentId })
+          : `revocation ${r.documentId} accepted (docId ${r.docId}); recipients: ${r.recipients.map((x) => x.code).join(', ')}`,
+      );
+    });
+
+  withConn(program.command('lookup <code>'))
+    .description(
+      'directory lookup over the API: the agency, where documents to it go, its certificates in force',
+    )
+    .action(async (code: string, o: Conn) => {
+      const c = await client({ ...o, verify: false }, json());
+      const [a, certs] = await Promise.all([c.agency(code), c.agencyCertificates(code)]);
+      if (json()) {
+        console.log(
+          JSON.stringify({
+            ...a,
+            certificates: certs.certificates.map(({ pem: _pem, ...x }) => x),
+          }),
+        );
+        return;
+      }
+      console.log(`${a.code}  ${a.name}  (${a.block}, ${a.kind}, ${a.status})`);
+      if (a.routing)
+        console.log(
+          `  routing: ${a.routing.outcome}${a.routing.deliveredTo && a.routing.deliveredTo !== a.code ? ` → ${a.routing.deliveredTo}` : ''}${a.routing.reason ? ` (${a.routing.reason})` : ''}`,
+        );
+      for (const x of certs.certificates)
+        console.log(
+          `  certificate ${x.fingerprintSha256}${x.notAfter ? ` until ${x.notAfter.slice(0, 10)}` : ''}`,
+        );
+      if (certs.certificates.length === 0) console.log('  no certificate in force');
     });
 }

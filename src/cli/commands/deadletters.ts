@@ -1,5 +1,7 @@
 /** hubctl deadletters list|show|replay — dead-lettered delivery tasks. */
+import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
+import { HubError } from '../../domain/errors.ts';
 import { DeadLetterService } from '../../delivery/dead-letters.ts';
 import { openContext } from '../context.ts';
 
@@ -43,11 +45,59 @@ export function register(program: Command): void {
               .join('\n'),
       );
     });
-  dl.command('replay <id>')
+  dl.command('replay [id]')
     .description('send the delivery again (fix the cause first); the outbox relay publishes it')
+    .option('--all', 'replay every dead letter not yet replayed (progress bar on stderr)')
     .option('--db <name>', 'database name')
-    .action(async (id: string, o: { db?: string }) => {
-      const r = await withService(o.db, (s) => s.replay(`hubctl:${process.env.USER ?? 'admin'}`, id));
-      console.log(json() ? JSON.stringify(r) : `replayed ${r.id} (replay #${r.replayCount})`);
+    .action(async (id: string | undefined, o: { all?: boolean; db?: string }) => {
+      const actor = `hubctl:${process.env.USER ?? 'admin'}`;
+      if (!o.all) {
+        if (!id) throw new HubError('VALIDATION_FAILED', 'give a dead letter id, or --all');
+        const r = await withService(o.db, (s) => s.replay(actor, id));
+        console.log(json() ? JSON.stringify(r) : `replayed ${r.id} (replay #${r.replayCount})`);
+        return;
+      }
+      const result = await withService(o.db, async (s) => {
+        const bar = new SingleBar(
+          { format: ' replay [{bar}] {value}/{total} {id}', hideCursor: true },
+          Presets.shades_classic,
+        );
+        const show = !json() && process.stderr.isTTY === true;
+        const tried = new Set<string>();
+        const replayed: string[] = [];
+        const failed: { id: string; code: string; reason: string }[] = [];
+        let total = 0;
+        try {
+          for (;;) {
+            // replayed ones leave the list; pages of 1000 until only unreplayable ones remain
+            const page = (await s.list({ limit: 1000 })).filter((r) => !tried.has(r.id));
+            if (page.length === 0) break;
+            total += page.length;
+            if (show) {
+              if (tried.size === 0) bar.start(total, 0, { id: '' });
+              else bar.setTotal(total);
+            }
+            for (const r of page) {
+              tried.add(r.id);
+              try {
+                replayed.push((await s.replay(actor, r.id)).id);
+              } catch (err) {
+                if (!(err instanceof HubError)) throw err;
+                failed.push({ id: r.id, code: err.code, reason: err.message });
+              }
+              if (show) bar.increment(1, { id: r.id });
+            }
+          }
+        } finally {
+          if (show) bar.stop();
+        }
+        return { replayed, failed };
+      });
+      if (json()) console.log(JSON.stringify(result));
+      else {
+        console.log(`replayed ${result.replayed.length} dead letter(s)`);
+        for (const f of result.failed) console.log(`  not replayed ${f.id}: ${f.code}: ${f.reason}`);
+      }
+      if (result.failed.length) process.exitCode = 1;
     });
 }

@@ -1,5 +1,5 @@
 /**
- * hubctl devpki issue|revoke|crl|serve — DEVELOPMENT PKI tooling over certs-dev/ (never production):
+ * hubctl devpki issue|p12|revoke|crl|serve — DEVELOPMENT PKI tooling over certs-dev/ (never production):
  * issue or renew an agency certificate, revoke one and republish its issuer's CRL, and serve the
  * CRLs over HTTP on loopback so the hub fetches them from the certificates' distribution points.
  */
@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { PROJECT_ROOT } from '../../config.ts';
 import { createCrl, issueCertificate, loadIssued, privateKeyPem } from '../../crypto/dev-pki.ts';
 import { x509 } from '../../crypto/x509.ts';
+import { exportPkcs12, loadAgencyKey, readPassword } from '../../sdk/keystore.ts';
 
 const DIR = path.join(PROJECT_ROOT, 'certs-dev');
 const REVOKED = path.join(DIR, 'crl', 'revoked.json');
@@ -66,6 +67,39 @@ export function register(program: Command): void {
         json()
           ? JSON.stringify({ cert, fingerprintSha256: fp, serialNumber: it.cert.serialNumber })
           : `issued ${cert}\n  SHA-256 ${fp}\n  register it: hubctl certs register ${code} ${cert}`,
+      );
+    });
+  dev
+    .command('p12 <code>')
+    .description('export a development agency key, certificate and issuing CA as PKCS#12 (.p12)')
+    .option('--out <file>', 'output file (default: <code>.p12 in the current directory)')
+    .option('--dir <dir>', 'where <code>.pem and <code>.key.pem are', path.join(DIR, 'agencies'))
+    .option('--password-file <file>', 'file whose first line is the password')
+    .option('--password-env <var>', 'environment variable holding the password (default HUB_KEY_PASSWORD)')
+    .action((code: string, o: { out?: string; dir: string; passwordFile?: string; passwordEnv?: string }) => {
+      const password = readPassword({
+        ...(o.passwordFile ? { file: o.passwordFile } : {}),
+        env: o.passwordEnv ?? 'HUB_KEY_PASSWORD',
+      });
+      const key = loadAgencyKey({
+        keyFile: path.join(o.dir, `${code}.key.pem`),
+        certFile: path.join(o.dir, `${code}.pem`),
+      });
+      const issuer = (['state-ca', 'party-ca'] as const)
+        .map((n) => readFileSync(path.join(DIR, `${n}.pem`), 'utf8'))
+        .find(
+          (pem) =>
+            new x509.X509Certificate(pem).subject === new x509.X509Certificate(key.certificatePem).issuer,
+        );
+      const out = o.out ?? `${code}.p12`;
+      writeFileSync(
+        out,
+        exportPkcs12({ ...key, chainPem: issuer ? [issuer] : [] }, password, { friendlyName: code }),
+      );
+      console.log(
+        json()
+          ? JSON.stringify({ file: out, fingerprintSha256: key.fingerprintSha256, chain: issuer ? 1 : 0 })
+          : `wrote ${out} (DEVELOPMENT key store of ${code}, SHA-256 ${key.fingerprintSha256})`,
       );
     });
   dev

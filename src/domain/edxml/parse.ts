@@ -20,7 +20,6 @@ import type {
 
 const REPEATED = new Set([
   'To',
-  'Place',
   'Reference',
   'Attachment',
   'TraceHeader',
@@ -40,7 +39,11 @@ const parser = new XMLParser({
   trimValues: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
-  isArray: (name, jpath) => REPEATED.has(name) || String(jpath).endsWith('OrganIdList.OrganId'),
+  // Place repeats only under ToPlaces (PromulgationInfo/Place is single).
+  isArray: (name, jpath) =>
+    REPEATED.has(name) ||
+    String(jpath).endsWith('OrganIdList.OrganId') ||
+    String(jpath).endsWith('ToPlaces.Place'),
 });
 
 type X = Record<string, unknown>;

@@ -1,0 +1,108 @@
+/**
+ * hubctl systems add|rotate|disable|enable|list — credentials of agency document-management
+ * systems (used on /v1 and on the national-axis API /vdxp). The secret is printed once, by add
+ * and rotate; the hub stores it sealed and can never show it again.
+ */
+import type { Command } from 'commander';
+import { SystemsService, type IssuedCredential, type SystemRecord } from '../../systems/service.ts';
+import { MongoSystemStore } from '../../store/system-store.ts';
+import { openContext } from '../context.ts';
+
+async function withService<T>(db: string | undefined, fn: (svc: SystemsService) => Promise<T>): Promise<T> {
+  const ctx = await openContext(db ? { dbName: db } : {});
+  try {
+    return await fn(
+      new SystemsService({
+        store: new MongoSystemStore(ctx.mongo, ctx.config.credentials.key),
+        agencies: ctx.stores.agencies,
+        audit: ctx.stores.audit,
+      }),
+    );
+  } finally {
+    await ctx.close();
+  }
+}
+
+const actor = () => `hubctl:${process.env.USER ?? 'admin'}`;
+
+function line(r: SystemRecord): string {
+  return [
+    r.systemId.padEnd(24),
+    (r.active ? 'active' : 'DISABLED').padEnd(9),
+    r.rights.join(',').padEnd(11),
+    r.agencyCodes.join(',') || '-',
+  ].join(' ');
+}
+
+function printIssued(r: IssuedCredential, what: string, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(r));
+    return;
+  }
+  console.log(
+    `${what} ${r.systemId} (agencies: ${r.agencyCodes.join(', ') || '-'}; rights: ${r.rights.join(', ')})`,
+  );
+  console.log(`secret: ${r.secret}`);
+  console.log('This secret is shown only once: hand it to the system’s operator over a safe channel now.');
+}
+
+export function register(program: Command): void {
+  const json = () => program.opts<{ json?: boolean }>().json === true;
+  const systems = program
+    .command('systems')
+    .description('credentials of agency document-management systems (systemId + secret)');
+
+  systems
+    .command('add <systemId>')
+    .description('issue a credential for a system acting for the given agencies; prints the secret once')
+    .option('--agency <code...>', 'agency code(s) the system acts for (repeatable)')
+    .option('--admin', "grant the 'admin' right (administration APIs, registerAgency/deleteAgency)")
+    .option('--no-send', "without the 'send' right (an administration-only system)")
+    .option('--db <name>', 'database name')
+    .action(
+      async (systemId: string, o: { agency?: string[]; admin?: boolean; send: boolean; db?: string }) => {
+        const rights = [...(o.send ? ['send'] : []), ...(o.admin ? ['admin'] : [])];
+        const r = await withService(o.db, (s) =>
+          s.add(actor(), { systemId, agencyCodes: o.agency ?? [], rights }),
+        );
+        printIssued(r, 'added', json());
+      },
+    );
+
+  systems
+    .command('rotate <systemId>')
+    .description('issue a new secret (the old one stops working at once); prints it once')
+    .option('--db <name>', 'database name')
+    .action(async (systemId: string, o: { db?: string }) => {
+      printIssued(await withService(o.db, (s) => s.rotate(actor(), systemId)), 'rotated', json());
+    });
+
+  systems
+    .command('disable <systemId>')
+    .description('refuse every request of the system from now on (the record stays)')
+    .option('--db <name>', 'database name')
+    .action(async (systemId: string, o: { db?: string }) => {
+      const r = await withService(o.db, (s) => s.disable(actor(), systemId));
+      console.log(json() ? JSON.stringify(r) : `disabled ${r.systemId}`);
+    });
+
+  systems
+    .command('enable <systemId>')
+    .description('accept the system’s requests again (with its current secret)')
+    .option('--db <name>', 'database name')
+    .action(async (systemId: string, o: { db?: string }) => {
+      const r = await withService(o.db, (s) => s.enable(actor(), systemId));
+      console.log(json() ? JSON.stringify(r) : `enabled ${r.systemId}`);
+    });
+
+  systems
+    .command('list')
+    .description('systems, their agencies, rights and state (never the secrets)')
+    .option('--db <name>', 'database name')
+    .action(async (o: { db?: string }) => {
+      const rows = await withService(o.db, (s) => s.list());
+      if (json()) console.log(JSON.stringify(rows));
+      else if (rows.length === 0) console.log('no systems');
+      else for (const r of rows) console.log(line(r));
+    });
+}

@@ -1,0 +1,360 @@
+/**
+ * Read-only queries of the web UI (src/web): document lists with their filters, the dashboard's
+ * aggregates, delivery endpoints and the audit log. Only what FerretDB 1.24 supports is used:
+ * find with $in/$regex/$or/$exists, sort/skip/limit, countDocuments, and aggregate with
+ * $match/$unwind/$group/$sort/$limit ($dateToString is not implemented there, so per-day counts are
+ * bucketed here from a projection).
+ */
+import type { Models } from './models.ts';
+import type { AuditEntry, DeliveryRecord, DocumentRecord } from '../domain/types.ts';
+import { foldVietnamese } from '../domain/text.ts';
+
+type Doc = Record<string, unknown> & { _id: unknown };
+
+export function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function withoutNulls(d: Doc): Record<string, unknown> {
+  const { _id: _i, ...rest } = d;
+  for (const [k, v] of Object.entries(rest)) if (v === null) delete rest[k];
+  return rest;
+}
+
+function toDocument(d: Doc): DocumentRecord {
+  return { id: String(d._id), ...withoutNulls(d) } as unknown as DocumentRecord;
+}
+
+function toDelivery(d: Doc): DeliveryRecord {
+  const r = { id: String(d._id), ...withoutNulls(d) } as unknown as DeliveryRecord & {
+    timeline?: DeliveryRecord['timeline'];
+  };
+  return {
+    ...r,
+    timeline: r.timeline ?? [],
+    business: r.business ?? { code: null, pending: null },
+    version: r.version ?? 0,
+  };
+}
+
+/** Which documents a list shows. Every criterion is optional except the direction. */
+export interface DocumentListQuery {
+  /** sent: the scope's agencies sent them; received: they were delivered to one of them. */
+  readonly direction: 'sent' | 'received';
+  /** Agency codes; null = the whole hub (administrators, auditors). */
+  readonly scope: readonly string[] | null;
+  /** Number and/or notation ("12/UBND-VP", "12", "UBND"), or part of the DocumentId. */
+  readonly number?: string;
+  /** Folded words that must all occur in the subject. */
+  readonly subjectWords?: readonly string[];
+  /** Code (or code prefix) of the other party. */
+  readonly counterpart?: string;
+  readonly from?: Date;
+  readonly to?: Date;
+  readonly priority?: number;
+  /** Restricts to these documents (status and overdue filters, resolved on deliveries first). */
+  readonly docIds?: readonly string[];
+  readonly skip: number;
+  readonly limit: number;
+}
+
+export interface DeliveryDocFilter {
+  readonly side: 'sender' | 'recipient';
+  readonly scope: readonly string[] | null;
+  /** Business code of the delivery: '01'…'06', 'recalled', or null (no status yet). */
+  readonly businessCode?: string | null;
+  /** Only overdue deliveries at this moment. */
+  readonly overdueAt?: Date;
+  readonly limit: number;
+}
+
+export interface AuditQuery {
+  readonly beforeSeq?: number;
+  readonly action?: string;
+  readonly actor?: string;
+  readonly subject?: string;
+  readonly limit: number;
+}
+
+export interface EndpointRow {
+  readonly code: string;
+  readonly name: string;
+  readonly status: string;
+  readonly mode: string;
+  readonly url?: string;
+  readonly cipherProtected?: boolean;
+}
+
+/** The filter of overdue deliveries (same rule as DeliveryStore.overdue and domain/deadlines.ts). */
+function overdueFilter(now: Date): Record<string, unknown> {
+  return {
+    deadline: { $lt: now },
+    messageType: 'edoc',
+    'business.code': { $in: [null, '01'] },
+    transport: { $nin: ['failed'] },
+  };
+}
+
+export class MongoWebQueryStore {
+  readonly #m: Pick<Models, 'Document' | 'Delivery' | 'Audit' | 'DeadLetter' | 'Agency'>;
+
+  constructor(models: Pick<Models, 'Document' | 'Delivery' | 'Audit' | 'DeadLetter' | 'Agency'>) {
+    this.#m = models;
+  }
+
+  async listDocuments(q: DocumentListQuery): Promise<{ items: DocumentRecord[]; total: number }> {
+    const and: Record<string, unknown>[] = [{ messageType: 'edoc' }, { state: 'accepted' }];
+    if (q.scope)
+      and.push(
+        q.direction === 'sent'
+          ? { senderCode: { $in: [...q.scope] } }
+          : { 'recipients.deliveredTo': { $in: [...q.scope] } },
+      );
+    if (q.docIds) and.push({ _id: { $in: [...q.docIds] } });
+    if (q.number) {
+      const text = q.number.trim();
+      const slash = text.indexOf('/');
+      if (slash > 0) {
+        and.push({ 'meta.codeNumber': text.slice(0, slash).trim() });
+        const notation = text.slice(slash + 1).trim();
+        if (notation)
+          and.push({ 'meta.codeNotation': { $regex: `^${escapeRegex(notation)}`, $options: 'i' } });
+      } else {
+        const rx = { $regex: escapeRegex(text), $options: 'i' };
+        and.push({ $or: [{ 'meta.codeNumber': text }, { 'meta.codeNotation': rx }, { documentId: rx }] });
+      }
+    }
+    for (const w of q.subjectWords ?? []) {
+      const rx = escapeRegex(w);
+      // Documents accepted before folded subjects were stored are matched on their subject as written.
+      and.push({
+        $or: [
+          { 'meta.subjectFolded': { $regex: rx } },
+          { 'meta.subjectFolded': { $exists: false }, 'meta.subject': { $regex: rx, $options: 'i' } },
+        ],
+      });
+    }
+    if (q.counterpart) {
+      const rx = { $regex: `^${escapeRegex(q.counterpart)}` };
+      and.push(
+        q.direction === 'sent'
+          ? { $or: [{ 'recipients.deliveredTo': rx }, { 'recipients.code': rx }] }
+          : { senderCode: rx },
+      );
+    }
+    if (q.from || q.to)
+      and.push({ receivedAt: { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) } });
+    if (q.priority !== undefined) and.push({ 'meta.priority': q.priority });
+    const filter = { $and: and };
+    const [rows, total] = await Promise.all([
+      this.#m.Document.find(filter, { receipt: 0 })
+        .sort({ receivedAt: -1, _id: 1 })
+        .skip(q.skip)
+        .limit(q.limit)
+        .lean<Doc[]>(),
+      this.#m.Document.countDocuments(filter),
+    ]);
+    return { items: rows.map(toDocument), total };
+  }
+
+  /** Documents whose deliveries match a status or overdue filter (at most `limit`). */
+  async deliveryDocIds(f: DeliveryDocFilter): Promise<string[]> {
+    const filter: Record<string, unknown> = f.overdueAt
+      ? overdueFilter(f.overdueAt)
+      : { messageType: 'edoc' };
+    if (f.scope) filter[f.side === 'sender' ? 'senderCode' : 'recipientCode'] = { $in: [...f.scope] };
+    if (f.businessCode !== undefined) filter['business.code'] = f.businessCode;
+    const rows = await this.#m.Delivery.find(filter, { docId: 1 }).limit(f.limit).lean<{ docId: string }[]>();
+    return [...new Set(rows.map((r) => r.docId))];
+  }
+
+  async deliveriesOf(docIds: readonly string[]): Promise<DeliveryRecord[]> {
+    if (docIds.length === 0) return [];
+    const rows = await this.#m.Delivery.find({ docId: { $in: [...docIds] } })
+      .sort({ recipientCode: 1 })
+      .lean<Doc[]>();
+    return rows.map(toDelivery);
+  }
+
+  async documentsByIds(ids: readonly string[]): Promise<DocumentRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#m.Document.find({ _id: { $in: [...ids] } }, { receipt: 0 }).lean<Doc[]>();
+    return rows.map(toDocument);
+  }
+
+  /** Accepted documents per interval (e.g. one per day), from one projection of the period. */
+  async documentsPerInterval(bounds: readonly Date[], cap = 500_000): Promise<number[]> {
+    const counts = new Array<number>(Math.max(0, bounds.length - 1)).fill(0);
+    if (bounds.length < 2) return counts;
+    const rows = await this.#m.Document.find(
+      { messageType: 'edoc', state: 'accepted', receivedAt: { $gte: bounds[0], $lt: bounds.at(-1) } },
+      { receivedAt: 1, _id: 0 },
+    )
+      .limit(cap)
+      .lean<{ receivedAt: Date }[]>();
+    for (const r of rows) {
+      const t = new Date(r.receivedAt).getTime();
+      let lo = 0;
+      let hi = bounds.length - 1;
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (bounds[mid]!.getTime() <= t) lo = mid;
+        else hi = mid;
+      }
+      counts[lo]! += 1;
+    }
+    return counts;
+  }
+
+  /** Documents sent per sender and received per recipient since `since` ($group). */
+  async volumes(since: Date): Promise<{ sent: Map<string, number>; received: Map<string, number> }> {
+    const match = { $match: { messageType: 'edoc', state: 'accepted', receivedAt: { $gte: since } } };
+    const [sent, received] = await Promise.all([
+      this.#m.Document.aggregate<{ _id: string; n: number }>([
+        match,
+        { $group: { _id: '$senderCode', n: { $sum: 1 } } },
+      ]),
+      this.#m.Document.aggregate<{ _id: string | null; n: number }>([
+        match,
+        { $unwind: '$recipients' },
+        { $group: { _id: '$recipients.deliveredTo', n: { $sum: 1 } } },
+      ]),
+    ]);
+    return {
+      sent: new Map(sent.map((r) => [r._id, r.n])),
+      received: new Map(received.filter((r) => r._id).map((r) => [r._id!, r.n])),
+    };
+  }
+
+  /** Milliseconds from acceptance to availability at the recipient, most recent first. */
+  async latencySamples(since: Date, limit: number): Promise<number[]> {
+    const rows = await this.#m.Delivery.find(
+      { messageType: 'edoc', availableAt: { $gte: since } },
+      { queuedAt: 1, availableAt: 1, _id: 0 },
+    )
+      .sort({ availableAt: -1 })
+      .limit(limit)
+      .lean<{ queuedAt: Date; availableAt: Date }[]>();
+    return rows.map((r) => new Date(r.availableAt).getTime() - new Date(r.queuedAt).getTime());
+  }
+
+  /** Submissions refused since `since`, by error code (from the audit log: refusals store nothing else). */
+  async refusalsByCode(since: Date): Promise<{ code: string; n: number }[]> {
+    const rows = await this.#m.Audit.aggregate<{ _id: string | null; n: number }>([
+      { $match: { action: 'submission.refused', at: { $gte: since } } },
+      { $group: { _id: '$data.code', n: { $sum: 1 } } },
+      { $sort: { n: -1 } },
+    ]);
+    return rows.map((r) => ({ code: r._id ?? 'UNKNOWN', n: r.n }));
+  }
+
+  /** Deliveries refused by the recipient (status 02) since `since`, by the reason they gave. */
+  async recipientRefusals(since: Date, limit = 5000): Promise<{ reason: string; n: number }[]> {
+    const rows = await this.#m.Delivery.find(
+      { messageType: 'edoc', 'business.code': '02', queuedAt: { $gte: since } },
+      { timeline: 1, lastError: 1, _id: 0 },
+    )
+      .limit(limit)
+      .lean<{ timeline?: { code: string; description?: string }[]; lastError?: string }[]>();
+    const by = new Map<string, number>();
+    for (const r of rows) {
+      const e = [...(r.timeline ?? [])].reverse().find((t) => t.code === '02');
+      const reason = (e?.description ?? r.lastError ?? '').trim() || '—';
+      by.set(reason, (by.get(reason) ?? 0) + 1);
+    }
+    return [...by.entries()].map(([reason, n]) => ({ reason, n })).sort((a, b) => b.n - a.n);
+  }
+
+  overdueCount(now: Date): Promise<number> {
+    return this.#m.Delivery.countDocuments(overdueFilter(now));
+  }
+
+  deadLetterCount(): Promise<number> {
+    return this.#m.DeadLetter.countDocuments({ replayedAt: { $exists: false } });
+  }
+
+  /** Agencies that receive by push or AMQP (the others poll their inbox). */
+  async endpoints(): Promise<EndpointRow[]> {
+    const rows = await this.#m.Agency.find(
+      { 'delivery.mode': { $in: ['push', 'amqp'] } },
+      { name: 1, status: 1, delivery: 1 },
+    )
+      .sort({ _id: 1 })
+      .limit(5000)
+      .lean<
+        {
+          _id: string;
+          name: string;
+          status: string;
+          delivery: { mode: string; url?: string; cipherProtected?: boolean };
+        }[]
+      >();
+    return rows.map((r) => ({
+      code: r._id,
+      name: r.name,
+      status: r.status,
+      mode: r.delivery.mode,
+      ...(r.delivery.url ? { url: r.delivery.url } : {}),
+      ...(r.delivery.cipherProtected ? { cipherProtected: true } : {}),
+    }));
+  }
+
+  /** Deliveries still on their way to these recipients: count and the last error seen. */
+  async backlog(
+    recipients: readonly string[],
+  ): Promise<Map<string, { waiting: number; dead: number; lastError?: string }>> {
+    const out = new Map<string, { waiting: number; dead: number; lastError?: string }>();
+    if (recipients.length === 0) return out;
+    const rows = await this.#m.Delivery.find(
+      { recipientCode: { $in: [...recipients] }, transport: { $in: ['queued', 'dead-lettered'] } },
+      { recipientCode: 1, transport: 1, lastError: 1, _id: 0 },
+    )
+      .limit(20_000)
+      .lean<{ recipientCode: string; transport: string; lastError?: string }[]>();
+    for (const r of rows) {
+      const e = out.get(r.recipientCode) ?? { waiting: 0, dead: 0 };
+      if (r.transport === 'queued') e.waiting++;
+      else e.dead++;
+      if (r.lastError) e.lastError = r.lastError;
+      out.set(r.recipientCode, e);
+    }
+    return out;
+  }
+
+  async auditPage(q: AuditQuery): Promise<AuditEntry[]> {
+    const filter: Record<string, unknown> = {};
+    if (q.beforeSeq !== undefined) filter._id = { $lt: q.beforeSeq };
+    if (q.action) filter.action = { $regex: `^${escapeRegex(q.action)}` };
+    if (q.actor) filter.actor = { $regex: `^${escapeRegex(q.actor)}` };
+    if (q.subject) filter.subject = { $regex: `^${escapeRegex(q.subject)}` };
+    const rows = await this.#m.Audit.find(filter).sort({ _id: -1 }).limit(q.limit).lean<Doc[]>();
+    return rows.map((d) => {
+      const { _id, ...rest } = d;
+      return { seq: _id as number, ...(rest as Omit<AuditEntry, 'seq'>), at: new Date(rest.at as Date) };
+    });
+  }
+
+  /**
+   * Stores the folded subject (diacritic-free, lower-case) on documents accepted before it was
+   * recorded at submission, so that subject search works on them too. Idempotent; batches of 500.
+   */
+  async backfillFoldedSubjects(max = 100_000): Promise<number> {
+    let n = 0;
+    while (n < max) {
+      const rows = await this.#m.Document.find(
+        { messageType: 'edoc', 'meta.subject': { $exists: true }, 'meta.subjectFolded': { $exists: false } },
+        { 'meta.subject': 1 },
+      )
+        .limit(500)
+        .lean<{ _id: string; meta: { subject?: string } }[]>();
+      if (rows.length === 0) break;
+      for (const r of rows)
+        await this.#m.Document.updateOne(
+          { _id: r._id },
+          { $set: { 'meta.subjectFolded': foldVietnamese(r.meta.subject ?? '') } },
+        );
+      n += rows.length;
+    }
+    return n;
+  }
+}

@@ -1,0 +1,730 @@
+/**
+ * Administration of the directory: search, view, register a commune (with code assignment), close
+ * or merge with successors, delivery settings, bulk import with progress, export.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import { HubError, isHubError } from '../../domain/errors.ts';
+import type { Agency, Block, DeliveryMode } from '../../domain/types.ts';
+import { streamExport } from '../../directory/routes.ts';
+import type { DirectoryService, RegisterInput } from '../../directory/service.ts';
+import { BLOCKS, DELIVERY_MODES } from '../../directory/validation.ts';
+import { actorOf, canWrite, userOf, web } from '../context.ts';
+import { fmtDate, fmtDateTime, vnDayStart } from '../format.ts';
+import { codeList, field, formValues, textField } from '../forms.ts';
+import { html, href, raw, seg, type SafeHtml } from '../html.ts';
+import { isStalled, type ImportJobs } from '../imports.ts';
+import { csrfField, renderPage, type Flash } from '../layout.ts';
+import { dl, empty, option } from '../widgets.ts';
+
+const KINDS = [
+  'commune-people-committee',
+  'commune-party-committee',
+  'commune-front-committee',
+  'provincial-people-committee',
+  'provincial-party-committee',
+  'provincial-front-committee',
+  'department',
+  'ministry',
+];
+
+const REGISTER_FIELDS = [
+  'name',
+  'shortName',
+  'block',
+  'kind',
+  'parent',
+  'province',
+  'predecessors',
+  'validFrom',
+  'email',
+  'phone',
+  'address',
+  'mode',
+  'url',
+] as const;
+
+function errorFlash(req: Request, err: unknown): Flash {
+  if (!isHubError(err)) throw err;
+  return { kind: 'error', text: web(req).lang === 'vi' ? err.messageVi : err.message };
+}
+
+function registerForm(req: Request, v: Record<string, string>): SafeHtml {
+  const { t } = web(req);
+  return html`<form method="post" action="/ui/admin/agencies" class="grid-form" id="register-form">
+    ${csrfField(req)}
+    <label class="wide"
+      >${t('ag.name')} *<input
+        name="name"
+        required
+        maxlength="300"
+        value="${v.name ?? ''}"
+        placeholder="UBND xã …"
+    /></label>
+    <label>${t('ag.shortName')}<input name="shortName" maxlength="100" value="${v.shortName ?? ''}" /></label>
+    <label
+      >${t('ag.block')} *<select name="block" required>
+        ${BLOCKS.map((b) => option(b, t(`block.${b}`), (v.block || 'state') === b))}
+      </select></label
+    >
+    <label
+      >${t('ag.kind')} *<input
+        name="kind"
+        required
+        list="kinds"
+        maxlength="64"
+        value="${v.kind || 'commune-people-committee'}"
+    /></label>
+    <datalist id="kinds">${KINDS.map((k) => html`<option value="${k}"></option>`)}</datalist>
+    <label
+      >${t('ag.parent')}<input name="parent" maxlength="40" value="${v.parent ?? ''}" placeholder="H41"
+    /></label>
+    <label
+      >${t('ag.province')}<input name="province" maxlength="10" value="${v.province ?? ''}" placeholder="H41"
+    /></label>
+    <label class="wide"
+      >${t('ag.predecessors')}<input
+        name="predecessors"
+        maxlength="2000"
+        value="${v.predecessors ?? ''}"
+        placeholder="000.01.21.H41, …"
+    /></label>
+    <label>${t('ag.validFrom')}<input type="date" name="validFrom" value="${v.validFrom ?? ''}" /></label>
+    <label
+      >${t('ag.email')}<input type="email" name="email" maxlength="200" value="${v.email ?? ''}"
+    /></label>
+    <label>${t('ag.phone')}<input name="phone" maxlength="50" value="${v.phone ?? ''}" /></label>
+    <label class="wide"
+      >${t('ag.address')}<input name="address" maxlength="300" value="${v.address ?? ''}"
+    /></label>
+    <label
+      >${t('ag.deliveryMode')}<select name="mode">
+        ${DELIVERY_MODES.map((m) => option(m, t(`mode.${m}`), (v.mode || 'pull') === m))}
+      </select></label
+    >
+    <label class="wide"
+      >${t('ag.deliveryUrl')}<input
+        type="url"
+        name="url"
+        maxlength="500"
+        value="${v.url ?? ''}"
+        placeholder="https://…"
+    /></label>
+    <div class="actions wide">
+      <button type="submit" class="primary">${t('ag.registerSubmit')}</button>
+      <span class="small muted">${t('ag.registerHint')}</span>
+    </div>
+  </form>`;
+}
+
+function registerInput(v: Record<string, string>): RegisterInput {
+  const validFrom = v.validFrom ? vnDayStart(v.validFrom) : undefined;
+  if (validFrom === null) throw new HubError('VALIDATION_FAILED', 'validFrom must be a date (YYYY-MM-DD)');
+  const contact = {
+    ...(v.email ? { email: v.email } : {}),
+    ...(v.phone ? { phone: v.phone } : {}),
+    ...(v.address ? { address: v.address } : {}),
+  };
+  const mode = (v.mode || 'pull') as DeliveryMode;
+  return {
+    name: v.name ?? '',
+    block: (v.block || 'state') as Block,
+    kind: v.kind ?? '',
+    ...(v.shortName ? { shortName: v.shortName } : {}),
+    ...(v.parent ? { parentCode: v.parent } : {}),
+    ...(v.province ? { province: v.province } : {}),
+    ...(v.predecessors ? { predecessors: codeList(v.predecessors) } : {}),
+    ...(validFrom ? { validFrom } : {}),
+    ...(Object.keys(contact).length ? { contact } : {}),
+    delivery: { mode, ...(v.url ? { url: v.url } : {}) },
+  };
+}
+
+async function searchPage(
+  req: Request,
+  directory: DirectoryService,
+  flash?: Flash | null,
+  form?: Record<string, string>,
+): Promise<string> {
+  const { t, lang } = web(req);
+  const qv = (k: string) => (typeof req.query[k] === 'string' ? req.query[k].slice(0, 200) : '');
+  const query = {
+    q: qv('q'),
+    code: qv('code'),
+    block: qv('block'),
+    province: qv('province'),
+    status: qv('status'),
+    cursor: qv('cursor'),
+  };
+  let result: { items: Agency[]; next?: string } = { items: [] };
+  let searchError: Flash | null = null;
+  try {
+    result = await directory.search({
+      ...(query.q ? { q: query.q } : {}),
+      ...(query.code ? { code: query.code } : {}),
+      ...(query.block ? { block: query.block } : {}),
+      ...(query.province ? { province: query.province } : {}),
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+      limit: 50,
+    });
+  } catch (err) {
+    searchError = errorFlash(req, err);
+  }
+  const admin = canWrite(userOf(req));
+  const body = html`<h1>${t('nav.agencies')}</h1>
+    <div class="doc-actions">
+      ${admin ? html`<a class="button" href="#register">${t('ag.register')}</a> <a class="button" href="/ui/admin/agencies/import">${t('ag.import')}</a>` : ''}
+      <a class="button" href="/ui/admin/agencies/export?format=csv">${t('ag.exportCsv')}</a>
+      <a class="button" href="/ui/admin/agencies/export?format=json">${t('ag.exportJson')}</a>
+    </div>
+    <form method="get" action="/ui/admin/agencies" class="filters" role="search">
+      <label class="grow"
+        >${t('ag.searchName')}<input
+          name="q"
+          value="${query.q}"
+          placeholder="${t('ag.searchNameHint')}"
+          maxlength="200"
+      /></label>
+      <label
+        >${t('ag.codePrefix')}<input
+          name="code"
+          value="${query.code}"
+          maxlength="35"
+          size="12"
+          placeholder="H29."
+      /></label>
+      <label
+        >${t('ag.block')}<select name="block">
+          ${option('', t('list.any'), !query.block)}${BLOCKS.map((b) => option(b, t(`block.${b}`), query.block === b))}
+        </select></label
+      >
+      <label
+        >${t('ag.province')}<input name="province" value="${query.province}" maxlength="10" size="6"
+      /></label>
+      <label
+        >${t('ag.status')}<select name="status">
+          ${option('', t('list.any'), !query.status)}${option('active', t('ag.active'), query.status === 'active')}${option('closed', t('ag.closed'), query.status === 'closed')}
+        </select></label
+      >
+      <div class="actions">
+        <button type="submit" class="primary">${t('list.search')}</button>
+        <a href="/ui/admin/agencies">${t('list.reset')}</a>
+      </div>
+    </form>
+    ${searchError ? html`<div class="flash flash-error">${searchError.text}</div>` : ''}
+    ${
+      result.items.length
+        ? html`<div class="table-wrap">
+              <table class="list" id="agencies">
+                <thead>
+                  <tr>
+                    <th>${t('ag.code')}</th>
+                    <th>${t('ag.name')}</th>
+                    <th>${t('ag.block')}</th>
+                    <th>${t('ag.kind')}</th>
+                    <th>${t('ag.parent')}</th>
+                    <th>${t('ag.status')}</th>
+                    <th>${t('ag.successors')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${result.items.map(
+                    (a) =>
+                      html`<tr class="${a.status === 'closed' ? 'closed' : ''}">
+                        <td class="nowrap">
+                          <a href="/ui/admin/agencies/${seg(a.code)}"><code>${a.code}</code></a
+                          >${a.legacyCode ? html`<br /><code class="small muted">${a.legacyCode}</code>` : ''}
+                        </td>
+                        <td>${a.name}</td>
+                        <td>${t(`block.${a.block}`)}</td>
+                        <td class="small">${a.kind}</td>
+                        <td><code>${a.parentCode ?? '—'}</code></td>
+                        <td>
+                          ${a.status === 'active' ? t('ag.active') : html`<span class="badge badge-bad">${t('ag.closed')}</span> ${fmtDate(a.closedAt, lang)}`}
+                        </td>
+                        <td>
+                          ${a.successors.map((s) => html`<a href="/ui/admin/agencies/${seg(s)}"><code>${s}</code></a> `)}
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>
+            ${result.next ? html`<nav class="pager"><a rel="next" href="${href('/ui/admin/agencies', { ...query, cursor: result.next })}">${t('pager.next')} ›</a></nav>` : ''}`
+        : empty(t('list.empty'))
+    }
+    ${
+      admin
+        ? html`<section class="card" id="register">
+            <h2>${t('ag.register')}</h2>
+            ${registerForm(req, form ?? {})}
+          </section>`
+        : ''
+    }`;
+  return renderPage(req, { title: t('nav.agencies'), nav: 'agencies', flash: flash ?? null, body });
+}
+
+async function agencyPage(
+  req: Request,
+  directory: DirectoryService,
+  code: string,
+  flash?: Flash | null,
+): Promise<string> {
+  const { t, lang } = web(req);
+  const { agency: a, routing } = await directory.get(code);
+  const children = await directory.search({ parent: a.code, limit: 100 });
+  const admin = canWrite(userOf(req));
+  const link = (c: string) => html`<a href="/ui/admin/agencies/${seg(c)}"><code>${c}</code></a>`;
+  const body = html`<p class="crumbs"><a href="/ui/admin/agencies">${t('nav.agencies')}</a></p>
+    <h1><code id="agency-code">${a.code}</code> ${a.name}</h1>
+    <div class="columns">
+      <section class="card">
+        <h2>${t('ag.details')}</h2>
+        ${dl([
+          [t('ag.code'), html`<code>${a.code}</code>`],
+          !!a.legacyCode && [t('ag.legacyCode'), html`<code>${a.legacyCode}</code>`],
+          [t('ag.name'), a.name],
+          !!a.shortName && [t('ag.shortName'), a.shortName],
+          [t('ag.block'), t(`block.${a.block}`)],
+          [t('ag.kind'), a.kind],
+          [t('ag.parent'), a.parentCode ? link(a.parentCode) : '—'],
+          [t('ag.province'), a.province ?? '—'],
+          [
+            t('ag.status'),
+            a.status === 'active'
+              ? t('ag.active')
+              : html`<span class="badge badge-bad">${t('ag.closed')}</span> ${fmtDate(a.closedAt, lang)}`,
+          ],
+          [t('ag.validFrom'), fmtDate(a.validFrom, lang)],
+          [t('ag.successors'), a.successors.length ? a.successors.map((s) => html`${link(s)} `) : '—'],
+          !!a.predecessors?.length && [
+            t('ag.predecessors'),
+            (a.predecessors ?? []).map((p) => html`${link(p)} `),
+          ],
+          [
+            t('ag.routing'),
+            html`${t(`routing.${routing.outcome}`)}${routing.deliveredTo && routing.deliveredTo !== a.code ? html` → ${link(routing.deliveredTo)}` : ''}${routing.reason ? html` <span class="small">${routing.reason}</span>` : ''}`,
+          ],
+          [
+            t('ag.contact'),
+            [a.contact.email, a.contact.phone, a.contact.address].filter(Boolean).join(' · ') || '—',
+          ],
+          [
+            t('ag.deliveryMode'),
+            html`${t(`mode.${a.delivery.mode}`)}${a.delivery.url ? html` <code class="small">${a.delivery.url}</code>` : ''}${a.delivery.cipherProtected ? html` <span class="badge badge-info">${t('ag.cipher')}</span>` : ''}`,
+          ],
+          [t('ag.version'), `${a.version} · ${fmtDateTime(a.updatedAt, lang)}`],
+        ])}
+      </section>
+      <section class="card">
+        <h2>${t('nav.certificates')}</h2>
+        ${
+          a.certificates.length
+            ? html`<ul class="plain">
+                ${a.certificates.map((c) => html`<li class="${c.revokedAt ? 'muted' : ''}"><code class="hash small">${c.fingerprintSha256.slice(0, 32)}…</code><br /><span class="small">${c.subject ?? ''} · ${t('cert.until')} ${fmtDate(c.notAfter, lang)}${c.revokedAt ? ` · ${t('cert.unregistered')}` : ''}</span></li>`)}
+              </ul>`
+            : empty(t('cert.none'))
+        }
+        <p><a href="${href('/ui/admin/certificates', { agency: a.code })}">${t('cert.manage')}</a></p>
+        <h2>${t('ag.children')}</h2>
+        ${
+          children.items.length
+            ? html`<ul class="plain">
+                ${children.items.map((c) => html`<li>${link(c.code)} ${c.name}${c.status === 'closed' ? html` <span class="badge badge-bad">${t('ag.closed')}</span>` : ''}</li>`)}
+              </ul>`
+            : empty(t('ag.noChildren'))
+        }
+        <p>
+          <a href="${href('/ui/received', { agency: a.code })}">${t('nav.received')}</a> ·
+          <a href="${href('/ui/sent', { agency: a.code })}">${t('nav.sent')}</a>
+        </p>
+      </section>
+    </div>
+    ${
+      admin && a.status === 'active'
+        ? html`<div class="columns">
+            <section class="card" id="close">
+              <h2>${t('ag.closeTitle')}</h2>
+              <p class="small muted">${t('ag.closeHint')}</p>
+              <form
+                method="post"
+                action="/ui/admin/agencies/${seg(a.code)}/close"
+                class="stack"
+                data-confirm="${t('ag.closeConfirm')}"
+              >
+                ${csrfField(req)}
+                <label
+                  >${t('ag.successors')}<input name="successors" maxlength="2000" placeholder="H29.001"
+                /></label>
+                <label>${t('ag.closedAt')}<input type="date" name="at" /></label>
+                <label>${t('ag.reason')}<input name="reason" maxlength="500" /></label>
+                <button type="submit" class="danger">${t('ag.closeSubmit')}</button>
+              </form>
+            </section>
+            <section class="card" id="delivery">
+              <h2>${t('ag.deliveryTitle')}</h2>
+              ${deliveryForm(req, a)}
+            </section>
+          </div>`
+        : ''
+    }`;
+  return renderPage(req, { title: `${a.code} ${a.name}`, nav: 'agencies', flash: flash ?? null, body });
+}
+
+export function deliveryForm(req: Request, a: Pick<Agency, 'code' | 'delivery'>): SafeHtml {
+  const { t } = web(req);
+  return html`<form method="post" action="/ui/admin/agencies/${seg(a.code)}/delivery" class="stack">
+    ${csrfField(req)}
+    <label
+      >${t('ag.deliveryMode')}<select name="mode">
+        ${DELIVERY_MODES.map((m) => option(m, t(`mode.${m}`), a.delivery.mode === m))}
+      </select></label
+    >
+    <label
+      >${t('ag.deliveryUrl')}<input
+        type="url"
+        name="url"
+        maxlength="500"
+        value="${a.delivery.url ?? ''}"
+        placeholder="https://…"
+    /></label>
+    <label class="check"
+      ><input
+        type="checkbox"
+        name="cipherProtected"
+        value="1"
+        ${a.delivery.cipherProtected ? raw(' checked') : ''}
+      />
+      ${t('ag.cipher')}</label
+    >
+    <button type="submit" class="primary">${t('form.save')}</button>
+  </form>`;
+}
+
+function jobView(req: Request, job: NonNullable<Awaited<ReturnType<ImportJobs['get']>>>): SafeHtml {
+  const { t, lang } = web(req);
+  const stalled = isStalled(job);
+  const pct = job.total ? Math.round((job.done / job.total) * 100) : 0;
+  const result = job.result as
+    | {
+        dryRun: boolean;
+        rows: number;
+        created: number;
+        closed: number;
+        createdRows: { line: number; code: string; name: string; parent: string | null }[];
+        splits: { code: string; successors: string[] }[];
+      }
+    | undefined;
+  return html`<section
+    class="card"
+    id="job"
+    data-job="${job.id}"
+    data-state="${stalled ? 'stalled' : job.state}"
+  >
+    <h2>${t('imp.job')} <code class="small">${job.id}</code></h2>
+    ${dl([
+      [
+        t('imp.state'),
+        html`<span id="job-state">${stalled ? t('imp.stalled') : t(`imp.${job.state}`)}</span>`,
+      ],
+      [t('imp.startedAt'), fmtDateTime(job.startedAt, lang)],
+      [t('imp.by'), job.actor],
+    ])}
+    ${
+      job.state === 'running' && !stalled
+        ? html`<p>
+              <progress id="job-progress" max="100" value="${pct}">${pct}%</progress>
+              <span id="job-phase"
+                >${job.phase ? t(`imp.phase.${job.phase}` as 'imp.phase.validate') : ''}</span
+              >
+              <span id="job-count">${job.done}/${job.total}</span>
+            </p>
+            <p class="small muted">${t('imp.polling')}</p>`
+        : ''
+    }
+    ${
+      job.state === 'done' && result
+        ? html`<div class="flash flash-ok">
+              ${t(result.dryRun ? 'imp.dryRunOk' : 'imp.doneSummary', { rows: result.rows, created: result.created, closed: result.closed })}
+            </div>
+            ${result.splits.length ? html`<p class="warn">${t('imp.splits')}: ${result.splits.map((s) => html`<code>${s.code}</code> → ${s.successors.join(', ')}; `)}</p>` : ''}
+            ${
+              result.createdRows.length
+                ? html`<table class="list compact">
+                    <thead>
+                      <tr>
+                        <th>${t('imp.line')}</th>
+                        <th>${t('ag.code')}</th>
+                        <th>${t('ag.name')}</th>
+                        <th>${t('ag.parent')}</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${result.createdRows.map(
+                        (r) =>
+                          html`<tr>
+                            <td>${r.line}</td>
+                            <td>
+                              <a href="/ui/admin/agencies/${seg(r.code)}"><code>${r.code}</code></a>
+                            </td>
+                            <td>${r.name}</td>
+                            <td><code>${r.parent ?? ''}</code></td>
+                          </tr>`,
+                      )}
+                    </tbody>
+                  </table>`
+                : ''
+            }
+            ${job.resultCsv !== undefined || !result.dryRun ? html`<p><a class="button" href="/ui/admin/imports/${seg(job.id)}/result.csv" download>${t('imp.resultCsv')}</a></p>` : ''}`
+        : ''
+    }
+    ${
+      job.state === 'failed' && job.error
+        ? html`<div class="flash flash-error">
+              ${lang === 'vi' ? (job.error.messageVi ?? job.error.message) : job.error.message}
+            </div>
+            ${
+              job.error.errors?.length
+                ? html`<table class="list compact" id="import-errors">
+                    <thead>
+                      <tr>
+                        <th>${t('imp.line')}</th>
+                        <th>${t('imp.problem')}</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${job.error.errors.map(
+                        (e) =>
+                          html`<tr>
+                            <td>${e.line}</td>
+                            <td>${e.reason}</td>
+                          </tr>`,
+                      )}
+                    </tbody>
+                  </table>`
+                : ''
+            }`
+        : ''
+    }
+  </section>`;
+}
+
+async function importPage(req: Request, jobs: ImportJobs, flash?: Flash | null): Promise<string> {
+  const { t, lang } = web(req);
+  const recent = await jobs.recent(10);
+  const body = html`<p class="crumbs"><a href="/ui/admin/agencies">${t('nav.agencies')}</a></p>
+    <h1>${t('ag.import')}</h1>
+    <section class="card">
+      <p>${t('imp.intro')}</p>
+      <p class="small">
+        <code
+          >name,block,kind,parent,province,predecessors,short_name,valid_from,code,legacy_code,email,phone,fax,address,website,delivery_mode,delivery_url</code
+        >
+      </p>
+      <form method="post" action="/ui/admin/agencies/import" class="stack" id="import-form">
+        ${csrfField(req)}
+        <label>${t('imp.file')}<input type="file" accept=".csv,text/csv" data-fill="csv" /></label>
+        <label>${t('imp.csv')}<textarea name="csv" rows="10" spellcheck="false" required></textarea></label>
+        <label>${t('ag.validFrom')}<input type="date" name="validFrom" /></label>
+        <label class="check"><input type="checkbox" name="dryRun" value="1" /> ${t('imp.dryRun')}</label>
+        <button type="submit" class="primary">${t('imp.submit')}</button>
+      </form>
+    </section>
+    <section class="card">
+      <h2>${t('imp.recent')}</h2>
+      ${
+        recent.length
+          ? html`<table class="list compact">
+              <thead>
+                <tr>
+                  <th>${t('imp.startedAt')}</th>
+                  <th>${t('imp.by')}</th>
+                  <th>${t('imp.state')}</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${recent.map(
+                  (j) =>
+                    html`<tr>
+                      <td>${fmtDateTime(j.startedAt, lang)}</td>
+                      <td>${j.actor}</td>
+                      <td>${isStalled(j) ? t('imp.stalled') : t(`imp.${j.state}`)}</td>
+                      <td><a href="/ui/admin/imports/${seg(j.id)}">${t('imp.open')}</a></td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+          : empty(t('list.empty'))
+      }
+    </section>`;
+  return renderPage(req, { title: t('ag.import'), nav: 'agencies', flash: flash ?? null, body });
+}
+
+export function adminAgenciesRouter(deps: {
+  directory: DirectoryService;
+  imports: ImportJobs;
+  maxImportBytes: number;
+}): Router {
+  const r = express.Router();
+  const { directory, imports } = deps;
+  const adminOnly = (req: Request) => {
+    if (!canWrite(userOf(req))) throw new HubError('FORBIDDEN', 'auditors have read-only access');
+  };
+
+  r.get('/agencies', async (req, res) => {
+    res.send(await searchPage(req, directory));
+  });
+
+  r.post('/agencies', async (req, res: Response) => {
+    adminOnly(req);
+    const v = formValues(req, REGISTER_FIELDS);
+    try {
+      const { agency } = await directory.register(actorOf(req), registerInput(v));
+      res.redirect(303, `/ui/admin/agencies/${seg(agency.code)}?registered=1`);
+    } catch (err) {
+      const flash = errorFlash(req, err);
+      res.status(isHubError(err) ? err.status : 500).send(await searchPage(req, directory, flash, v));
+    }
+  });
+
+  r.get('/agencies/export', async (req, res) => {
+    const format = req.query.format === 'json' ? 'json' : 'csv';
+    await streamExport(directory, format, res);
+  });
+
+  r.get('/agencies/import', async (req, res) => {
+    adminOnly(req);
+    res.send(await importPage(req, imports));
+  });
+
+  r.post('/agencies/import', async (req, res) => {
+    adminOnly(req);
+    const csv = textField(req, 'csv', deps.maxImportBytes);
+    const validFromS = field(req, 'validFrom', 10);
+    const validFrom = validFromS ? vnDayStart(validFromS) : undefined;
+    if (!csv.trim() || validFrom === null) {
+      const { t } = web(req);
+      res.status(400).send(
+        await importPage(req, imports, {
+          kind: 'error',
+          text: t(validFrom === null ? 'form.badDate' : 'imp.noFile'),
+        }),
+      );
+      return;
+    }
+    const id = await imports.start(actorOf(req), csv, {
+      dryRun: field(req, 'dryRun') === '1',
+      ...(validFrom ? { validFrom } : {}),
+    });
+    res.redirect(303, `/ui/admin/imports/${seg(id)}`);
+  });
+
+  r.get('/imports/:id', async (req, res) => {
+    const { t } = web(req);
+    const job = await imports.get(req.params.id);
+    if (!job) throw new HubError('NOT_FOUND', `no import job ${req.params.id}`);
+    const running = job.state === 'running' && !isStalled(job);
+    res.send(
+      renderPage(req, {
+        title: t('ag.import'),
+        nav: 'agencies',
+        // Without JavaScript the page reloads itself while the import runs.
+        ...(running ? { head: raw('<noscript><meta http-equiv="refresh" content="2"></noscript>') } : {}),
+        body: html`<p class="crumbs">
+            <a href="/ui/admin/agencies">${t('nav.agencies')}</a> ·
+            <a href="/ui/admin/agencies/import">${t('ag.import')}</a>
+          </p>
+          <h1>${t('ag.import')}</h1>
+          ${jobView(req, job)}`,
+      }),
+    );
+  });
+
+  r.get('/imports/:id/status', async (req, res) => {
+    const job = await imports.get(req.params.id);
+    if (!job) throw new HubError('NOT_FOUND', `no import job ${req.params.id}`);
+    const { t } = web(req);
+    res.json({
+      id: job.id,
+      state: isStalled(job) ? 'stalled' : job.state,
+      phase: job.phase ?? null,
+      phaseLabel: job.phase ? t(`imp.phase.${job.phase}` as 'imp.phase.validate') : '',
+      done: job.done,
+      total: job.total,
+    });
+  });
+
+  r.get('/imports/:id/result.csv', async (req, res) => {
+    const job = await imports.get(req.params.id);
+    if (!job || job.resultCsv === undefined)
+      throw new HubError('NOT_FOUND', 'no result file for this import');
+    res.setHeader('Content-Disposition', `attachment; filename="import-${job.id}.csv"`);
+    res.type('text/csv; charset=utf-8').send('\uFEFF' + job.resultCsv);
+  });
+
+  r.get('/agencies/:code', async (req, res) => {
+    const { t } = web(req);
+    const flash: Flash | null = req.query.registered
+      ? { kind: 'ok', text: t('ag.registered', { code: req.params.code }) }
+      : req.query.ok
+        ? { kind: 'ok', text: t('form.saved') }
+        : null;
+    res.send(await agencyPage(req, directory, req.params.code, flash));
+  });
+
+  r.post('/agencies/:code/close', async (req, res) => {
+    adminOnly(req);
+    const at = field(req, 'at', 10);
+    const atDate = at ? vnDayStart(at) : undefined;
+    try {
+      if (atDate === null) throw new HubError('VALIDATION_FAILED', 'the date must be YYYY-MM-DD');
+      const reason = field(req, 'reason', 500);
+      await directory.close(actorOf(req), req.params.code, {
+        successors: codeList(field(req, 'successors', 2000)),
+        ...(atDate ? { at: atDate } : {}),
+        ...(reason ? { reason } : {}),
+      });
+      res.redirect(303, `/ui/admin/agencies/${seg(req.params.code)}?ok=1`);
+    } catch (err) {
+      const flash = errorFlash(req, err);
+      res
+        .status(isHubError(err) ? err.status : 500)
+        .send(await agencyPage(req, directory, req.params.code, flash));
+    }
+  });
+
+  r.post('/agencies/:code/delivery', async (req, res) => {
+    adminOnly(req);
+    try {
+      await updateDelivery(req, directory, req.params.code);
+      res.redirect(303, `/ui/admin/agencies/${seg(req.params.code)}?ok=1`);
+    } catch (err) {
+      const flash = errorFlash(req, err);
+      res
+        .status(isHubError(err) ? err.status : 500)
+        .send(await agencyPage(req, directory, req.params.code, flash));
+    }
+  });
+
+  return r;
+}
+
+/** Sets an agency's delivery mode, endpoint URL and cipher-protected flag from a form. */
+export async function updateDelivery(
+  req: Request,
+  directory: DirectoryService,
+  code: string,
+): Promise<Agency> {
+  const mode = field(req, 'mode', 10) as DeliveryMode;
+  if (!DELIVERY_MODES.includes(mode))
+    throw new HubError('VALIDATION_FAILED', 'mode must be pull, push or amqp');
+  const url = field(req, 'url', 500);
+  return directory.update(actorOf(req), code, {
+    delivery: {
+      mode,
+      ...(url ? { url } : {}),
+      ...(field(req, 'cipherProtected') === '1' ? { cipherProtected: true } : {}),
+    },
+  });
+}

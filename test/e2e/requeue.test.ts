@@ -1,0 +1,81 @@
+/**
+ * After a MongoDB restore the broker's queues no longer match the data: a delivery restored as
+ * `queued` whose task was already consumed waits forever. `hubctl deliveries requeue` re-sends the
+ * tasks of waiting deliveries through the outbox; the delivery is then made exactly once.
+ */
+import { expect } from 'chai';
+import { hubctlAsync } from '../support/hubctl.ts';
+import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
+import { documentMessage, signed } from '../support/messages.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('requeue of waiting deliveries (restore repair)', function () {
+  this.timeout(60_000);
+  let t: TestHub;
+  before(async () => {
+    t = await startTestHub('requeue');
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  it('re-sends the task of a delivery left queued without one, and delivers it once', async () => {
+    const m = t.hub.stores.models;
+    const msg = documentMessage('H29.001', ['H41.001', 'D41.001']);
+    const r = await t.client('H29.001').submit(signed(msg, t.signingKey('H29.001')));
+    const stuckId = `${r.docId}:H41.001`;
+    await eventually(
+      async () => (await m.Delivery.countDocuments({ docId: r.docId, transport: 'available' })) === 2,
+      20_000,
+      'both deliveries made',
+    );
+    // What a restore to an earlier point leaves: the delivery queued again, its task long consumed.
+    await m.Delivery.updateOne(
+      { _id: stuckId },
+      {
+        $set: { transport: 'queued', queuedAt: new Date(Date.now() - 3_600_000) },
+        $unset: { availableAt: 1 },
+      },
+    );
+    await sleep(2_000);
+    expect((await m.Delivery.findById(stuckId).lean<{ transport: string }>())!.transport).to.equal('queued');
+    expect(await m.Outbox.countDocuments({})).to.equal(0);
+
+    const cli = await hubctlAsync([
+      '--json',
+      'deliveries',
+      'requeue',
+      '--older-than',
+      '600',
+      '--db',
+      t.dbName,
+    ]);
+    expect(cli.code, cli.err).to.equal(0);
+    expect(JSON.parse(cli.out)).to.deep.equal({ requeued: 1, skippedUncommitted: 0 });
+
+    await eventually(
+      async () =>
+        (await m.Delivery.findById(stuckId).lean<{ transport: string }>())?.transport === 'available',
+      20_000,
+      'requeued delivery made',
+    );
+    const inbox = await t.client('H41.001').inbox({ type: 'edoc' });
+    expect(inbox.items.filter((i) => i.documentId === msg.documentId)).to.have.length(1);
+    await eventually(async () => (await m.Outbox.countDocuments({})) === 0, 10_000, 'outbox emptied');
+    const audited = await m.Audit.countDocuments({ action: 'deliveries.requeued' });
+    expect(audited).to.equal(1);
+
+    // Nothing waits any more: a second run requeues nothing (the other delivery was never touched).
+    const again = await hubctlAsync([
+      '--json',
+      'deliveries',
+      'requeue',
+      '--older-than',
+      '0',
+      '--db',
+      t.dbName,
+    ]);
+    expect(JSON.parse(again.out)).to.deep.equal({ requeued: 0, skippedUncommitted: 0 });
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * The real browser for the web UI tests: Debian's chromium driven by playwright-core (no browser
+ * download). Screenshots go to SCREENSHOT_DIR (`npm run screenshots` sets docs/screenshots), else
+ * to a temporary folder.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { PROJECT_ROOT } from '../../src/config.ts';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium); .ci/run does`,
+    );
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+}
+
+/** A fresh browser profile (its own cookies) with a laptop-sized window, Vietnamese by default. */
+export function newContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
+  return browser.newContext({ baseURL, viewport: { width: 1366, height: 860 }, locale: 'vi-VN' });
+}
+
+export async function login(page: Page, username: string, password: string): Promise<void> {
+  await page.goto('/ui/login');
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await Promise.all([
+    page.waitForURL((u) => !u.pathname.startsWith('/ui/login')),
+    page.click('button[type=submit]'),
+  ]);
+}
+
+export const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR
+  ? path.resolve(PROJECT_ROOT, process.env.SCREENSHOT_DIR)
+  : path.join(tmpdir(), 'hub-ui-screenshots');
+
+/** Saves a full-page PNG and checks it is one. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  const head = readFileSync(file).subarray(0, 8);
+  expect(head.equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).to.equal(true);
+  return file;
+}
+
+/** The CSRF token of the page's forms. */
+export async function csrfOf(page: Page): Promise<string> {
+  const v = await page.locator('input[name=_csrf]').first().getAttribute('value');
+  if (!v) throw new Error('no CSRF token on the page');
+  return v;
+}
