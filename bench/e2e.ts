@@ -57,8 +57,8 @@ interface Scenario {
 }
 const SIZES: [string, number, number][] = quick
   ? [
-      ['5 KB', 3_000, 40],
-      ['50 KB', 36_000, 60],
+      ['5 KB', 3_000, 30],
+      ['50 KB', 36_000, 30],
     ]
   : [
       ['5 KB', 3_000, 400],
@@ -70,7 +70,7 @@ const SCENARIOS: Scenario[] = SIZES.filter(
   ([size]) => !args.only || size.replace(' ', '') === args.only,
 ).flatMap(([size, attachmentBytes, docs]) => [
   { size, attachmentBytes, fanout: 1, docs },
-  { size, attachmentBytes, fanout: 20, docs: Math.max(quick ? 10 : 6, Math.floor(docs / 4)) },
+  { size, attachmentBytes, fanout: 20, docs: Math.max(6, Math.floor(docs / 4)) },
 ]);
 
 const SENDER = 'H29.001';
@@ -518,7 +518,7 @@ async function main() {
       const { row, sample } = await measure(sc);
       const rawN = Math.max(50, Math.min(2000, Math.floor(200_000_000 / sample.length)));
       const raw = await rawBroker(sample.length, quick ? Math.min(rawN, 300) : rawN);
-      const verifyPerSec = await bareVerification(sample, trust, quick ? 800 : 3000);
+      const verifyPerSec = await bareVerification(sample, trust, quick ? 500 : 3000);
       results.push({
         ...row,
         baseline: { rawBroker: raw, bareVerifyPerSecOneCore: verifyPerSec },
@@ -535,7 +535,7 @@ async function main() {
       { e2eDocsPerSec: number; documents: number } | undefined;
     if (ref) {
       const half = Math.max(1, Math.round(ref.e2eDocsPerSec / 2));
-      const docs = quick ? Math.min(60, half * 10) : Math.min(600, half * 30);
+      const docs = quick ? Math.min(20, half * 5) : Math.min(600, half * 30);
       const { row } = await measure({ size: '50 KB', attachmentBytes: 36_000, fanout: 1, docs }, half);
       out.halfLoad = row;
     }
