@@ -362,7 +362,16 @@ class MongoDeliveryStore implements DeliveryStore {
       transport: 'available',
     };
     if (q.messageType) filter.messageType = q.messageType;
-    if (q.after) filter._id = { $gt: q.after };
+    if (q.after) {
+      // The cursor is the last item's id; the order is (availableAt, _id), so continue after both.
+      const last = await this.m.Delivery.findById(q.after, { availableAt: 1 }).lean<{ availableAt?: Date }>();
+      if (last?.availableAt)
+        filter.$or = [
+          { availableAt: { $gt: last.availableAt } },
+          { availableAt: last.availableAt, _id: { $gt: q.after } },
+        ];
+      else filter._id = { $gt: q.after };
+    }
     // Oldest first; the _id tie-break keeps paging stable.
     const ds = await this.m.Delivery.find(filter)
       .sort({ availableAt: 1, _id: 1 })
