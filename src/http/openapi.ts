@@ -132,6 +132,60 @@ export const openApiSpec = {
         },
       },
     },
+    '/v1/admin/systems': {
+      get: {
+        summary:
+          'Agency-system credentials (admin right): systemId, agencies, rights, state; never the secret',
+        responses: { '200': { description: '{ items: [{ systemId, agencyCodes, rights, active, ... }] }' } },
+      },
+      post: {
+        summary: 'Issue a credential; the secret is in this answer only (Cache-Control: no-store)',
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['systemId'],
+                properties: {
+                  systemId: { type: 'string' },
+                  agencyCodes: { type: 'array', items: { type: 'string' } },
+                  rights: { type: 'array', items: { enum: ['send', 'admin'] } },
+                },
+              },
+            },
+          },
+        },
+        responses: { '201': { description: '{ systemId, agencyCodes, rights, active, secret }' } },
+      },
+    },
+    '/v1/admin/systems/{id}': {
+      get: {
+        summary: 'One agency-system credential (without the secret)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'The credential' }, '404': err('Unknown system') },
+      },
+    },
+    '/v1/admin/systems/{id}/rotate': {
+      post: {
+        summary: 'Issue a new secret (the old one stops working); the secret is in this answer only',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: '{ ..., secret }' } },
+      },
+    },
+    '/v1/admin/systems/{id}/disable': {
+      post: {
+        summary: 'Disable a credential (a system cannot disable itself)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'The credential' }, '409': err('The caller itself') },
+      },
+    },
+    '/v1/admin/systems/{id}/enable': {
+      post: {
+        summary: 'Enable a disabled credential',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'The credential' } },
+      },
+    },
     '/v1/inbox/{id}/ack': {
       post: {
         summary: 'Acknowledge an inbox item (transport acknowledgement)',
