@@ -14,7 +14,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +28,7 @@ import { HubClient } from '../src/sdk/client.ts';
 import { connectMongo } from '../src/store/mongo.ts';
 import { createMongoStores } from '../src/store/stores.ts';
 import { documentMessage } from '../test/support/messages.ts';
+import { freePort } from '../test/fault/harness.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -92,17 +92,6 @@ function percentiles(xs: number[]) {
 }
 const rate = (n: number, ms: number) => +(n / (ms / 1000)).toFixed(1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // The hub process, with peak RSS (VmHWM, reset per scenario through clear_refs) and CPU time read

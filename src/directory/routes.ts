@@ -3,17 +3,14 @@
  * - every agency system: GET /agencies, /agencies/changes, /agencies/{code};
  * - systems with the 'admin' right: /admin/agencies (register, update, close, import, export).
  */
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Response, type Router } from 'express';
 import { HubError } from '../domain/errors.ts';
+import { jsonBody, str } from '../http/body.ts';
 import type { Agency, Block } from '../domain/types.ts';
 import { callerOf, requireRight } from '../http/auth.ts';
 import { exportCsvHeader, exportCsvRow } from './csv.ts';
 import type { DirectoryService, RegisterInput, UpdateInput } from './service.ts';
 import { adminView, publicView } from './views.ts';
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v.length > 0 ? v : undefined;
-}
 
 function int(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -21,18 +18,6 @@ function int(v: unknown, name: string): number | undefined {
   if (!Number.isSafeInteger(n))
     throw new HubError('VALIDATION_FAILED', `${name} must be a non-negative integer`);
   return n;
-}
-
-function jsonBody(req: Request): Record<string, unknown> {
-  const raw = req.rawBody;
-  if (!raw || raw.length === 0) return {};
-  try {
-    const v: unknown = JSON.parse(raw.toString('utf8'));
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new HubError('VALIDATION_FAILED', 'body must be a JSON object');
 }
 
 function optString(body: Record<string, unknown>, key: string): string | undefined {

@@ -17,8 +17,20 @@ export function createOpsApp(deps: OpsDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  mountHealth(app, deps);
+  app.use((_req, res) => {
+    res.status(404).json({ code: 'NOT_FOUND', message: 'this process runs the worker role only' });
+  });
+  return app;
+}
+
+/** /healthz, /readyz and /metrics: the same on api and worker processes. */
+export function mountHealth(
+  app: Express,
+  deps: Pick<OpsDeps, 'metrics' | 'ready' | 'isStopping'> & { readonly roles?: readonly string[] },
+): void {
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', roles: deps.roles });
+    res.json({ status: 'ok', ...(deps.roles ? { roles: deps.roles } : {}) });
   });
   app.get('/readyz', async (_req, res) => {
     const r = await deps.ready();
@@ -30,8 +42,4 @@ export function createOpsApp(deps: OpsDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  app.use((_req, res) => {
-    res.status(404).json({ code: 'NOT_FOUND', message: 'this process runs the worker role only' });
-  });
-  return app;
 }

@@ -1,6 +1,7 @@
 /** The hub's own agency API (/v1). Mapping from HTTP to use cases happens here, nothing else. */
-import express, { type Request, type Router } from 'express';
+import express, { type Router } from 'express';
 import { HubError } from '../domain/errors.ts';
+import { jsonBody, str } from './body.ts';
 import { isOverdue } from '../domain/deadlines.ts';
 import type { DeliveryRecord, DocumentRecord } from '../domain/types.ts';
 import type { DocumentQueries } from '../documents/queries.ts';
@@ -57,22 +58,6 @@ function documentView(doc: DocumentRecord) {
     ...(doc.chain?.length ? { chain: doc.chain } : {}),
     ...(doc.probableDuplicateOf ? { probableDuplicateOf: doc.probableDuplicateOf } : {}),
   };
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v.length > 0 ? v : undefined;
-}
-
-function jsonBody(req: Request): Record<string, unknown> {
-  const raw = req.rawBody;
-  if (!raw || raw.length === 0) return {};
-  try {
-    const v: unknown = JSON.parse(raw.toString('utf8'));
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new HubError('VALIDATION_FAILED', 'body must be a JSON object');
 }
 
 export function v1Router(deps: {

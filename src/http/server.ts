@@ -14,6 +14,7 @@ import { adminCertificatesRouter, adminDeadLettersRouter } from './routes-admin-
 import type { DeadLetterService } from '../delivery/dead-letters.ts';
 import type { CertificateService } from '../certs/service.ts';
 import { openApiSpec } from './openapi.ts';
+import { mountHealth } from './ops-server.ts';
 import { directoryRouter } from '../directory/routes.ts';
 import type { DirectoryService } from '../directory/service.ts';
 import { webRouter, type WebUiDeps } from '../web/router.ts';
@@ -49,19 +50,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.set('etag', false);
   app.use(helmet());
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const r = await deps.ready();
-    const ok = r.ok && !deps.isStopping();
-    res
-      .status(ok ? 200 : 503)
-      .json({ status: ok ? 'ready' : 'not-ready', checks: r.checks, stopping: deps.isStopping() });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
+  mountHealth(app, deps);
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(openApiSpec);
   });

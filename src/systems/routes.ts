@@ -8,22 +8,11 @@
  *   POST /systems/{id}/rotate     → the new secret, once; the old one stops working
  *   POST /systems/{id}/disable    POST /systems/{id}/enable
  */
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Response, type Router } from 'express';
 import { HubError } from '../domain/errors.ts';
+import { jsonBody } from '../http/body.ts';
 import { callerOf, requireRight } from '../http/auth.ts';
 import type { SystemRecord, SystemsService } from './service.ts';
-
-function jsonBody(req: Request): Record<string, unknown> {
-  const raw = req.rawBody;
-  if (!raw || raw.length === 0) return {};
-  try {
-    const v: unknown = JSON.parse(raw.toString('utf8'));
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new HubError('VALIDATION_FAILED', 'body must be a JSON object');
-}
 
 function stringList(v: unknown, name: string): string[] | undefined {
   if (v === undefined || v === null) return undefined;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
-import { hubctlAsync as hubctl } from '../support/hubctl.ts';
+import { devSystemArgs, hubctlAsync as hubctl } from '../support/hubctl.ts';
 
 describe('hubctl agency commands', function () {
   this.timeout(90_000);
@@ -15,14 +15,7 @@ describe('hubctl agency commands', function () {
   const pdf = path.join(dir, 'cong-van.pdf');
   const cert = (c: string) => path.join(PROJECT_ROOT, 'certs-dev/agencies', `${c}.pem`);
   const key = (c: string) => path.join(PROJECT_ROOT, 'certs-dev/agencies', `${c}.key.pem`);
-  const as = (code: string) => [
-    '--hub',
-    t.url,
-    '--system',
-    `dms-${code}`,
-    '--secret',
-    `DEV-ONLY-secret-${code}`,
-  ];
+  const as = (code: string) => devSystemArgs(t.url, code);
 
   before(async () => {
     t = await startTestHub('agencycli');

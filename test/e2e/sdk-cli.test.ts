@@ -3,34 +3,19 @@
  * error hints and exit codes, and `deadletters replay --all` — as child processes against the real hub.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/config.ts';
 import { newDocument } from '../../src/sdk/messages.ts';
 import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
+import { devSystemArgs, hubctlAsync } from '../support/hubctl.ts';
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--disable-warning=ExperimentalWarning', path.join(PROJECT_ROOT, 'src/cli/hubctl.ts'), ...args],
-      { env: { ...process.env, LOG_LEVEL: 'silent', HUB_KEY_PASSWORD: '', ...env } },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+/** hubctl as a child process, never reading a key-store password from the environment by accident. */
+const run = (args: string[], env: Record<string, string> = {}) =>
+  hubctlAsync(args, { HUB_KEY_PASSWORD: '', ...env });
 
 describe('hubctl with PKCS#12 keys, encryption, revoke, lookup and error hints', function () {
   this.timeout(180_000);
@@ -38,14 +23,7 @@ describe('hubctl with PKCS#12 keys, encryption, revoke, lookup and error hints',
   const dir = mkdtempSync(path.join(tmpdir(), 'sdk-cli-'));
   const p12 = (c: string) => path.join(dir, `${c}.p12`);
   const pwFile = path.join(dir, 'password.txt');
-  const as = (code: string) => [
-    '--hub',
-    t.url,
-    '--system',
-    `dms-${code}`,
-    '--secret',
-    `DEV-ONLY-secret-${code}`,
-  ];
+  const as = (code: string) => devSystemArgs(t.url, code);
 
   before(async () => {
     t = await startTestHub('sdkcli');

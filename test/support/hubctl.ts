@@ -16,14 +16,15 @@ export function hubctl(args: string[]): { code: number | null; out: string; err:
 }
 
 /** The same, without blocking the event loop: needed when the hub under test runs in this process. */
-export function hubctlAsync(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+export function hubctlAsync(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
       ['--disable-warning=ExperimentalWarning', path.join(PROJECT_ROOT, 'src/cli/hubctl.ts'), ...args],
-      {
-        env: { ...process.env, LOG_LEVEL: 'silent' },
-      },
+      { env: { ...process.env, LOG_LEVEL: 'silent', ...env } },
     );
     let out = '';
     let err = '';
@@ -32,3 +33,13 @@ export function hubctlAsync(args: string[]): Promise<{ code: number | null; out:
     child.on('close', (code) => resolve({ code, out, err }));
   });
 }
+
+/** hubctl connection options acting as the development system of an agency (`dms-<code>`). */
+export const devSystemArgs = (hubUrl: string, code: string): string[] => [
+  '--hub',
+  hubUrl,
+  '--system',
+  `dms-${code}`,
+  '--secret',
+  `DEV-ONLY-secret-${code}`,
+];
