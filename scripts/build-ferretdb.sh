@@ -7,7 +7,9 @@ set -euo pipefail
 bin="$1"; version="$2"
 # The one source change we apply (see below); a binary without it is rebuilt.
 patch_id="sqlite-id-index-1"
-if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "${version#v}" \
+# (--version is read whole first: `bin --version | grep -q` under pipefail fails whenever grep exits
+# before the binary has written everything, SIGPIPE, and the binary was rebuilt for nothing.)
+if [ -x "$bin" ] && grep -q "${version#v}" <<<"$("$bin" --version 2>/dev/null || true)" \
   && [ "$(cat "$bin.patch" 2>/dev/null)" = "$patch_id" ]; then exit 0; fi
 command -v go >/dev/null || { echo "[store] Go is needed to build FerretDB (or set MONGODB_URI)" >&2; exit 1; }
 mkdir -p "$(dirname "$bin")"

@@ -116,6 +116,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     if (config.crypto.verifyWorkers > 0 && config.roles.includes('api')) {
       const pool = await VerifierPool.create({
         size: config.crypto.verifyWorkers,
+        maxBytesInFlight: config.crypto.verifyBytesInFlight,
         trustDir: config.pki.trustDir,
         revocation: config.pki.revocation,
         maxCrlAgeSeconds: config.pki.maxCrlStalenessSeconds,

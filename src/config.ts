@@ -39,7 +39,14 @@ const ConfigSchema = z.object({
     certExpiryWarnDays: z.number().int().min(1),
     ocsp: z.boolean(),
   }),
-  crypto: z.object({ verifyWorkers: z.number().int().min(0).max(64) }),
+  crypto: z.object({
+    verifyWorkers: z.number().int().min(0).max(64),
+    /** Bytes of messages being verified at once (pool); more wait their turn: bounds memory. */
+    verifyBytesInFlight: z
+      .number()
+      .int()
+      .min(1024 * 1024),
+  }),
   xml: z.object({ maxDepth: z.number().int().min(8), maxElements: z.number().int().min(100) }),
   auth: z.object({ clockSkewSeconds: z.number().int().min(1) }),
   credentials: z.object({ key: z.string().min(32, 'must be at least 32 characters') }),
@@ -108,6 +115,7 @@ const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'lis
   CREDENTIALS_KEY: { path: ['credentials', 'key'], type: 'string' },
   LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
   VERIFY_WORKERS: { path: ['crypto', 'verifyWorkers'], type: 'number' },
+  VERIFY_BYTES_IN_FLIGHT: { path: ['crypto', 'verifyBytesInFlight'], type: 'number' },
 };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

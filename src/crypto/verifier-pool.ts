@@ -6,19 +6,20 @@
 import { Worker } from 'node:worker_threads';
 import { HubError, type ErrorCode } from '../domain/errors.ts';
 import { x509 } from './x509.ts';
-import type { VerifiedMessage } from './signature.ts';
+import type { VerifiedSubmission } from './verifier.ts';
+import type { EdxmlMessage } from '../domain/edxml/model.ts';
 import type { RevocationMode, ValidatedChain } from './trust.ts';
 import type { XmlLimits } from './xml-guard.ts';
 
 interface Pending {
-  resolve: (v: VerifiedMessage) => void;
+  resolve: (v: VerifiedSubmission) => void;
   reject: (e: Error) => void;
 }
 
 interface Reply {
   id: number;
   ok: boolean;
-  signedXml?: string;
+  parsed?: EdxmlMessage;
   signatureAlgorithm?: string;
   digestAlgorithm?: string;
   chainPem?: string[];
@@ -31,6 +32,12 @@ interface Reply {
 
 export interface PoolOptions {
   readonly size: number;
+  /**
+   * Bytes of messages in the workers at once; further requests wait in order (a lone message larger
+   * than this still goes, alone). Verification holds several copies of a message (its text, two DOMs,
+   * the canonical form), so this is what bounds the memory of large submissions arriving together.
+   */
+  readonly maxBytesInFlight?: number;
   readonly trustDir: string;
   readonly revocation: RevocationMode;
   readonly maxCrlAgeSeconds: number;
@@ -44,11 +51,15 @@ export class VerifierPool {
   readonly #pending = new Map<number, Pending>();
   #next = 1;
   #closed = false;
+  #maxBytes = Infinity;
+  #bytesInFlight = 0;
+  readonly #waiting: { bytes: number; go: () => void }[] = [];
 
   private constructor() {}
 
   static async create(o: PoolOptions): Promise<VerifierPool> {
     const pool = new VerifierPool();
+    pool.#maxBytes = o.maxBytesInFlight ?? Infinity;
     const url = new URL('./verify-worker.ts', import.meta.url);
     await Promise.all(
       Array.from({ length: Math.max(1, o.size) }, async () => {
@@ -95,7 +106,7 @@ export class VerifierPool {
     }
     const chain = (r.chainPem ?? []).map((pem) => new x509.X509Certificate(pem));
     p.resolve({
-      signedXml: r.signedXml!,
+      message: r.parsed!,
       signatureAlgorithm: r.signatureAlgorithm!,
       digestAlgorithm: r.digestAlgorithm!,
       signer: {
@@ -112,7 +123,37 @@ export class VerifierPool {
     this.#pending.clear();
   }
 
-  verify(bytes: Uint8Array): Promise<VerifiedMessage> {
+  async verify(bytes: Uint8Array): Promise<VerifiedSubmission> {
+    if (this.#closed) throw new HubError('UNAVAILABLE', 'verifier pool closed');
+    const size = bytes.byteLength;
+    if (this.#waiting.length > 0 || (this.#bytesInFlight > 0 && this.#bytesInFlight + size > this.#maxBytes))
+      await new Promise<void>((go) => this.#waiting.push({ bytes: size, go })); // #admit counts it in
+    else this.#bytesInFlight += size;
+    try {
+      return await this.#send(bytes);
+    } finally {
+      this.#bytesInFlight -= size;
+      this.#admit();
+    }
+  }
+
+  /** Lets waiting requests in, in order, while the budget allows (the first always when idle). */
+  #admit(): void {
+    while (this.#waiting.length > 0) {
+      const next = this.#waiting[0]!;
+      if (this.#bytesInFlight > 0 && this.#bytesInFlight + next.bytes > this.#maxBytes) break;
+      this.#waiting.shift();
+      this.#bytesInFlight += next.bytes;
+      next.go();
+    }
+  }
+
+  /** Requests waiting for the byte budget (metrics, tests). */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  #send(bytes: Uint8Array): Promise<VerifiedSubmission> {
     if (this.#closed) return Promise.reject(new HubError('UNAVAILABLE', 'verifier pool closed'));
     const slot = this.#workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.#next++;

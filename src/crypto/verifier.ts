@@ -1,7 +1,34 @@
-/** In-process verifier: the strict signature profile against the configured trust store. */
+/**
+ * Verification of a submitted message: the strict signature profile against the configured trust
+ * store, then the business data read from the canonical XML the signature covers. In process
+ * (LocalVerifier) or in the worker-thread pool (verifier-pool.ts), same result.
+ */
 import type { XmlLimits } from './xml-guard.ts';
 import type { TrustStore } from './trust.ts';
 import { verifyEdxml, type VerifiedMessage } from './signature.ts';
+import { parseEdxml } from '../domain/edxml/parse.ts';
+import type { EdxmlMessage } from '../domain/edxml/model.ts';
+
+/**
+ * A verified submission: who signed it and what it says. Attachments keep their names and types
+ * but not their content (`contentBase64` is empty): the hub stores and relays the signed bytes
+ * as received and never needs the decoded attachments, and a 5 MB message would otherwise be held
+ * again as strings and cloned across threads.
+ */
+export interface VerifiedSubmission extends Omit<VerifiedMessage, 'signedXml'> {
+  readonly message: EdxmlMessage;
+}
+
+export async function verifySubmission(
+  bytes: Uint8Array,
+  trust: TrustStore,
+  limits: XmlLimits,
+): Promise<VerifiedSubmission> {
+  const { signedXml, ...v } = await verifyEdxml(bytes, trust, { limits });
+  const message = parseEdxml(signedXml);
+  if (message.kind === 'edoc') for (const a of message.attachments) a.contentBase64 = '';
+  return { ...v, message };
+}
 
 export class LocalVerifier {
   readonly #trust: TrustStore;
@@ -12,7 +39,7 @@ export class LocalVerifier {
     this.#limits = limits;
   }
 
-  verify(bytes: Uint8Array): Promise<VerifiedMessage> {
-    return verifyEdxml(bytes, this.#trust, { limits: this.#limits });
+  verify(bytes: Uint8Array): Promise<VerifiedSubmission> {
+    return verifySubmission(bytes, this.#trust, this.#limits);
   }
 }

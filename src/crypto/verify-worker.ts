@@ -1,7 +1,7 @@
 /** Worker thread of the verifier pool: the strict signature profile, off the main event loop. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HubError } from '../domain/errors.ts';
-import { verifyEdxml } from './signature.ts';
+import { verifySubmission } from './verifier.ts';
 import { TrustStore, type RevocationMode } from './trust.ts';
 import type { XmlLimits } from './xml-guard.ts';
 
@@ -29,12 +29,12 @@ parentPort!.on('message', (m: Msg) => {
     trust.addCrl(m.der);
     return;
   }
-  verifyEdxml(m.bytes, trust, { limits: init.limits })
+  verifySubmission(m.bytes, trust, init.limits)
     .then((v) =>
       parentPort!.postMessage({
         id: m.id,
         ok: true,
-        signedXml: v.signedXml,
+        parsed: v.message,
         signatureAlgorithm: v.signatureAlgorithm,
         digestAlgorithm: v.digestAlgorithm,
         chainPem: v.signer.chain.map((c) => c.toString('pem')),

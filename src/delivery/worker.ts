@@ -117,13 +117,17 @@ export class DeliveryWorker {
     const { stores } = this.#d;
     const d = await stores.deliveries.get(task.deliveryId);
     if (!d) throw new PoisonTaskError(`no delivery ${task.deliveryId}`);
-    if (d.transport !== 'queued') return;
+    if (d.transport !== 'queued') {
+      // A redelivered task: the hub may have stopped between making it available and listing it.
+      if (d.transport === 'available') await stores.deliveries.ensureListed(d);
+      return;
+    }
     const agency = await stores.agencies.findByCode(d.recipientCode);
     const mode = agency?.delivery.mode ?? 'pull';
     const now = new Date();
     let done: boolean;
     if (mode === 'pull') {
-      done = await stores.deliveries.markAvailable(d.id, now);
+      done = await stores.deliveries.markAvailable(d, now);
     } else if (mode === 'push') {
       const url = agency?.delivery.url;
       if (!url)

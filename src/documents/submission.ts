@@ -21,9 +21,9 @@ import { INITIAL_BUSINESS_STATE } from '../domain/status.ts';
 import { deliveryIdFor, docIdFor, edocKey } from '../domain/ids.ts';
 import { foldVietnamese } from '../domain/text.ts';
 import { acceptanceDeadline } from '../domain/deadlines.ts';
-import { parseEdxml, type EdocMessage, type StatusMessage } from '../domain/edxml/index.ts';
+import type { EdocMessage, StatusMessage } from '../domain/edxml/index.ts';
 import type { ReceiptData } from '../crypto/receipt.ts';
-import type { VerifiedMessage } from '../crypto/signature.ts';
+import type { VerifiedSubmission } from '../crypto/verifier.ts';
 import type { DeliveryPublisher } from '../delivery/publisher.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -32,7 +32,7 @@ import { StatusService } from './status-service.ts';
 import { BusinessFlows } from './business-flows.ts';
 
 export interface Verifier {
-  verify(bytes: Uint8Array): Promise<VerifiedMessage>;
+  verify(bytes: Uint8Array): Promise<VerifiedSubmission>;
 }
 
 export interface ReceiptSigner {
@@ -107,7 +107,7 @@ export class SubmissionService {
   async #submit(caller: SystemCredential, bytes: Uint8Array, sha256: string): Promise<SubmissionResult> {
     const verified = await this.#d.verifier.verify(bytes);
     if (this.#d.schema) await this.#d.schema(Buffer.from(bytes).toString('utf8'));
-    const msg = parseEdxml(verified.signedXml);
+    const msg = verified.message;
 
     const sender = await this.#d.stores.agencies.findByCode(msg.from.organId);
     if (!sender)
@@ -134,7 +134,7 @@ export class SubmissionService {
     caller: SystemCredential,
     sender: Agency,
     msg: EdocMessage,
-    verified: VerifiedMessage,
+    verified: VerifiedSubmission,
     bytes: Uint8Array,
     sha256: string,
   ): Promise<SubmissionResult> {
@@ -192,7 +192,7 @@ export class SubmissionService {
     caller: SystemCredential,
     sender: Agency,
     msg: StatusMessage,
-    verified: VerifiedMessage,
+    verified: VerifiedSubmission,
     bytes: Uint8Array,
     sha256: string,
   ): Promise<SubmissionResult> {
@@ -293,7 +293,7 @@ export class SubmissionService {
     meta: DocumentMeta,
     routing: readonly RoutingOutcome[],
     targets: readonly { code: string; requestedCode: string | undefined }[],
-    verified: VerifiedMessage,
+    verified: VerifiedSubmission,
     bytes: Uint8Array,
     sha256: string,
     beforeCommit?: () => Promise<void>,

@@ -9,6 +9,7 @@ import type {
   Block,
   AuditEvent,
   DeliveryRecord,
+  InboxItem,
   DocumentRecord,
   OutboxEntry,
   SystemCredential,
@@ -168,7 +169,9 @@ export interface DeliveryStore {
   get(id: string): Promise<DeliveryRecord | null>;
   forDocument(docId: string): Promise<DeliveryRecord[]>;
   /** queued → available; returns false if it was already past queued (idempotent consumer). */
-  markAvailable(id: string, at: Date): Promise<boolean>;
+  markAvailable(d: DeliveryRecord, at: Date): Promise<boolean>;
+  /** Lists an available delivery in its recipient's inbox (idempotent; repairs a crash after markAvailable). */
+  ensureListed(d: DeliveryRecord): Promise<void>;
   /** queued → pushed (push or amqp mode); false if already past queued. */
   markPushed(id: string, at: Date): Promise<boolean>;
   /** The endpoint refused the document: the delivery ends as failed with the reason. */
@@ -176,7 +179,7 @@ export interface DeliveryStore {
   recordFailure(id: string, error: string, final: boolean): Promise<void>;
   /** Deliveries past their deadline and not yet accepted (03). */
   overdue(now: Date, limit: number): Promise<DeliveryRecord[]>;
-  inbox(q: InboxQuery): Promise<DeliveryRecord[]>;
+  inbox(q: InboxQuery): Promise<InboxItem[]>;
   acknowledge(
     id: string,
     result: 'done' | 'fail',

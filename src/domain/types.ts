@@ -139,6 +139,19 @@ export interface DeliveryRecord {
   readonly deadline?: Date;
 }
 
+/** What an inbox listing shows of a delivery (kept in the inbox entry: no delivery read per item). */
+export type InboxItem = Pick<
+  DeliveryRecord,
+  | 'id'
+  | 'docId'
+  | 'documentId'
+  | 'messageType'
+  | 'senderCode'
+  | 'recipientCode'
+  | 'requestedCode'
+  | 'queuedAt'
+> & { readonly availableAt: Date };
+
 export interface OutboxEntry {
   readonly id: string;
   readonly docId: string;

@@ -3,7 +3,7 @@ import express, { type Router } from 'express';
 import { HubError } from '../domain/errors.ts';
 import { jsonBody, str } from './body.ts';
 import { isOverdue } from '../domain/deadlines.ts';
-import type { DeliveryRecord, DocumentRecord } from '../domain/types.ts';
+import type { DeliveryRecord, DocumentRecord, InboxItem } from '../domain/types.ts';
 import type { DocumentQueries } from '../documents/queries.ts';
 import type { SubmissionService } from '../documents/submission.ts';
 import { callerOf } from './auth.ts';
@@ -29,7 +29,7 @@ function deliveryView(d: DeliveryRecord) {
   };
 }
 
-function inboxItem(d: DeliveryRecord) {
+function inboxItem(d: InboxItem) {
   return {
     id: d.id,
     docId: d.docId,

@@ -56,7 +56,12 @@ export class MongoPeriodLeases implements PeriodLease {
       throw err;
     }
     await this.#leases
-      .deleteMany({ job, periodStart: { $lt: new Date(now.getTime() - this.#retainMs) } })
+      // Never this period's own lease: a late run for a period older than the retention would
+      // delete the lease it just won and let the next contender win it again.
+      .deleteMany({
+        job,
+        periodStart: { $lt: new Date(Math.min(now.getTime() - this.#retainMs, periodStart.getTime())) },
+      })
       .catch(() => undefined); // pruning is housekeeping; the next winner tries again
     return true;
   }

@@ -154,6 +154,33 @@ deliverySchema.index({ recipientCode: 1, transport: 1, availableAt: 1 });
 deliverySchema.index({ docId: 1 });
 deliverySchema.index({ documentId: 1, senderCode: 1 });
 
+/**
+ * The pull inbox: one small entry per delivery that is available and not yet acknowledged, removed
+ * on acknowledgement. Listing an inbox reads these entries, not the deliveries: on FerretDB, which
+ * pushes no filter but a lone `_id` down to SQLite, the old query decoded every delivery ever made
+ * on every poll; here it reads only what is pending, and no delivery. MongoDB serves it from the
+ * index below.
+ */
+const inboxEntrySchema = new Schema(
+  {
+    _id: { type: String }, // the delivery's id
+    r: { type: String, required: true }, // recipient code
+    mt: { type: String, required: true }, // message type
+    at: { type: Date, required: true }, // when it became available (the delivery's availableAt)
+    // What the listing shows, copied from the delivery (immutable fields): no delivery read per item.
+    doc: String, // docId
+    did: String, // edXML DocumentId
+    from: String, // sender code
+    req: String, // the code the sender addressed, when rerouted
+    q: Date, // queuedAt
+  },
+  { versionKey: false },
+);
+inboxEntrySchema.index({ r: 1, at: 1, _id: 1 });
+
+/** One-time data migrations that have run (by name). */
+const migrationSchema = new Schema({ _id: { type: String }, at: Date }, { versionKey: false });
+
 const outboxSchema = new Schema(
   {
     _id: { type: String },
@@ -218,6 +245,8 @@ export function registerModels(conn: Connection) {
     DocumentNumber: conn.model('DocumentNumber', documentNumberSchema, 'document_numbers'),
     Delivery: conn.model('Delivery', deliverySchema, 'deliveries'),
     Outbox: conn.model('Outbox', outboxSchema, 'outbox'),
+    InboxEntry: conn.model('InboxEntry', inboxEntrySchema, 'inbox_entries'),
+    Migration: conn.model('Migration', migrationSchema, 'migrations'),
     Audit: conn.model('Audit', auditSchema, 'audit'),
     Crl: conn.model('Crl', crlSchema, 'crls'),
     DeadLetter: conn.model('DeadLetter', deadLetterSchema, 'dead_letters'),

@@ -47,8 +47,12 @@ function collectCommandStats(conn: Connection): void {
   const totals = new Map<string, { n: number; ms: number }>();
   const client = conn.getClient();
   client.on('commandStarted', (e) => {
-    const coll = (e.command as Record<string, unknown>)[e.commandName];
-    started.set(e.requestId, `${e.commandName} ${typeof coll === 'string' ? coll : ''}`);
+    const cmd = e.command as Record<string, unknown>;
+    const coll = cmd[e.commandName];
+    // The filter's shape (its field names) tells an `_id` lookup from a scan.
+    const filter = cmd.filter as Record<string, unknown> | undefined;
+    const shape = filter && typeof filter === 'object' ? ` {${Object.keys(filter).join(',')}}` : '';
+    started.set(e.requestId, `${e.commandName} ${typeof coll === 'string' ? coll : ''}${shape}`);
   });
   client.on('commandSucceeded', (e) => {
     const k = started.get(e.requestId) ?? e.commandName;

@@ -16,6 +16,7 @@ import type {
   AuditEvent,
   DeliveryRecord,
   DocumentRecord,
+  InboxItem,
   OutboxEntry,
   SystemCredential,
   TimelineEntry,
@@ -26,6 +27,7 @@ import { ensureIndexes, registerModels, type Models } from './models.ts';
 import { SecretBox } from './secret-box.ts';
 import { MongoDirectoryStore, type DirectoryStoreOptions } from './directory-store.ts';
 import { docIdFor, edocKey } from '../domain/ids.ts';
+import { GroupCommit } from './group-commit.ts';
 
 const PAYLOAD_CHUNK = 4 * 1024 * 1024; // well under the 16 MiB BSON document limit
 
@@ -70,27 +72,63 @@ async function updateOneIf(
 }
 
 /**
- * Inserts records whose `_id` is deterministic, in one statement; records that already exist (a
- * replay of the same write after a crash) are left as they are. One multi-document insert is one
- * transaction on FerretDB's SQLite backend, where N single upserts are N.
+ * Multi-document inserts of concurrent writers to one collection, grouped into one statement
+ * (group-commit.ts). Each request learns which of its records were already there (`_id` taken).
+ * Requests are weighed by their bytes (payload chunks) so that one statement stays well under the
+ * 48 MB wire-message limit.
+ */
+const insertGroups = new WeakMap<object, GroupCommit<Record<string, unknown>[], boolean[]>>();
+const GROUP_MAX_BYTES = 8 * 1024 * 1024;
+
+function insertGroup(collection: mongo.Collection): GroupCommit<Record<string, unknown>[], boolean[]> {
+  let g = insertGroups.get(collection);
+  if (!g) {
+    g = new GroupCommit<Record<string, unknown>[], boolean[]>(
+      async (requests) => {
+        const all = requests.flat();
+        const taken = new Set<number>();
+        try {
+          await collection.insertMany(all, { ordered: false });
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+          for (const w of (err as { writeErrors: { index: number }[] }).writeErrors) taken.add(w.index);
+        }
+        let off = 0;
+        return requests.map((r) => {
+          const flags = r.map((_, i) => taken.has(off + i));
+          off += r.length;
+          return flags;
+        });
+      },
+      {
+        maxSize: GROUP_MAX_BYTES,
+        size: (docs) =>
+          docs.reduce((n, d) => n + (d.data instanceof Uint8Array ? d.data.byteLength : 0) + 1024, 0),
+      },
+    );
+    insertGroups.set(collection, g);
+  }
+  return g;
+}
+
+/**
+ * Inserts records whose `_id` is deterministic; records that already exist (a replay of the same
+ * write after a crash) are left as they are, and checked to be really there. Concurrent callers'
+ * records go out in one multi-document insert (one transaction on FerretDB's SQLite backend).
  */
 async function insertAbsent(
   model: Pick<Models['Delivery'], 'collection'>,
   docs: Record<string, unknown>[],
 ): Promise<void> {
   if (docs.length === 0) return;
-  try {
-    await model.collection.insertMany(docs, { ordered: false });
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-    // Replays only (rare): make sure every record is really there before going on.
-    const ids = docs.map((d) => d._id);
-    const found = await model.collection.countDocuments({
-      _id: { $in: ids },
-    } as mongo.Filter<mongo.Document>);
-    if (found !== ids.length)
-      throw new Error(`insert into ${model.collection.name} incomplete`, { cause: err });
-  }
+  const taken = await insertGroup(model.collection).run(docs);
+  const replayed = docs.filter((_, i) => taken[i]).map((d) => d._id);
+  if (replayed.length === 0) return;
+  // Replays only (rare): make sure every record is really there before going on.
+  const found = await model.collection.countDocuments({
+    _id: { $in: replayed },
+  } as mongo.Filter<mongo.Document>);
+  if (found !== replayed.length) throw new Error(`insert into ${model.collection.name} incomplete`);
 }
 
 function strip<T>(d: Doc, idField: string): T {
@@ -266,6 +304,46 @@ function toDelivery(d: Doc): DeliveryRecord {
   };
 }
 
+type InboxEntryDoc = {
+  _id: string;
+  r: string;
+  mt: InboxItem['messageType'];
+  at: Date;
+  doc: string;
+  did: string;
+  from: string;
+  req?: string;
+  q: Date;
+};
+
+function inboxEntryOf(d: DeliveryRecord & { availableAt: Date }): InboxEntryDoc {
+  return {
+    _id: d.id,
+    r: d.recipientCode,
+    mt: d.messageType,
+    at: d.availableAt,
+    doc: d.docId,
+    did: d.documentId,
+    from: d.senderCode,
+    ...(d.requestedCode ? { req: d.requestedCode } : {}),
+    q: d.queuedAt,
+  };
+}
+
+function inboxItemOf(e: InboxEntryDoc): InboxItem {
+  return {
+    id: e._id,
+    docId: e.doc,
+    documentId: e.did,
+    messageType: e.mt,
+    senderCode: e.from,
+    recipientCode: e.r,
+    ...(e.req ? { requestedCode: e.req } : {}),
+    queuedAt: e.q,
+    availableAt: e.at,
+  };
+}
+
 class MongoDeliveryStore implements DeliveryStore {
   private readonly m: Models;
   private readonly dialect: UpdateDialect;
@@ -303,12 +381,24 @@ class MongoDeliveryStore implements DeliveryStore {
     return ds.map((d) => toDelivery(d));
   }
 
-  async markAvailable(id: string, at: Date): Promise<boolean> {
-    const d = await this.#ifQueued(id, {
+  /**
+   * queued → available, then listed in the recipient's inbox (the entry). A crash between the two
+   * leaves the delivery available and unlisted; the task was not acknowledged to the broker, and its
+   * redelivery finds the delivery past `queued` and lists it (`ensureListed`, worker.ts).
+   */
+  async markAvailable(d: DeliveryRecord, at: Date) {
+    const done = await this.#ifQueued(d.id, {
       $set: { transport: 'available', availableAt: at },
       $inc: { attempts: 1, version: 1 },
     });
-    return d !== null;
+    if (done === null) return false;
+    await this.ensureListed({ ...d, availableAt: at });
+    return true;
+  }
+
+  async ensureListed(d: DeliveryRecord) {
+    if (!d.availableAt) throw new Error(`delivery ${d.id} is not available`);
+    await insertAbsent(this.m.InboxEntry, [inboxEntryOf({ ...d, availableAt: d.availableAt })]);
   }
 
   async markPushed(id: string, at: Date): Promise<boolean> {
@@ -356,28 +446,29 @@ class MongoDeliveryStore implements DeliveryStore {
     );
   }
 
-  async inbox(q: InboxQuery) {
-    const filter: Record<string, unknown> = {
-      recipientCode: { $in: q.recipientCodes },
-      transport: 'available',
-    };
-    if (q.messageType) filter.messageType = q.messageType;
+  /**
+   * Oldest first by (availableAt, id), from the inbox entries (models.ts): only what is pending is
+   * read, and no delivery. An entry outlives its delivery's acknowledgement only if the hub stopped
+   * between the two writes; the item is then listed again and a second acknowledgement (idempotent)
+   * removes it.
+   */
+  async inbox(q: InboxQuery): Promise<InboxItem[]> {
+    const filter: Record<string, unknown> = { r: { $in: [...q.recipientCodes] } };
+    if (q.messageType) filter.mt = q.messageType;
     if (q.after) {
-      // The cursor is the last item's id; the order is (availableAt, _id), so continue after both.
-      const last = await this.m.Delivery.findById(q.after, { availableAt: 1 }).lean<{ availableAt?: Date }>();
-      if (last?.availableAt)
-        filter.$or = [
-          { availableAt: { $gt: last.availableAt } },
-          { availableAt: last.availableAt, _id: { $gt: q.after } },
-        ];
-      else filter._id = { $gt: q.after };
+      // The cursor is the last item's id; the order is (at, _id), so continue after both.
+      const e = await this.m.InboxEntry.findById(q.after, { at: 1 }).lean<{ at: Date }>();
+      const at =
+        e?.at ??
+        (await this.m.Delivery.findById(q.after, { availableAt: 1 }).lean<{ availableAt?: Date }>())
+          ?.availableAt;
+      filter.$or = at ? [{ at: { $gt: at } }, { at, _id: { $gt: q.after } }] : [{ _id: { $gt: q.after } }];
     }
-    // Oldest first; the _id tie-break keeps paging stable.
-    const ds = await this.m.Delivery.find(filter)
-      .sort({ availableAt: 1, _id: 1 })
+    const es = await this.m.InboxEntry.find(filter)
+      .sort({ at: 1, _id: 1 })
       .limit(q.limit)
-      .lean<Doc[]>();
-    return ds.map((d) => toDelivery(d));
+      .lean<InboxEntryDoc[]>();
+    return es.map(inboxItemOf);
   }
 
   async acknowledge(id: string, result: 'done' | 'fail', reason: string | undefined, at: Date) {
@@ -392,10 +483,16 @@ class MongoDeliveryStore implements DeliveryStore {
         $inc: { version: 1 },
       },
     );
-    if (d) return toDelivery(d);
-    // Idempotent: a second acknowledgement answers with the first one.
+    if (d) {
+      await this.m.InboxEntry.deleteOne({ _id: id });
+      return toDelivery(d);
+    }
+    // Idempotent: a second acknowledgement answers with the first one (and unlists it, should a
+    // stop between the two writes have left it listed).
     const current = await this.m.Delivery.findById(id).lean<Doc>();
-    return current && current.transport === 'acknowledged' ? toDelivery(current) : null;
+    if (!current || current.transport !== 'acknowledged') return null;
+    await this.m.InboxEntry.deleteOne({ _id: id });
+    return toDelivery(current);
   }
 
   async applyStatus(
@@ -435,8 +532,17 @@ class MongoOutboxStore implements OutboxStore {
    * only what is in flight and stays small (one statement; a scan of a small table on FerretDB).
    */
   async markSent(ids: readonly string[], _at: Date) {
-    if (ids.length) await this.m.Outbox.deleteMany({ _id: { $in: [...ids] } });
+    if (ids.length) await this.#removals.run(ids);
   }
+
+  /** Removals of concurrent publishers in one statement (group-commit.ts). */
+  readonly #removals = new GroupCommit<readonly string[], void>(
+    async (requests) => {
+      await this.m.Outbox.deleteMany({ _id: { $in: requests.flat() } });
+      return requests.map(() => undefined);
+    },
+    { size: (ids) => ids.length, maxSize: 5000 },
+  );
 
   async due(olderThan: Date, limit: number) {
     const ds = await this.m.Outbox.find({ sentAt: { $exists: false }, createdAt: { $lte: olderThan } })
@@ -477,8 +583,13 @@ class MongoAuditLog implements AuditLog {
   private readonly m: Models;
   /** The last entry this process wrote or saw; the chain's real head may be ahead (other processes). */
   #head: { seq: number; hash: string } | null = null;
-  /** Appends of this process, one at a time (they would only collide with each other). */
-  #queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Appends of this process, one statement at a time (they would only collide with each other);
+   * those that arrive while one is in flight are chained and inserted together (group-commit.ts).
+   */
+  readonly #group = new GroupCommit<AuditEvent, AuditEntry>((events) => this.#appendAll(events), {
+    maxSize: 200,
+  });
   constructor(m: Models) {
     this.m = m;
   }
@@ -489,41 +600,60 @@ class MongoAuditLog implements AuditLog {
   }
 
   append(event: AuditEvent): Promise<AuditEntry> {
-    const run = this.#queue.then(() => this.#append(event));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#group.run(event);
   }
 
   /**
    * The sequence number is the `_id`: the unique insert of seq n+1 is what orders writers, so the
    * chain cannot fork. The head is found once (a sort) and then followed by `_id` lookups when
-   * another process wrote in between.
+   * another process wrote in between. A group is chained on the head and inserted in order; when
+   * another process took a number, the entries of ours that did get in are kept and the rest are
+   * chained again on the new head.
    */
-  async #append(event: AuditEvent): Promise<AuditEntry> {
-    this.#head ??= await this.#readHead();
-    for (let attempt = 0; ; attempt++) {
-      const head: { seq: number; hash: string } = this.#head;
-      const seq: number = head.seq + 1;
-      const prevHash = head.hash;
-      const at = new Date();
-      const base = { seq, at, ...event };
-      const entry: AuditEntry = { ...base, prevHash, hash: auditHash(prevHash, base) };
+  async #appendAll(events: readonly AuditEvent[]): Promise<AuditEntry[]> {
+    type Head = { seq: number; hash: string };
+    const done: AuditEntry[] = [];
+    let start: Head = (this.#head ??= await this.#readHead());
+    for (let attempt = 0; done.length < events.length; attempt++) {
+      let head: Head = start;
+      const entries: AuditEntry[] = [];
+      for (const event of events.slice(done.length)) {
+        const base = { seq: head.seq + 1, at: new Date(), ...event };
+        const entry: AuditEntry = { ...base, prevHash: head.hash, hash: auditHash(head.hash, base) };
+        entries.push(entry);
+        head = { seq: entry.seq, hash: entry.hash };
+      }
       try {
-        const { seq: _s, ...rest } = entry;
-        await this.m.Audit.create({ _id: seq, ...rest });
-        this.#head = { seq, hash: entry.hash };
-        return entry;
+        await this.m.Audit.collection.insertMany(
+          entries.map(({ seq, ...rest }) => ({ _id: seq, ...rest })) as never[],
+          { ordered: true },
+        );
+        this.#head = start = head;
+        done.push(...entries);
       } catch (err) {
         if (!isDuplicateKey(err) || attempt > 1000) {
           this.#head = null; // unknown outcome: find the head again next time
           throw err;
         }
-        // Someone else wrote seq: follow the chain forward by `_id`.
-        const next: { hash: string } | null = await this.m.Audit.findById(seq).lean<{ hash: string }>();
-        this.#head = next ? { seq, hash: next.hash } : await this.#readHead();
+        // Someone else took a number: keep ours that got in (same hash), follow the chain by `_id`.
+        let last: Head = start;
+        for (const e of entries) {
+          const there = await this.m.Audit.findById(e.seq).lean<{ hash: string }>();
+          if (!there) break;
+          last = { seq: e.seq, hash: there.hash };
+          if (there.hash !== e.hash) break;
+          done.push(e);
+        }
+        for (;;) {
+          const next = await this.m.Audit.findById(last.seq + 1).lean<{ hash: string }>();
+          if (!next) break;
+          last = { seq: last.seq + 1, hash: next.hash };
+        }
+        this.#head = start = last;
         if (attempt > 20) await new Promise((r) => setTimeout(r, Math.random() * 20));
       }
     }
+    return done;
   }
 
   async verify() {
@@ -569,6 +699,7 @@ export async function createMongoStores(
   await ensureIndexes(models);
   const build = (await conn.db!.admin().command({ buildInfo: 1 })) as { ferretdbVersion?: string };
   const dialect: UpdateDialect = build.ferretdbVersion ? 'id-only' : 'mongodb';
+  await backfillInboxEntries(models);
   return {
     models,
     agencies: await MongoDirectoryStore.open(conn, opts.directory),
@@ -578,4 +709,27 @@ export async function createMongoStores(
     outbox: new MongoOutboxStore(models),
     audit: new MongoAuditLog(models),
   };
+}
+
+/**
+ * Deliveries made available before the inbox entries existed get their entry, once per database
+ * (idempotent: concurrent starts insert the same entries; a stale one is removed by the listing).
+ */
+export async function backfillInboxEntries(models: Models): Promise<void> {
+  const name = 'inbox-entries-1';
+  if (await models.Migration.findById(name).lean()) return;
+  const cursor = models.Delivery.find({ transport: 'available' }, { timeline: 0 })
+    .lean<Doc[]>()
+    .cursor({ batchSize: 1000 });
+  let batch: Record<string, unknown>[] = [];
+  for await (const d of cursor) {
+    const r = toDelivery(d);
+    batch.push(inboxEntryOf({ ...r, availableAt: r.availableAt ?? r.queuedAt }));
+    if (batch.length === 1000) {
+      await insertAbsent(models.InboxEntry, batch);
+      batch = [];
+    }
+  }
+  await insertAbsent(models.InboxEntry, batch);
+  await models.Migration.updateOne({ _id: name }, { $set: { at: new Date() } }, { upsert: true });
 }

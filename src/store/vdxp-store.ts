@@ -24,13 +24,13 @@ export interface SentQuery {
 }
 
 export class MongoVdxpStore {
-  readonly #m: Pick<Models, 'Delivery' | 'Document'>;
+  readonly #m: Pick<Models, 'Delivery' | 'Document' | 'InboxEntry'>;
   readonly #deliveries: Pick<DeliveryStore, 'get'>;
   readonly #marks: mongo.Collection<{ _id: string; at: Date }>;
 
   constructor(
     conn: Connection,
-    models: Pick<Models, 'Delivery' | 'Document'>,
+    models: Pick<Models, 'Delivery' | 'Document' | 'InboxEntry'>,
     deliveries: Pick<DeliveryStore, 'get'>,
   ) {
     this.#m = models;
@@ -42,11 +42,8 @@ export class MongoVdxpStore {
   /** Deliveries waiting in the pull inbox of these agencies (not yet acknowledged). */
   countAvailable(recipientCodes: readonly string[], messageType: MessageType): Promise<number> {
     if (recipientCodes.length === 0) return Promise.resolve(0);
-    return this.#m.Delivery.countDocuments({
-      recipientCode: { $in: [...recipientCodes] },
-      transport: 'available',
-      messageType,
-    });
+    // The inbox entries (models.ts): only what is pending is read.
+    return this.#m.InboxEntry.countDocuments({ r: { $in: [...recipientCodes] }, mt: messageType });
   }
 
   delivery(id: string): Promise<DeliveryRecord | null> {

@@ -5,7 +5,7 @@
  */
 import type { ErrorCode, HubError } from '../domain/errors.ts';
 import { validateAgencyCode } from '../domain/codes.ts';
-import type { Agency, DeliveryRecord, DocumentRecord, RoutingOutcome } from '../domain/types.ts';
+import type { Agency, DeliveryRecord, DocumentRecord, InboxItem, RoutingOutcome } from '../domain/types.ts';
 import type { EnvelopeObject } from './envelope.ts';
 
 // ---- error codes -------------------------------------------------------------------------------
@@ -140,7 +140,7 @@ export function messageTypeOf(v: string | undefined): MessageTypeFilter {
 }
 
 /** A received item of getReceivedEdocList (`status`: initial, or processing after updateStatus). */
-export function receivedItem(d: DeliveryRecord, processingAt: Date | undefined): EnvelopeObject {
+export function receivedItem(d: InboxItem, processingAt: Date | undefined): EnvelopeObject {
   return {
     docId: vdxpDocIdOf(d.id),
     serviceType: 'eDoc',

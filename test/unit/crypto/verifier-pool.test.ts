@@ -1,0 +1,77 @@
+/**
+ * The verification pool (src/crypto/verifier-pool.ts) in real worker threads: the same verified
+ * result as in process, attachments without their content, and the byte budget that makes large
+ * messages wait their turn instead of all being held in the workers at once.
+ */
+import { expect } from 'chai';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../../src/config.ts';
+import { VerifierPool } from '../../../src/crypto/verifier-pool.ts';
+import { LocalVerifier } from '../../../src/crypto/verifier.ts';
+import { TrustStore } from '../../../src/crypto/trust.ts';
+import { HubError } from '../../../src/domain/errors.ts';
+import { devSigningKey } from '../../support/hub.ts';
+import { documentMessage, signed } from '../../support/messages.ts';
+
+const CERTS = path.join(PROJECT_ROOT, 'certs-dev');
+const limits = { maxBytes: 50 * 1024 * 1024, maxDepth: 64, maxElements: 100_000 };
+
+function withAttachment(bytes: number): Buffer {
+  const content = Buffer.alloc(bytes, 7).toString('base64');
+  const msg = documentMessage('H29.001', ['H41.001'], {
+    attachments: [
+      { contentId: 'a1', attachmentName: 'a.pdf', contentType: 'application/pdf', contentBase64: content },
+    ],
+  });
+  return Buffer.from(signed(msg, devSigningKey('H29.001')));
+}
+
+describe('VerifierPool', function () {
+  this.timeout(60_000);
+  let pool: VerifierPool;
+  before(async () => {
+    pool = await VerifierPool.create({
+      size: 1,
+      trustDir: CERTS,
+      revocation: 'off',
+      maxCrlAgeSeconds: 86_400,
+      limits,
+      maxBytesInFlight: 1024 * 1024,
+    });
+  });
+  after(async () => {
+    await pool?.close();
+  });
+
+  it('answers as the in-process verifier does, without the attachment content', async () => {
+    const bytes = withAttachment(100_000);
+    const local = new LocalVerifier(await TrustStore.fromDirectory(CERTS, { revocation: 'off' }), limits);
+    const [a, b] = await Promise.all([pool.verify(bytes), local.verify(bytes)]);
+    expect(a.message).to.deep.equal(b.message);
+    expect(a.signer.fingerprintSha256).to.equal(b.signer.fingerprintSha256);
+    expect(
+      a.message.kind === 'edoc' && a.message.attachments.map((x) => [x.attachmentName, x.contentBase64]),
+    ).to.deep.equal([['a.pdf', '']]);
+  });
+
+  it('lets in only what the byte budget allows, in order, and answers every request', async () => {
+    const big = withAttachment(450_000); // ~0.6 MB as base64: one at a time under a 1 MiB budget
+    const all = [pool.verify(big), pool.verify(big), pool.verify(big)];
+    expect(pool.waiting).to.equal(2);
+    const results = await Promise.all(all);
+    expect(results.map((r) => r.message.kind)).to.deep.equal(['edoc', 'edoc', 'edoc']);
+    expect(pool.waiting).to.equal(0);
+  });
+
+  it('refuses a tampered message with the worker’s error code, and frees its share of the budget', async () => {
+    const bytes = withAttachment(10_000);
+    const bad = Buffer.from(bytes.toString('utf8').replace('H41.001', 'H41.002'));
+    const err = await pool.verify(bad).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(HubError);
+    expect((err as HubError).code).to.equal('SIGNATURE_INVALID');
+    expect((await pool.verify(bytes)).message.kind).to.equal('edoc');
+  });
+});
