@@ -148,9 +148,13 @@ export class VerifierPool {
     }
   }
 
-  /** Requests waiting for the byte budget (metrics, tests). */
+  /** Requests waiting for the byte budget, and bytes in the workers (tests, diagnostics). */
   get waiting(): number {
     return this.#waiting.length;
+  }
+
+  get bytesInFlight(): number {
+    return this.#bytesInFlight;
   }
 
   #send(bytes: Uint8Array): Promise<VerifiedSubmission> {

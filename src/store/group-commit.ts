@@ -15,7 +15,7 @@ export class GroupCommit<T, R> {
   readonly #maxSize: number;
   #queue: { request: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   #busy = false;
-  /** Statements issued and requests carried (for the metrics and the benchmark). */
+  /** Statements issued and requests carried (tests and diagnostics). */
   statements = 0;
   requests = 0;
 

@@ -731,5 +731,6 @@ export async function backfillInboxEntries(models: Models): Promise<void> {
     }
   }
   await insertAbsent(models.InboxEntry, batch);
-  await models.Migration.updateOne({ _id: name }, { $set: { at: new Date() } }, { upsert: true });
+  // Two processes starting together both get here: the second finds the marker there (no error).
+  await insertAbsent(models.Migration, [{ _id: name, at: new Date() }]);
 }

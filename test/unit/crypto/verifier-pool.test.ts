@@ -58,6 +58,7 @@ describe('VerifierPool', function () {
     const big = withAttachment(450_000); // ~0.6 MB as base64: one at a time under a 1 MiB budget
     const all = [pool.verify(big), pool.verify(big), pool.verify(big)];
     expect(pool.waiting).to.equal(2);
+    expect(pool.bytesInFlight).to.equal(big.byteLength);
     const results = await Promise.all(all);
     expect(results.map((r) => r.message.kind)).to.deep.equal(['edoc', 'edoc', 'edoc']);
     expect(pool.waiting).to.equal(0);
@@ -72,6 +73,8 @@ describe('VerifierPool', function () {
     );
     expect(err).to.be.instanceOf(HubError);
     expect((err as HubError).code).to.equal('SIGNATURE_INVALID');
+    expect(pool.bytesInFlight).to.equal(0);
     expect((await pool.verify(bytes)).message.kind).to.equal('edoc');
+    expect(pool.bytesInFlight).to.equal(0);
   });
 });
