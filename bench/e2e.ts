@@ -110,7 +110,10 @@ class HubProc {
     return this.#child?.pid ?? 0;
   }
   async start(env: Record<string, string>, profDir?: string) {
-    const flags = ['--disable-warning=ExperimentalWarning'];
+    const flags = [
+      '--disable-warning=ExperimentalWarning',
+      ...(process.env.BENCH_HUB_FLAGS ?? '').split(' ').filter(Boolean),
+    ];
     if (profDir) flags.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
     this.#child = spawn(process.execPath, [...flags, path.join(PROJECT_ROOT, 'src/main.ts')], {
       env: { ...process.env, ...env, PORT: String(this.port), HOST: '127.0.0.1' },

@@ -25,9 +25,7 @@ export async function verifySubmission(
   limits: XmlLimits,
 ): Promise<VerifiedSubmission> {
   const { signedXml, ...v } = await verifyEdxml(bytes, trust, { limits });
-  const message = parseEdxml(signedXml);
-  if (message.kind === 'edoc') for (const a of message.attachments) a.contentBase64 = '';
-  return { ...v, message };
+  return { ...v, message: parseEdxml(signedXml, { attachmentContent: false }) };
 }
 
 export class LocalVerifier {

@@ -1,4 +1,6 @@
 /** Worker thread of the verifier pool: the strict signature profile, off the main event loop. */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { HubError } from '../domain/errors.ts';
 import { verifySubmission } from './verifier.ts';
@@ -24,11 +26,32 @@ for (const c of init.crls) trust.addCrl(c);
 
 type Msg = { type: 'verify'; id: number; bytes: Uint8Array } | { type: 'crl'; der: Uint8Array };
 
+/**
+ * A full collection after each large message. Verifying a 5 MB message allocates some 50 MB
+ * (the decoded text, canonical form, digest input); left to its own heuristics V8 lets a worker's
+ * heap grow to several times that before collecting, and with two workers that slack was most of
+ * the hub's peak memory with 5 MB messages (docs/benchmarks.md). A collection of what is left costs
+ * a few milliseconds against hundreds spent verifying. `--expose-gc` set at run time makes `gc`
+ * available to contexts created afterwards; if that ever stops working, nothing is forced.
+ */
+const GC_AFTER_BYTES = 1024 * 1024;
+const gc = ((): (() => void) => {
+  try {
+    setFlagsFromString('--expose-gc');
+    const f: unknown = runInNewContext('gc');
+    if (typeof f === 'function') return f as () => void;
+  } catch {
+    // not available: rely on V8's own schedule
+  }
+  return () => undefined;
+})();
+
 parentPort!.on('message', (m: Msg) => {
   if (m.type === 'crl') {
     trust.addCrl(m.der);
     return;
   }
+  const large = m.bytes.byteLength >= GC_AFTER_BYTES;
   verifySubmission(m.bytes, trust, init.limits)
     .then((v) =>
       parentPort!.postMessage({
@@ -51,6 +74,9 @@ parentPort!.on('message', (m: Msg) => {
         message: (err as Error).message,
         details: err instanceof HubError ? err.details : undefined,
       }),
-    );
+    )
+    .finally(() => {
+      if (large) gc();
+    });
 });
 parentPort!.postMessage({ ready: true });

@@ -1,6 +1,7 @@
 /** What agency systems may read: their inbox, message bytes, and the state of their documents. */
 import { HubError } from '../domain/errors.ts';
 import type { Stores } from '../domain/ports.ts';
+import type { PayloadStream } from '../domain/payload.ts';
 import type { DeliveryRecord, DocumentRecord, SystemCredential } from '../domain/types.ts';
 
 export class DocumentQueries {
@@ -41,15 +42,16 @@ export class DocumentQueries {
     return d;
   }
 
+  /** The signed bytes as stored, a chunk at a time; `document.size` is their length. */
   async download(
     caller: SystemCredential,
     deliveryId: string,
-  ): Promise<{ delivery: DeliveryRecord; document: DocumentRecord; bytes: Buffer }> {
+  ): Promise<{ delivery: DeliveryRecord; document: DocumentRecord; payload: PayloadStream }> {
     const delivery = await this.#ownDelivery(caller, deliveryId);
     const document = await this.#stores.documents.get(delivery.docId);
-    const bytes = await this.#stores.documents.getPayload(delivery.docId);
-    if (!document || !bytes) throw new HubError('INTERNAL', `payload of ${delivery.docId} is missing`);
-    return { delivery, document, bytes };
+    const payload = await this.#stores.documents.openPayload(delivery.docId);
+    if (!document || !payload) throw new HubError('INTERNAL', `payload of ${delivery.docId} is missing`);
+    return { delivery, document, payload };
   }
 
   async acknowledge(

@@ -17,6 +17,7 @@ import type {
   ChainEntry,
 } from './types.ts';
 import type { BusinessState } from './status.ts';
+import type { PayloadStream } from './payload.ts';
 
 export interface AgencyStore {
   /** By canonical code or by legacy 13-character code. */
@@ -155,6 +156,8 @@ export interface DocumentStore {
   /** Records a revoke / update / replace of this document (idempotent per docId). */
   appendChain(id: string, entry: ChainEntry): Promise<void>;
   getPayload(id: string): Promise<Buffer | null>;
+  /** The payload a chunk at a time (downloads stream it); null when there is none. */
+  openPayload(id: string): Promise<PayloadStream | null>;
 }
 
 export interface InboxQuery {

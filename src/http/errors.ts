@@ -31,7 +31,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       hubErr = new HubError('INTERNAL');
       log.error({ errId: id, err, path: req.path }, 'unhandled error');
     }
-    if (res.headersSent) return;
+    // Half a response already went out (a streamed download): cut it rather than leave it hanging.
+    if (res.headersSent) return void res.destroy();
     res.status(hubErr.status).json(errorBody(hubErr, id));
   };
 }

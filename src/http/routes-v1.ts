@@ -7,6 +7,7 @@ import type { DeliveryRecord, DocumentRecord, InboxItem } from '../domain/types.
 import type { DocumentQueries } from '../documents/queries.ts';
 import type { SubmissionService } from '../documents/submission.ts';
 import { callerOf } from './auth.ts';
+import { sendPayload } from './payload.ts';
 
 function deliveryView(d: DeliveryRecord) {
   return {
@@ -130,11 +131,11 @@ export function v1Router(deps: {
   });
 
   r.get('/inbox/:id', async (req, res) => {
-    const { document, bytes } = await deps.queries.download(callerOf(req), req.params.id);
+    const { document, payload } = await deps.queries.download(callerOf(req), req.params.id);
     res.setHeader('X-Hub-Doc-Id', document.id);
     res.setHeader('X-Hub-Sha256', document.sha256);
     res.setHeader('X-Hub-Message-Type', document.messageType);
-    res.type('application/xml').send(bytes);
+    await sendPayload(res, payload, document.size);
   });
 
   r.post('/inbox/:id/ack', async (req, res) => {

@@ -28,6 +28,7 @@ import { SecretBox } from './secret-box.ts';
 import { MongoDirectoryStore, type DirectoryStoreOptions } from './directory-store.ts';
 import { docIdFor, edocKey } from '../domain/ids.ts';
 import { GroupCommit } from './group-commit.ts';
+import { readPayload, type PayloadStream } from '../domain/payload.ts';
 
 const PAYLOAD_CHUNK = 4 * 1024 * 1024; // well under the 16 MiB BSON document limit
 
@@ -274,24 +275,46 @@ class MongoDocumentStore implements DocumentStore {
     await insertAbsent(this.m.PayloadChunk, ops);
   }
 
-  async getPayload(id: string): Promise<Buffer | null> {
-    type Chunk = { data: { buffer: Buffer } | Buffer; of?: number };
-    const first = await this.m.PayloadChunk.findById(`${id}:0`).lean<Chunk>();
+  async openPayload(id: string): Promise<PayloadStream | null> {
+    const first = await this.m.PayloadChunk.findById(`${id}:0`).lean<StoredChunk>();
     if (!first) return null;
-    const rest = first.of
-      ? await Promise.all(
-          Array.from({ length: first.of - 1 }, (_, i) =>
-            this.m.PayloadChunk.findById(`${id}:${i + 1}`).lean<Chunk>(),
-          ),
-        )
-      : // written before chunk counts were recorded
-        await this.m.PayloadChunk.find({ docId: id, n: { $gt: 0 } })
-          .sort({ n: 1 })
-          .lean<Chunk[]>();
-    if (rest.some((c) => !c)) throw new Error(`payload of ${id} is incomplete`);
-    const chunks = [first, ...(rest as Chunk[])];
-    return Buffer.concat(chunks.map((c) => (Buffer.isBuffer(c.data) ? c.data : Buffer.from(c.data.buffer))));
+    const m = this.m;
+    const of = first.of;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      yield chunkBytes(first!);
+      if (of) {
+        // One chunk in memory at a time: a 5 MB document read by twenty recipients is not held
+        // twenty times over.
+        for (let n = 1; n < of; n++) {
+          const c = await m.PayloadChunk.findById(`${id}:${n}`).lean<StoredChunk>();
+          if (!c) throw new Error(`payload of ${id} is incomplete (chunk ${n} of ${of})`);
+          yield chunkBytes(c);
+        }
+        return;
+      }
+      // written before chunk counts were recorded
+      for await (const c of m.PayloadChunk.find({ docId: id, n: { $gt: 0 } })
+        .sort({ n: 1 })
+        .lean<StoredChunk[]>()
+        .cursor())
+        yield chunkBytes(c);
+    }
+    return { chunks: chunks() };
   }
+
+  async getPayload(id: string): Promise<Buffer | null> {
+    const p = await this.openPayload(id);
+    return p ? readPayload(p) : null;
+  }
+}
+
+type StoredChunk = { data: { buffer: Uint8Array } | Buffer; of?: number };
+
+/** The chunk's bytes as a view of what the driver decoded, not a copy. */
+function chunkBytes(c: StoredChunk): Buffer {
+  if (Buffer.isBuffer(c.data)) return c.data;
+  const b = c.data.buffer;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function toDelivery(d: Doc): DeliveryRecord {

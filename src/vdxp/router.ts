@@ -35,6 +35,8 @@ import {
   type EnvelopeObject,
 } from './envelope.ts';
 import { fileFromSendBody } from './hash-file.ts';
+import { readPayload } from '../domain/payload.ts';
+import { sendPayload } from '../http/payload.ts';
 import {
   agencyItem,
   agencyItemQd20,
@@ -256,16 +258,14 @@ export function vdxpRouter(deps: VdxpDeps): Router {
     const docId = requireParam(auth.params.get('docId'), 'docId');
     const { value } = await firstOwned(docId, auth.caller, (id) => queries.download(auth.caller, id));
     // Base64 of the exact bytes (§5.4); the SDK decodes them as UTF-8, which edXML is.
-    return okEnvelope({ data: value.bytes.toString('base64') });
+    return okEnvelope({ data: (await readPayload(value.payload)).toString('base64') });
   });
 
   op('downloadEdoc', ['GET', 'POST'], async ({ res, auth }) => {
     const docId = requireParam(auth.params.get('docId'), 'docId');
     const { value } = await firstOwned(docId, auth.caller, (id) => queries.download(auth.caller, id));
     res.status(200);
-    res.setHeader('Content-Type', 'application/xml');
-    res.setHeader('Content-Length', value.bytes.length);
-    res.end(value.bytes);
+    await sendPayload(res, value.payload, value.document.size);
   });
 
   op('updateStatus', ['POST'], async ({ auth }) => {

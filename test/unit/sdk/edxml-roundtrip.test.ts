@@ -144,22 +144,24 @@ describe('edXML build and parse: round trip', () => {
       expect(xml).to.contain(`<${el}`);
   });
 
+  const MINIMAL: EdocMessage = {
+    kind: 'edoc',
+    from: { organId: 'H29.001' },
+    to: [{ organId: 'H41.001' }],
+    documentId: 'H29.001,2026/11/22,1/VP',
+    code: { codeNumber: '1', codeNotation: 'VP' },
+    promulgationInfo: { promulgationDate: '2026/11/22' },
+    subject: 'x',
+    toPlaces: [],
+    responseFor: [],
+    otherInfo: { priority: 0, appendixes: [] },
+    traceHeaders: [],
+    manifest: [],
+    attachments: [],
+  };
+
   it('keeps a minimal document (optional parts absent stay absent)', () => {
-    const min: EdocMessage = {
-      kind: 'edoc',
-      from: { organId: 'H29.001' },
-      to: [{ organId: 'H41.001' }],
-      documentId: 'H29.001,2026/11/22,1/VP',
-      code: { codeNumber: '1', codeNotation: 'VP' },
-      promulgationInfo: { promulgationDate: '2026/11/22' },
-      subject: 'x',
-      toPlaces: [],
-      responseFor: [],
-      otherInfo: { priority: 0, appendixes: [] },
-      traceHeaders: [],
-      manifest: [],
-      attachments: [],
-    };
+    const min = MINIMAL;
     expect(parseEdxml(buildEdxml(min))).to.deep.equal(min);
     // one ToPlaces/Place and one Appendix are still lists; PromulgationInfo/Place is one value
     const one = {
@@ -169,6 +171,27 @@ describe('edXML build and parse: round trip', () => {
       otherInfo: { priority: 0 as const, appendixes: ['PL'] },
     };
     expect(parseEdxml(buildEdxml(one))).to.deep.equal(one);
+  });
+
+  it('reads attachment content as raw base64 (folded lines joined), or leaves it out on request', () => {
+    const min: EdocMessage = {
+      ...MINIMAL,
+      attachments: [
+        { contentId: 'a1', attachmentName: 'a.pdf', contentType: 'application/pdf', contentBase64: 'QUJD' },
+        { contentId: 'a2', attachmentName: 'b.pdf', contentType: 'application/pdf', contentBase64: 'REVG' },
+      ],
+    };
+    // Base64 folded over lines, as some systems send it: the parser must not stop at the newline.
+    const folded = buildEdxml(min).replace('>QUJD<', '>\n  QU\n  JD\n<');
+    expect(folded).to.contain('QU\n  JD');
+    expect(parseEdxml(folded)).to.deep.equal(min);
+    const bare = parseEdxml(folded, { attachmentContent: false });
+    expect(
+      bare.kind === 'edoc' && bare.attachments.map((a) => [a.attachmentName, a.contentBase64]),
+    ).to.deep.equal([
+      ['a.pdf', ''],
+      ['b.pdf', ''],
+    ]);
   });
 
   it('keeps every field of a status message', () => {
