@@ -50,7 +50,10 @@ function collectCommandStats(conn: Connection): void {
     const cmd = e.command as Record<string, unknown>;
     const coll = cmd[e.commandName];
     // The filter's shape (its field names) tells an `_id` lookup from a scan.
-    const filter = cmd.filter as Record<string, unknown> | undefined;
+    const updates = cmd.updates as { q?: Record<string, unknown> }[] | undefined;
+    const deletes = cmd.deletes as { q?: Record<string, unknown> }[] | undefined;
+    const filter = (cmd.filter ?? cmd.query ?? updates?.[0]?.q ?? deletes?.[0]?.q) as
+      Record<string, unknown> | undefined;
     const shape = filter && typeof filter === 'object' ? ` {${Object.keys(filter).join(',')}}` : '';
     started.set(e.requestId, `${e.commandName} ${typeof coll === 'string' ? coll : ''}${shape}`);
   });

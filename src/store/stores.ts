@@ -59,17 +59,26 @@ async function updateOneIf(
   condition: Record<string, unknown>,
   holds: (d: Doc) => boolean,
   update: Record<string, unknown>,
-  /** When false the caller only needs to know whether the update was made (saves a read). */
-  readBack = true,
+  o: {
+    /**
+     * What the record becomes, computed from what was read (saves reading it back); without it the
+     * record is read back after the update, or with `false` the caller only needs to know whether
+     * the update was made.
+     */
+    after?: ((current: Doc) => Doc) | false;
+    /** The record as the caller read it a moment ago (id-only: saves reading it again). */
+    current?: Doc;
+  } = {},
 ): Promise<Doc | null> {
   if (dialect === 'mongodb')
     return model.findOneAndUpdate({ _id: id, ...condition }, update, { returnDocument: 'after' }).lean<Doc>();
-  const current = await model.findById(id).lean<Doc>();
+  const current = o.current ?? (await model.findById(id).lean<Doc>());
   if (!current || !holds(current)) return null;
   // `update` with a lone `_id` filter is pushed down; FerretDB's findAndModify scans the collection.
   const r = await model.updateOne({ _id: id }, update);
   if (r.matchedCount !== 1) return null;
-  return readBack ? model.findById(id).lean<Doc>() : current;
+  if (o.after === false) return current;
+  return o.after ? o.after(current) : model.findById(id).lean<Doc>();
 }
 
 /**
@@ -375,7 +384,7 @@ class MongoDeliveryStore implements DeliveryStore {
     this.dialect = dialect;
   }
 
-  #ifQueued(id: string, update: Record<string, unknown>) {
+  #ifQueued(id: string, update: Record<string, unknown>, current?: DeliveryRecord) {
     return updateOneIf(
       this.m.Delivery,
       this.dialect,
@@ -383,7 +392,7 @@ class MongoDeliveryStore implements DeliveryStore {
       { transport: 'queued' },
       (d) => d.transport === 'queued',
       update,
-      false,
+      { after: false, ...(current ? { current: { ...current, _id: current.id } } : {}) },
     );
   }
 
@@ -410,10 +419,12 @@ class MongoDeliveryStore implements DeliveryStore {
    * redelivery finds the delivery past `queued` and lists it (`ensureListed`, worker.ts).
    */
   async markAvailable(d: DeliveryRecord, at: Date) {
-    const done = await this.#ifQueued(d.id, {
-      $set: { transport: 'available', availableAt: at },
-      $inc: { attempts: 1, version: 1 },
-    });
+    // `d` was read by the worker just before (its check that the delivery is still queued).
+    const done = await this.#ifQueued(
+      d.id,
+      { $set: { transport: 'available', availableAt: at }, $inc: { attempts: 1, version: 1 } },
+      d,
+    );
     if (done === null) return false;
     await this.ensureListed({ ...d, availableAt: at });
     return true;
@@ -495,16 +506,15 @@ class MongoDeliveryStore implements DeliveryStore {
   }
 
   async acknowledge(id: string, result: 'done' | 'fail', reason: string | undefined, at: Date) {
+    const acked = { transport: 'acknowledged', ackedAt: at, ack: { result, ...(reason ? { reason } : {}) } };
     const d = await updateOneIf(
       this.m.Delivery,
       this.dialect,
       id,
       { transport: { $in: ['available', 'pushed'] } },
       (x) => x.transport === 'available' || x.transport === 'pushed',
-      {
-        $set: { transport: 'acknowledged', ackedAt: at, ack: { result, ...(reason ? { reason } : {}) } },
-        $inc: { version: 1 },
-      },
+      { $set: acked, $inc: { version: 1 } },
+      { after: (c) => ({ ...c, ...acked, version: ((c.version as number | undefined) ?? 0) + 1 }) },
     );
     if (d) {
       await this.m.InboxEntry.deleteOne({ _id: id });
@@ -531,7 +541,7 @@ class MongoDeliveryStore implements DeliveryStore {
       { version },
       (x) => (x.version ?? 0) === version,
       { $set: { business: state }, ...(entry ? { $push: { timeline: entry } } : {}), $inc: { version: 1 } },
-      false,
+      { after: false },
     );
     return d !== null;
   }
