@@ -345,7 +345,6 @@ export class SubmissionService {
   ): Promise<SubmissionResult> {
     const { stores } = this.#d;
     const { id: docId, documentId, messageType, sha256 } = record;
-    await stores.documents.putPayload(docId, bytes);
     const deadline =
       messageType === 'edoc' ? acceptanceDeadline(meta.dueDate, meta.priority, record.receivedAt) : null;
     const deliveries: DeliveryRecord[] = targets.map((t) => ({
@@ -364,7 +363,6 @@ export class SubmissionService {
       version: 0,
       ...(deadline ? { deadline } : {}),
     }));
-    await stores.deliveries.insertMany(deliveries);
     const outbox: OutboxEntry[] = deliveries.map((d) => ({
       id: d.id,
       docId,
@@ -372,7 +370,14 @@ export class SubmissionService {
       recipientCode: d.recipientCode,
       createdAt: record.receivedAt,
     }));
-    await stores.outbox.insertMany(outbox);
+    // Independent writes, all before the commit (nothing is relayed for an uncommitted document):
+    // made at once, each waits its own turn at the store rather than after the others. All settle
+    // before an error is thrown, so that discarding the pending document finds everything written.
+    await settleAll([
+      stores.documents.putPayload(docId, bytes),
+      stores.deliveries.insertMany(deliveries),
+      stores.outbox.insertMany(outbox),
+    ]);
     if (beforeCommit) await beforeCommit();
     const receipt = this.#d.receipts.sign({
       receiptId: docId,
@@ -401,6 +406,12 @@ export class SubmissionService {
     await this.#d.publisher.publishOutbox(outbox);
     return { ...resultOf({ ...record, recipients: routing }, receipt), duplicate: false };
   }
+}
+
+/** Like Promise.all, but throws (the first error) only once every promise has settled. */
+async function settleAll(ps: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(ps)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Normalizes a secrecy marking: MẬT / TỐI MẬT / TUYỆT MẬT (with or without diacritics), or 1/2/3. */
