@@ -637,9 +637,34 @@ class MongoAuditLog implements AuditLog {
   }
 
   /**
+   * The chain's head, from an entry known to be in it. Sequence numbers have no holes (each is
+   * inserted in order), so the head is the last number present: found by doubling the step, then
+   * halving — 2·log₂(gap) lookups by `_id`. A process that rarely writes (the CLI, a benchmark, a
+   * quiet role) may be thousands of entries behind; following them one by one took minutes.
+   */
+  async #headFrom(known: { seq: number; hash: string }): Promise<{ seq: number; hash: string }> {
+    const at = (seq: number) => this.m.Audit.findById(seq, { hash: 1 }).lean<{ hash: string }>();
+    let lo = known; // present
+    let hi: number; // absent, once the first loop ends
+    for (let step = 1; ; step *= 2) {
+      hi = lo.seq + step;
+      const e = await at(hi);
+      if (!e) break;
+      lo = { seq: hi, hash: e.hash };
+    }
+    while (hi - lo.seq > 1) {
+      const mid = lo.seq + Math.floor((hi - lo.seq) / 2);
+      const e = await at(mid);
+      if (e) lo = { seq: mid, hash: e.hash };
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
    * The sequence number is the `_id`: the unique insert of seq n+1 is what orders writers, so the
-   * chain cannot fork. The head is found once (a sort) and then followed by `_id` lookups when
-   * another process wrote in between. A group is chained on the head and inserted in order; when
+   * chain cannot fork. The head is found once (a sort) and then, when another process wrote in
+   * between, searched for by `_id` lookups (#headFrom). A group is chained on the head and inserted in order; when
    * another process took a number, the entries of ours that did get in are kept and the rest are
    * chained again on the new head.
    */
@@ -677,12 +702,7 @@ class MongoAuditLog implements AuditLog {
           if (there.hash !== e.hash) break;
           done.push(e);
         }
-        for (;;) {
-          const next = await this.m.Audit.findById(last.seq + 1).lean<{ hash: string }>();
-          if (!next) break;
-          last = { seq: last.seq + 1, hash: next.hash };
-        }
-        this.#head = start = last;
+        this.#head = start = await this.#headFrom(last);
         if (attempt > 20) await new Promise((r) => setTimeout(r, Math.random() * 20));
       }
     }

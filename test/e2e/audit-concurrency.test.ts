@@ -20,10 +20,11 @@ describe('audit chain with concurrent writers in two processes', function () {
     for (const c of conns) await c.close();
   });
 
+  const config = () => loadConfig();
+
   it('keeps one unbroken chain with every append exactly once', async () => {
-    const config = loadConfig();
-    for (let i = 0; i < 2; i++) conns.push(await connectMongo(config.mongodb.uri, { dbName }));
-    const [a, b] = await Promise.all(conns.map((c) => createMongoStores(c, config.credentials.key)));
+    for (let i = 0; i < 2; i++) conns.push(await connectMongo(config().mongodb.uri, { dbName }));
+    const [a, b] = await Promise.all(conns.map((c) => createMongoStores(c, config().credentials.key)));
     const appends = Array.from({ length: 60 }, (_, i) =>
       (i % 2 ? a! : b!).audit.append({ actor: `w${i % 2}`, action: 'test.append', subject: `s${i}` }),
     );
@@ -37,5 +38,35 @@ describe('audit chain with concurrent writers in two processes', function () {
       (d) => d.subject,
     );
     expect(subjects.sort()).to.deep.equal(Array.from({ length: 60 }, (_, i) => `s${i}`).sort());
+  });
+
+  it('a writer far behind finds the head in a few lookups, not one per entry written meanwhile', async () => {
+    const [a, b] = await Promise.all(conns.map((c) => createMongoStores(c, config().credentials.key)));
+    await a!.audit.append({ actor: 'quiet', action: 'test.append', subject: 'first' }); // a knows the head
+    const gap = 700;
+    for (let i = 0; i < gap; i += 100)
+      await Promise.all(
+        Array.from({ length: 100 }, (_, j) =>
+          b!.audit.append({ actor: 'busy', action: 'test.append', subject: `b${i + j}` }),
+        ),
+      );
+    // Count a's reads of audit entries by `_id` while it catches up.
+    const Audit = a!.models.Audit;
+    const findById = Audit.findById.bind(Audit);
+    let lookups = 0;
+    Audit.findById = ((...args: Parameters<typeof findById>) => {
+      lookups++;
+      return findById(...args);
+    }) as typeof Audit.findById;
+    let e;
+    try {
+      e = await a!.audit.append({ actor: 'quiet', action: 'test.append', subject: 'after' });
+    } finally {
+      Audit.findById = findById;
+    }
+    const before = (await a!.audit.verify()).count;
+    expect(e.seq).to.equal(before); // chained on the real head: the last entry
+    expect((await a!.audit.verify()).ok).to.equal(true);
+    expect(lookups).to.be.within(1, 2 * Math.ceil(Math.log2(gap)) + 4); // ~20, not ~700
   });
 });
