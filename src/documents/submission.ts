@@ -301,7 +301,7 @@ export class SubmissionService {
     const { stores } = this.#d;
     const docId = docIdFor(key);
     const receivedAt = this.#clock();
-    let doc: DocumentRecord = {
+    const doc: DocumentRecord = {
       id: docId,
       key,
       messageType,
@@ -316,14 +316,24 @@ export class SubmissionService {
       recipients: routing,
       submittedBy: caller.systemId,
     };
-    // Decree 30: flag (not refuse) the same issuer + number + notation + year under another DocumentId.
-    const dup = messageType === 'edoc' ? await stores.documents.findProbableDuplicate(doc) : null;
-    if (dup) doc = { ...doc, probableDuplicateOf: dup.id };
-    const inserted = await stores.documents.insertPending(doc);
-    const record = inserted ? doc : ((await stores.documents.findByKey(key)) ?? doc);
-    if (record.state === 'accepted' && record.receipt) {
-      return { ...resultOf(record, record.receipt), duplicate: true };
+    // Decree 30: flag (not refuse) the same issuer + number + notation + year under another
+    // DocumentId. Looked up while the pending record is written; the flag is set by the commit
+    // (readers only ever see accepted documents).
+    const [dupCheck, insert] = await Promise.allSettled([
+      messageType === 'edoc' ? stores.documents.findProbableDuplicate(doc) : Promise.resolve(null),
+      stores.documents.insertPending(doc),
+    ]);
+    if (insert.status === 'rejected') throw insert.reason;
+    const inserted = insert.value;
+    if (dupCheck.status === 'rejected') {
+      if (inserted) await stores.documents.discardPending(docId).catch(() => undefined);
+      throw dupCheck.reason;
     }
+    const found = inserted ? doc : ((await stores.documents.findByKey(key)) ?? doc);
+    if (found.state === 'accepted' && found.receipt) {
+      return { ...resultOf(found, found.receipt), duplicate: true };
+    }
+    const record = dupCheck.value ? { ...found, probableDuplicateOf: dupCheck.value.id } : found;
     try {
       return await this.#write(caller, sender, record, targets, routing, meta, bytes, beforeCommit);
     } catch (err) {
@@ -399,7 +409,9 @@ export class SubmissionService {
         statusCode: meta.statusCode,
       }),
     });
-    await stores.documents.commit(docId, receipt, this.#clock());
+    await stores.documents.commit(docId, receipt, this.#clock(), {
+      ...(record.probableDuplicateOf ? { probableDuplicateOf: record.probableDuplicateOf } : {}),
+    });
     this.#d.metrics.documentsAccepted.inc({ type: messageType });
     if (messageType === 'status' && meta.statusCode)
       this.#d.metrics.statusesRelayed.inc({ code: meta.statusCode });

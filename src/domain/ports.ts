@@ -143,7 +143,13 @@ export interface DocumentStore {
   findBySenderAndDocumentId(senderCode: string, documentId: string): Promise<DocumentRecord | null>;
   /** Inserts the pending record; false when the key already exists. */
   insertPending(doc: DocumentRecord): Promise<boolean>;
-  commit(id: string, receipt: string, acceptedAt: Date): Promise<void>;
+  /** The commit point: accepted with its receipt (and what was found out meanwhile). */
+  commit(
+    id: string,
+    receipt: string,
+    acceptedAt: Date,
+    found?: { readonly probableDuplicateOf?: string },
+  ): Promise<void>;
   /** Removes a pending (never acknowledged) submission and everything written for it. */
   discardPending(id: string): Promise<void>;
   putPayload(id: string, bytes: Uint8Array): Promise<void>;

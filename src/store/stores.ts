@@ -261,8 +261,16 @@ class MongoDocumentStore implements DocumentStore {
     await this.m.Document.updateOne({ _id: id }, { $push: { chain: entry } });
   }
 
-  async commit(id: string, receipt: string, acceptedAt: Date): Promise<void> {
-    await this.m.Document.updateOne({ _id: id }, { $set: { state: 'accepted', receipt, acceptedAt } });
+  async commit(
+    id: string,
+    receipt: string,
+    acceptedAt: Date,
+    found: { readonly probableDuplicateOf?: string } = {},
+  ): Promise<void> {
+    await this.m.Document.updateOne(
+      { _id: id },
+      { $set: { state: 'accepted', receipt, acceptedAt, ...found } },
+    );
   }
 
   async discardPending(id: string): Promise<void> {

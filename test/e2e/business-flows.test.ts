@@ -109,11 +109,21 @@ describe('business flows: revoke, update, replace, duplicates, deadlines', funct
 
   it('flags a probable duplicate: same issuer, number, notation and year under another DocumentId', async () => {
     const first = documentMessage('H29.001', ['H41.001']);
-    await t.client('H29.001').submit(signed(first, t.signingKey('H29.001')));
+    const f = await t.client('H29.001').submit(signed(first, t.signingKey('H29.001')));
     const second = { ...documentMessage('H29.001', ['H41.001']), code: first.code };
     const r = await t.client('H29.001').submit(signed(second, t.signingKey('H29.001')));
-    const view = (await t.client('H29.001').document(r.docId)) as unknown as { probableDuplicateOf?: string };
-    expect(view.probableDuplicateOf).to.be.a('string');
+    type View = { probableDuplicateOf?: string };
+    const view = (await t.client('H29.001').document(r.docId)) as unknown as View;
+    expect(view.probableDuplicateOf).to.equal(f.docId);
+    // The first one is not flagged, and a replay of the second keeps its flag.
+    expect(((await t.client('H29.001').document(f.docId)) as unknown as View).probableDuplicateOf).to.equal(
+      undefined,
+    );
+    const again = await t.client('H29.001').submit(signed(second, t.signingKey('H29.001')));
+    expect(again.duplicate).to.equal(true);
+    expect(((await t.client('H29.001').document(r.docId)) as unknown as View).probableDuplicateOf).to.equal(
+      f.docId,
+    );
   });
 
   it('marks a delivery overdue when its DueDate passed without acceptance (03)', async () => {
