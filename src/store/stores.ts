@@ -672,9 +672,9 @@ class MongoAuditLog implements AuditLog {
   /**
    * The sequence number is the `_id`: the unique insert of seq n+1 is what orders writers, so the
    * chain cannot fork. The head is found once (a sort) and then, when another process wrote in
-   * between, searched for by `_id` lookups (#headFrom). A group is chained on the head and inserted in order; when
-   * another process took a number, the entries of ours that did get in are kept and the rest are
-   * chained again on the new head.
+   * between, searched for by `_id` lookups (#headFrom). A group is chained on the head and inserted
+   * in order; when another process took a number, the entries of ours that did get in are kept and
+   * the rest are chained again on the new head.
    */
   async #appendAll(events: readonly AuditEvent[]): Promise<AuditEntry[]> {
     type Head = { seq: number; hash: string };

@@ -15,16 +15,21 @@ describe('audit chain with concurrent writers in two processes', function () {
   const dbName = `t_auditconc_${randomBytes(4).toString('hex')}`;
   const conns: Connection[] = [];
 
+  const config = loadConfig();
+
+  // Two processes' stores: each test opens its own pair (own audit heads) on the shared database.
+  async function twoProcesses() {
+    for (let i = 0; i < 2; i++) conns.push(await connectMongo(config.mongodb.uri, { dbName }));
+    return Promise.all(conns.slice(-2).map((c) => createMongoStores(c, config.credentials.key)));
+  }
+
   after(async () => {
     await conns[0]?.dropDatabase().catch(() => undefined);
     for (const c of conns) await c.close();
   });
 
-  const config = () => loadConfig();
-
   it('keeps one unbroken chain with every append exactly once', async () => {
-    for (let i = 0; i < 2; i++) conns.push(await connectMongo(config().mongodb.uri, { dbName }));
-    const [a, b] = await Promise.all(conns.map((c) => createMongoStores(c, config().credentials.key)));
+    const [a, b] = await twoProcesses();
     const appends = Array.from({ length: 60 }, (_, i) =>
       (i % 2 ? a! : b!).audit.append({ actor: `w${i % 2}`, action: 'test.append', subject: `s${i}` }),
     );
@@ -41,7 +46,7 @@ describe('audit chain with concurrent writers in two processes', function () {
   });
 
   it('a writer far behind finds the head in a few lookups, not one per entry written meanwhile', async () => {
-    const [a, b] = await Promise.all(conns.map((c) => createMongoStores(c, config().credentials.key)));
+    const [a, b] = await twoProcesses();
     await a!.audit.append({ actor: 'quiet', action: 'test.append', subject: 'first' }); // a knows the head
     const gap = 700;
     for (let i = 0; i < gap; i += 100)

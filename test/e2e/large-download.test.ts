@@ -38,11 +38,48 @@ describe('large documents: chunked storage, streamed downloads', function () {
     await t?.close();
   });
 
+  /**
+   * The recipient's client without retries, waiting at most 5 s: a cut download is reported at once
+   * (HUB_UNREACHABLE); a response left hanging short of its length would end in TIMEOUT.
+   */
+  const oneAttempt = () =>
+    new HubClient({
+      baseUrl: t.url,
+      systemId: 'dms-H41.001',
+      secret: 'DEV-ONLY-secret-H41.001',
+      retry: false,
+      timeoutMs: 5_000,
+    });
+
   it('stores the message in several chunks and serves it back exactly on /v1', async () => {
     expect(await t.hub.stores.models.PayloadChunk.countDocuments({ docId })).to.equal(3);
     const res = await t.client('H41.001').call('GET', `/v1/inbox/${itemId}`);
     expect(res.headers.get('content-length')).to.equal(String(xml.length));
     expect(res.body.equals(xml)).to.equal(true);
+  });
+
+  it('serves payloads stored before chunk counts were recorded (chunks found by document)', async () => {
+    const { PayloadChunk } = t.hub.stores.models;
+    await PayloadChunk.updateOne({ _id: `${docId}:0` }, { $unset: { of: 1 } });
+    const last = await PayloadChunk.findById(`${docId}:2`).lean();
+    try {
+      expect((await PayloadChunk.findById(`${docId}:0`).lean<{ of?: number }>())?.of).to.equal(undefined);
+      expect((await t.client('H41.001').download(itemId)).equals(xml)).to.equal(true);
+      // Without a count a lost last chunk is seen only by the length: cut, not left hanging.
+      await PayloadChunk.deleteOne({ _id: `${docId}:2` });
+      const err = await oneAttempt()
+        .download(itemId)
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(err).to.be.instanceOf(SdkError);
+      expect((err as SdkError).code).to.equal('HUB_UNREACHABLE'); // not a TIMEOUT waiting for bytes
+    } finally {
+      if (!(await PayloadChunk.findById(`${docId}:2`).lean()))
+        await PayloadChunk.collection.insertOne(last as never);
+      await PayloadChunk.updateOne({ _id: `${docId}:0` }, { $set: { of: 3 } });
+    }
   });
 
   it('serves it on the national-axis API too (downloadEdoc raw, getEdoc base64)', async () => {
@@ -61,17 +98,13 @@ describe('large documents: chunked storage, streamed downloads', function () {
     expect(middle).to.not.equal(null);
     await PayloadChunk.deleteOne({ _id: `${docId}:1` });
     try {
-      const once = new HubClient({
-        baseUrl: t.url,
-        systemId: 'dms-H41.001',
-        secret: 'DEV-ONLY-secret-H41.001',
-        retry: false,
-      });
       let err: unknown;
-      const got = await once.download(itemId).catch((e: unknown) => {
-        err = e;
-        return null;
-      });
+      const got = await oneAttempt()
+        .download(itemId)
+        .catch((e: unknown) => {
+          err = e;
+          return null;
+        });
       expect(got, 'a truncated document must not be returned').to.equal(null);
       expect(err).to.be.instanceOf(SdkError);
       expect((err as SdkError).code).to.equal('HUB_UNREACHABLE');
