@@ -5,8 +5,10 @@
 # download the exact version and build its cmd/ferretdb from the module cache instead.
 set -euo pipefail
 bin="$1"; version="$2"
-# The one source change we apply (see below); a binary without it is rebuilt.
-patch_id="sqlite-id-index-1"
+# The source changes we apply: scripts/ferretdb-patches/*.patch (each file says what and why). A binary
+# built without exactly these patches is rebuilt.
+patches_dir="$(cd "$(dirname "$0")" && pwd)/ferretdb-patches"
+patch_id="$(cat "$patches_dir"/*.patch | sha256sum | cut -c1-16)"
 # (--version is read whole first: `bin --version | grep -q` under pipefail fails whenever grep exits
 # before the binary has written everything, SIGPIPE, and the binary was rebuilt for nothing.)
 if [ -x "$bin" ] && grep -q "${version#v}" <<<"$("$bin" --version 2>/dev/null || true)" \
@@ -16,7 +18,7 @@ mkdir -p "$(dirname "$bin")"
 echo "[store] building FerretDB $version (first run only; takes a few minutes)..."
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 # `go install` would build the unmodified module; we build from the module source instead, both
-# because this workplace's proxy refuses `go install` and to apply one fix (below).
+# because this workplace's proxy refuses `go install` and to apply our patches (below).
 dir="$(go mod download -json "github.com/FerretDB/FerretDB@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
 [ -n "$dir" ] || { echo "[store] could not download FerretDB $version" >&2; exit 1; }
 # The module zip ships an empty build/version/version.txt (normally written by `task gen-version`),
@@ -24,13 +26,10 @@ dir="$(go mod download -json "github.com/FerretDB/FerretDB@$version" | sed -n 's
 src="$(mktemp -d)"; trap 'chmod -R u+w "$src"; rm -rf "$src"' EXIT
 cp -r "$dir/." "$src/"; chmod -R u+w "$src"
 echo "$version" >"$src/build/version/version.txt"
-# Fix: the SQLite backend pushes `_id` equality down as `_ferretdb_sjson->'$._id'` while its unique
-# `_id` index is on `_ferretdb_sjson->"_id"`; SQLite does not match the two expressions, so every
-# lookup, update and delete by `_id` scans the table. `->'_id'` is the same JSON path written the way
-# the index is, so SQLite uses the index (docs/benchmarks.md, docs/directory.md §10).
-meta="$src/internal/backends/sqlite/metadata/metadata.go"
-sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" "$meta"
-grep -q "IDColumn = DefaultColumn + \"->'_id'\"" "$meta" || { echo "[store] could not apply the _id index fix" >&2; exit 1; }
+# (`git apply` works outside a repository too: it patches the files under the current directory.)
+for p in "$patches_dir"/*.patch; do
+  ( cd "$src" && git apply -p1 "$p" ) || { echo "[store] could not apply $(basename "$p")" >&2; exit 1; }
+done
 start=$(date +%s)
 ( cd "$src" && go build -trimpath -o "$bin" ./cmd/ferretdb ) &
 pid=$!
