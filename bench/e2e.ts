@@ -184,6 +184,29 @@ class HubProc {
   }
 }
 
+/** CPU seconds so far of the store's and the broker's processes on this machine (by command name),
+ * and of the whole machine (busy and all, from /proc/stat): where the cores go besides the hub. */
+function machineCpu(): { store: number; broker: number; busy: number; total: number } {
+  const sum = { store: 0, broker: 0 };
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = f.slice(f.indexOf('(') + 1, f.lastIndexOf(')'));
+      const kind = comm === 'ferretdb' || comm === 'mongod' ? 'store' : comm === 'beam.smp' ? 'broker' : null;
+      if (!kind) continue;
+      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      sum[kind] += (Number(rest[11]) + Number(rest[12])) / 100;
+    } catch {
+      /* process ended */
+    }
+  }
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0) / 100; // user … steal
+  const idle = (cpu[3]! + cpu[4]!) / 100; // idle + iowait
+  return { ...sum, busy: total - idle, total };
+}
+
 // ---------------------------------------------------------------------------------------------
 function signedMessage(attachmentBytes: number, recipients: string[], extra = {}): Buffer {
   const m = documentMessage(SENDER, recipients, extra);
@@ -441,6 +464,7 @@ async function main() {
       const rssStart = hub.memory().rssMiB;
       const cpu0 = hub.cpuSeconds();
       const threads0 = hub.threadCpu();
+      const machine0 = machineCpu();
       log(`${sc.size} × ${sc.fanout}: submitting ${counted}${perSecond ? ` at ${perSecond}/s` : ''}`);
       const sub = await submitAll(sender, messages, { concurrency, ...(perSecond ? { perSecond } : {}) });
       const docIds = [...sub.submitted.keys()];
@@ -466,6 +490,7 @@ async function main() {
         await sleep(100);
       }
       const cpu = hub.cpuSeconds() - cpu0;
+      const machine1 = machineCpu();
       const mem = hub.memory();
       const cpuByThread: Record<string, number> = {};
       for (const [k, v] of hub.threadCpu())
@@ -513,6 +538,18 @@ async function main() {
         hubRssGrowthMiB: +(mem.peakRssMiB - rssStart).toFixed(1),
         hubCpuMsPerDoc: +((cpu * 1000) / Math.max(1, docIds.length)).toFixed(2),
         hubCpuSecondsByThread: cpuByThread,
+        // The rest of the machine over the same interval (the pullers and the harness included).
+        storeCpuMsPerDoc: +(((machine1.store - machine0.store) * 1000) / Math.max(1, docIds.length)).toFixed(
+          2,
+        ),
+        brokerCpuMsPerDoc: +(
+          ((machine1.broker - machine0.broker) * 1000) /
+          Math.max(1, docIds.length)
+        ).toFixed(2),
+        machineBusyPercent: +(
+          (100 * (machine1.busy - machine0.busy)) /
+          Math.max(0.01, machine1.total - machine0.total)
+        ).toFixed(1),
       };
       log(row);
       return { row, sample: messages[0] ?? signedMessage(sc.attachmentBytes, to) };
@@ -669,12 +706,12 @@ function report(out: Record<string, unknown>) {
     ratios: { hubOverRawPublishConfirm: number; hubOverBareVerification: number };
   })[];
   const lines = [
-    `| message | fan-out | docs | hub docs/s (e2e) | deliveries/s | 202 p50/p95/p99 ms | inbox p50/p95/p99 ms | peak RSS MiB (start + growth) | CPU ms/doc | raw publish+confirm /s | raw consume+ack /s | bare verify /s | hub ÷ raw publish | hub ÷ verify |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
+    `| message | fan-out | docs | hub docs/s (e2e) | deliveries/s | 202 p50/p95/p99 ms | inbox p50/p95/p99 ms | peak RSS MiB (start + growth) | CPU ms/doc hub / store / broker | machine busy % | raw publish+confirm /s | raw consume+ack /s | bare verify /s | hub ÷ raw publish | hub ÷ verify |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
   for (const r of rows)
     lines.push(
-      `| ${r.size as string} (${r.messageBytes as number} B) | ${r.fanout as number} | ${r.accepted as number} | ${r.e2eDocsPerSec as number} | ${r.e2eDeliveriesPerSec as number} | ${r.submitTo202Ms.p50} / ${r.submitTo202Ms.p95} / ${r.submitTo202Ms.p99} | ${r.submitToInboxMs.p50} / ${r.submitToInboxMs.p95} / ${r.submitToInboxMs.p99} | ${r.hubPeakRssMiB as number} (${r.hubRssAtStartMiB as number} + ${r.hubRssGrowthMiB as number}) | ${r.hubCpuMsPerDoc as number} | ${r.baseline.rawBroker.publishConfirmPerSec} | ${r.baseline.rawBroker.consumeAckPerSec} | ${r.baseline.bareVerifyPerSecOneCore} | ${r.ratios.hubOverRawPublishConfirm} | ${r.ratios.hubOverBareVerification} |`,
+      `| ${r.size as string} (${r.messageBytes as number} B) | ${r.fanout as number} | ${r.accepted as number} | ${r.e2eDocsPerSec as number} | ${r.e2eDeliveriesPerSec as number} | ${r.submitTo202Ms.p50} / ${r.submitTo202Ms.p95} / ${r.submitTo202Ms.p99} | ${r.submitToInboxMs.p50} / ${r.submitToInboxMs.p95} / ${r.submitToInboxMs.p99} | ${r.hubPeakRssMiB as number} (${r.hubRssAtStartMiB as number} + ${r.hubRssGrowthMiB as number}) | ${r.hubCpuMsPerDoc as number} / ${r.storeCpuMsPerDoc as number} / ${r.brokerCpuMsPerDoc as number} | ${r.machineBusyPercent as number} | ${r.baseline.rawBroker.publishConfirmPerSec} | ${r.baseline.rawBroker.consumeAckPerSec} | ${r.baseline.bareVerifyPerSecOneCore} | ${r.ratios.hubOverRawPublishConfirm} | ${r.ratios.hubOverBareVerification} |`,
     );
   const half = out.halfLoad as
     | { pacedPerSec: number; submitToInboxMs: { p50: number; p95: number; p99: number }; accepted: number }
