@@ -259,16 +259,7 @@ export class SubmissionService {
   async #replayOrConflict(key: string, sha256: string): Promise<SubmissionResult | null> {
     const prior = await this.#d.stores.documents.findByKey(key);
     if (!prior) return null;
-    if (prior.sha256 !== sha256) {
-      throw new HubError(
-        'DUPLICATE_CONFLICT',
-        `${prior.documentId} was received at ${prior.receivedAt.toISOString()} with other content`,
-        {
-          documentId: prior.documentId,
-          acceptedSha256: prior.sha256,
-        },
-      );
-    }
+    if (prior.sha256 !== sha256) throw duplicateConflict(prior);
     if (prior.state === 'accepted' && prior.receipt) {
       return {
         docId: prior.id,
@@ -330,6 +321,9 @@ export class SubmissionService {
       throw dupCheck.reason;
     }
     const found = inserted ? doc : ((await stores.documents.findByKey(key)) ?? doc);
+    // Another submission of the same key got in first (both passed the replay check before either
+    // was written): the same bytes are a replay, other bytes a conflict — never written under its id.
+    if (found.sha256 !== sha256) throw duplicateConflict(found);
     if (found.state === 'accepted' && found.receipt) {
       return { ...resultOf(found, found.receipt), duplicate: true };
     }
@@ -418,6 +412,14 @@ export class SubmissionService {
     await this.#d.publisher.publishOutbox(outbox);
     return { ...resultOf({ ...record, recipients: routing }, receipt), duplicate: false };
   }
+}
+
+function duplicateConflict(prior: DocumentRecord): HubError {
+  return new HubError(
+    'DUPLICATE_CONFLICT',
+    `${prior.documentId} was received at ${prior.receivedAt.toISOString()} with other content`,
+    { documentId: prior.documentId, acceptedSha256: prior.sha256 },
+  );
 }
 
 /** Like Promise.all, but throws (the first error) only once every promise has settled. */

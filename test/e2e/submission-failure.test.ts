@@ -1,15 +1,17 @@
 /**
  * A submission whose writes fail half-way leaves nothing behind: the payload, deliveries and outbox
  * entries are written at once, and the pending document is discarded only after every one of them
- * has settled (otherwise a write still in flight would land after the clean-up).
+ * has settled (otherwise a write still in flight would land after the clean-up). Two submissions of
+ * one DocumentId racing each other never mix: the loser is refused, not written under the winner's id.
  */
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed } from '../support/messages.ts';
 import { HubApiError } from '../../src/sdk/client.ts';
 import { docIdFor, edocKey } from '../../src/domain/ids.ts';
 
-describe('submission: a failed write leaves no partial state', function () {
+describe('submission: a failed write or a race leaves no partial or mixed state', function () {
   this.timeout(60_000);
   let t: TestHub;
 
@@ -50,5 +52,43 @@ describe('submission: a failed write leaves no partial state', function () {
     expect(r.httpStatus).to.equal(202);
     expect(r.docId).to.equal(docId);
     expect(await m.Delivery.countDocuments({ docId })).to.equal(2);
+  });
+
+  it('two submissions of one DocumentId with different bytes at the same moment: one accepted, the other DUPLICATE_CONFLICT', async () => {
+    const documents = t.hub.stores.documents;
+    const real = documents.insertPending.bind(documents);
+    // Both requests pass the replay check (nothing stored yet) before either writes its pending
+    // record: each waits here until the other has arrived, then they insert one after the other.
+    let arrived = 0;
+    let bothArrived!: () => void;
+    const barrier = new Promise<void>((r) => (bothArrived = r));
+    documents.insertPending = async (doc) => {
+      if (++arrived === 2) bothArrived();
+      await barrier;
+      return real(doc);
+    };
+    const msg = documentMessage('H29.001', ['H41.001']);
+    const xmls = [msg, { ...msg, subject: 'Nội dung khác, cùng số hiệu' }].map((x) =>
+      signed(x, t.signingKey('H29.001')),
+    );
+    let outcomes: PromiseSettledResult<Awaited<ReturnType<ReturnType<TestHub['client']>['submit']>>>[];
+    try {
+      outcomes = await Promise.allSettled(xmls.map((x) => t.client('H29.001').submit(x)));
+    } finally {
+      documents.insertPending = real;
+    }
+    expect(arrived).to.equal(2);
+    const accepted = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
+    const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as HubApiError] : []));
+    expect(accepted).to.have.length(1);
+    expect(refused.map((e) => e.code)).to.deep.equal(['DUPLICATE_CONFLICT']);
+    // What is stored, and what the receipt vouches for, are the accepted submission's bytes.
+    const winner = Buffer.from(xmls[accepted[0]!]!, 'utf8');
+    const docId = docIdFor(edocKey('H29.001', msg.documentId));
+    const stored = await documents.getPayload(docId);
+    expect(stored && Buffer.from(stored).equals(winner)).to.equal(true);
+    const doc = await documents.get(docId);
+    expect(doc?.sha256).to.equal(createHash('sha256').update(winner).digest('hex'));
+    expect(doc?.state).to.equal('accepted');
   });
 });
