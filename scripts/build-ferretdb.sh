@@ -4,7 +4,7 @@
 # 403 to the module's version list (which `go install` reads for deprecation notices), so we
 # download the exact version and build its cmd/ferretdb from the module cache instead.
 set -euo pipefail
-bin="$1"; version="$2"
+bin="$(realpath -m "$1")"; version="$2" # absolute: the build runs in another directory
 # The source changes we apply: scripts/ferretdb-patches/*.patch (each file says what and why). A binary
 # built without exactly these patches is rebuilt.
 patches_dir="$(cd "$(dirname "$0")" && pwd)/ferretdb-patches"
