@@ -60,8 +60,8 @@ export class DocumentQueries {
     result: 'done' | 'fail',
     reason?: string,
   ): Promise<DeliveryRecord> {
-    await this.#ownDelivery(caller, deliveryId);
-    const d = await this.#stores.deliveries.acknowledge(deliveryId, result, reason, new Date());
+    const own = await this.#ownDelivery(caller, deliveryId);
+    const d = await this.#stores.deliveries.acknowledge(deliveryId, result, reason, new Date(), own);
     if (!d) throw new HubError('CONFLICT', `inbox item ${deliveryId} cannot be acknowledged in its state`);
     await this.#stores.audit.append({
       actor: caller.systemId,

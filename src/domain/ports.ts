@@ -189,11 +189,14 @@ export interface DeliveryStore {
   /** Deliveries past their deadline and not yet accepted (03). */
   overdue(now: Date, limit: number): Promise<DeliveryRecord[]>;
   inbox(q: InboxQuery): Promise<InboxItem[]>;
+  /** `current`: the delivery as the caller read it a moment ago (saves reading it again where the
+   * store's conditional update is itself a read then a write). */
   acknowledge(
     id: string,
     result: 'done' | 'fail',
     reason: string | undefined,
     at: Date,
+    current?: DeliveryRecord,
   ): Promise<DeliveryRecord | null>;
   /** Optimistic update of the business state; false when `version` is stale. */
   applyStatus(id: string, version: number, state: BusinessState, entry?: TimelineEntry): Promise<boolean>;

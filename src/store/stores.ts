@@ -513,7 +513,13 @@ class MongoDeliveryStore implements DeliveryStore {
     return es.map(inboxItemOf);
   }
 
-  async acknowledge(id: string, result: 'done' | 'fail', reason: string | undefined, at: Date) {
+  async acknowledge(
+    id: string,
+    result: 'done' | 'fail',
+    reason: string | undefined,
+    at: Date,
+    current?: DeliveryRecord,
+  ) {
     const acked = { transport: 'acknowledged', ackedAt: at, ack: { result, ...(reason ? { reason } : {}) } };
     const d = await updateOneIf(
       this.m.Delivery,
@@ -522,7 +528,10 @@ class MongoDeliveryStore implements DeliveryStore {
       { transport: { $in: ['available', 'pushed'] } },
       (x) => x.transport === 'available' || x.transport === 'pushed',
       { $set: acked, $inc: { version: 1 } },
-      { after: (c) => ({ ...c, ...acked, version: ((c.version as number | undefined) ?? 0) + 1 }) },
+      {
+        after: (c) => ({ ...c, ...acked, version: ((c.version as number | undefined) ?? 0) + 1 }),
+        ...(current?.id === id ? { current: { ...current, _id: current.id } } : {}),
+      },
     );
     if (d) {
       await this.m.InboxEntry.deleteOne({ _id: id });
@@ -530,10 +539,10 @@ class MongoDeliveryStore implements DeliveryStore {
     }
     // Idempotent: a second acknowledgement answers with the first one (and unlists it, should a
     // stop between the two writes have left it listed).
-    const current = await this.m.Delivery.findById(id).lean<Doc>();
-    if (!current || current.transport !== 'acknowledged') return null;
+    const now = await this.m.Delivery.findById(id).lean<Doc>();
+    if (!now || now.transport !== 'acknowledged') return null;
     await this.m.InboxEntry.deleteOne({ _id: id });
-    return toDelivery(current);
+    return toDelivery(now);
   }
 
   async applyStatus(
