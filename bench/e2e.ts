@@ -7,6 +7,7 @@
  *
  *   npm run bench [-- --quick] [--concurrency 8] [--only 50KB] [--no-scale] [--scale-agencies 120000]
  *                 [--scale-recipients 10000] [--verify-workers 2] [--out file.json] [--cpu-prof]
+ *                 [--half-load 11]   (pace of the half-load run, documents/s; with --only none, only it)
  *
  * Prints a markdown table and writes the JSON (default bench/results/e2e-<date>.json; with --quick
  * bench/results/e2e-quick.tmp.json). Figures only: nothing is asserted.
@@ -39,6 +40,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'verify-workers': { type: 'string', default: '2' },
     only: { type: 'string' },
+    'half-load': { type: 'string' },
     'scale-agencies': { type: 'string', default: '120000' },
     'scale-recipients': { type: 'string', default: '10000' },
   },
@@ -574,8 +576,10 @@ async function main() {
     // Latency at half load: 50 KB, one recipient, paced at half the throughput just measured.
     const ref = results.find((r) => r.size === '50 KB' && r.fanout === 1) as
       { e2eDocsPerSec: number; documents: number } | undefined;
-    if (ref) {
-      const half = Math.max(1, Math.round(ref.e2eDocsPerSec / 2));
+    if (ref || args['half-load']) {
+      const half = args['half-load']
+        ? Number(args['half-load'])
+        : Math.max(1, Math.round(ref!.e2eDocsPerSec / 2));
       const docs = quick ? Math.min(20, half * 5) : Math.min(600, half * 30);
       const { row } = await measure({ size: '50 KB', attachmentBytes: 36_000, fanout: 1, docs }, half);
       out.halfLoad = row;
