@@ -334,6 +334,11 @@ function chunkBytes(c: StoredChunk): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** A delivery the caller read a moment ago, as `updateOneIf`'s `current` (only if it is that record). */
+function readBefore(id: string, d: DeliveryRecord | undefined): { current?: Doc } {
+  return d?.id === id ? { current: { ...d, _id: d.id } } : {};
+}
+
 function toDelivery(d: Doc): DeliveryRecord {
   const r = strip<DeliveryRecord & { timeline?: TimelineEntry[] }>(d, 'id');
   return {
@@ -400,7 +405,7 @@ class MongoDeliveryStore implements DeliveryStore {
       { transport: 'queued' },
       (d) => d.transport === 'queued',
       update,
-      { after: false, ...(current ? { current: { ...current, _id: current.id } } : {}) },
+      { after: false, ...readBefore(id, current) },
     );
   }
 
@@ -530,7 +535,7 @@ class MongoDeliveryStore implements DeliveryStore {
       { $set: acked, $inc: { version: 1 } },
       {
         after: (c) => ({ ...c, ...acked, version: ((c.version as number | undefined) ?? 0) + 1 }),
-        ...(current?.id === id ? { current: { ...current, _id: current.id } } : {}),
+        ...readBefore(id, current),
       },
     );
     if (d) {
