@@ -8,7 +8,7 @@ import { HubError, type ErrorCode } from '../domain/errors.ts';
 import { x509 } from './x509.ts';
 import type { VerifiedSubmission } from './verifier.ts';
 import type { EdxmlMessage } from '../domain/edxml/model.ts';
-import type { RevocationMode, ValidatedChain } from './trust.ts';
+import type { Certificate, RevocationMode, ValidatedChain } from './trust.ts';
 import type { XmlLimits } from './xml-guard.ts';
 
 interface Pending {
@@ -104,17 +104,11 @@ export class VerifierPool {
       p.reject(e);
       return;
     }
-    const chain = (r.chainPem ?? []).map((pem) => new x509.X509Certificate(pem));
     p.resolve({
       message: r.parsed!,
       signatureAlgorithm: r.signatureAlgorithm!,
       digestAlgorithm: r.digestAlgorithm!,
-      signer: {
-        leaf: chain[0]!,
-        chain,
-        fingerprintSha256: r.fingerprintSha256!,
-        revocation: r.revocation ?? { checked: false },
-      },
+      signer: signerOf(r.chainPem ?? [], r.fingerprintSha256!, r.revocation ?? { checked: false }),
     });
   }
 
@@ -177,4 +171,28 @@ export class VerifierPool {
     this.#closed = true;
     await Promise.all(this.#workers.map(({ w }) => w.terminate()));
   }
+}
+
+/**
+ * The signer as the worker validated it. The certificates are decoded again on this thread only when
+ * asked for (about 1 ms each, on the busiest thread): a submission needs the leaf's subject, not the
+ * chain; evidence bundles and receipts that need the chain get it whole.
+ */
+function signerOf(
+  pems: readonly string[],
+  fingerprintSha256: string,
+  revocation: ValidatedChain['revocation'],
+): ValidatedChain {
+  let leaf: Certificate | undefined;
+  let chain: Certificate[] | undefined;
+  return {
+    get leaf() {
+      return (leaf ??= chain?.[0] ?? new x509.X509Certificate(pems[0]!));
+    },
+    get chain() {
+      return (chain ??= pems.map((pem, i) => (i === 0 && leaf) || new x509.X509Certificate(pem)));
+    },
+    fingerprintSha256,
+    revocation,
+  };
 }

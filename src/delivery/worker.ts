@@ -115,14 +115,20 @@ export class DeliveryWorker {
   /** The final hop. Idempotent: a task for a delivery already past `queued` is a no-op. */
   async deliver(task: DeliveryTask): Promise<void> {
     const { stores } = this.#d;
-    const d = await stores.deliveries.get(task.deliveryId);
+    // The recipient's directory entry is read with the delivery (the task names the recipient; the
+    // delivery's own code wins should they ever differ).
+    const [d, named] = await Promise.all([
+      stores.deliveries.get(task.deliveryId),
+      stores.agencies.findByCode(task.recipientCode),
+    ]);
     if (!d) throw new PoisonTaskError(`no delivery ${task.deliveryId}`);
     if (d.transport !== 'queued') {
       // A redelivered task: the hub may have stopped between making it available and listing it.
       if (d.transport === 'available') await stores.deliveries.ensureListed(d);
       return;
     }
-    const agency = await stores.agencies.findByCode(d.recipientCode);
+    const agency =
+      task.recipientCode === d.recipientCode ? named : await stores.agencies.findByCode(d.recipientCode);
     const mode = agency?.delivery.mode ?? 'pull';
     const now = new Date();
     let done: boolean;

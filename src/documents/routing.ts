@@ -5,20 +5,18 @@
  */
 import type { AgencyStore } from '../domain/ports.ts';
 import type { RoutingOutcome } from '../domain/types.ts';
+import { mapLimit } from '../domain/concurrency.ts';
 
 const MAX_SUCCESSOR_HOPS = 5;
+/** Recipients looked up at once (each an `_id` read): a 20-recipient document waits for ~2, not 20. */
+const LOOKUP_CONCURRENCY = 16;
 
 export async function routeRecipients(
   agencies: Pick<AgencyStore, 'findByCode'>,
   codes: readonly string[],
 ): Promise<RoutingOutcome[]> {
-  const out: RoutingOutcome[] = [];
-  const seen = new Set<string>();
-  for (const requested of codes) {
-    if (seen.has(requested)) continue;
-    seen.add(requested);
-    out.push(await routeOne(agencies, requested));
-  }
+  const unique = [...new Set(codes)];
+  const out = await mapLimit(unique, LOOKUP_CONCURRENCY, (requested) => routeOne(agencies, requested));
   // Two requested codes may lead to the same successor: deliver once.
   const delivered = new Set<string>();
   return out.map((r) => {

@@ -139,13 +139,15 @@ export class SubmissionService {
     sha256: string,
   ): Promise<SubmissionResult> {
     const key = edocKey(sender.code, msg.documentId);
-    const existing = await this.#replayOrConflict(key, sha256);
-    if (existing) return existing;
-
-    const routing = await routeRecipients(
-      this.#d.stores.agencies,
-      msg.to.map((t) => t.organId),
+    const [existing, routing] = await this.#unlessReplay(
+      key,
+      sha256,
+      routeRecipients(
+        this.#d.stores.agencies,
+        msg.to.map((t) => t.organId),
+      ),
     );
+    if (existing) return existing;
     const deliverable = routing.filter((r) => r.outcome !== 'refused');
     await this.#checkSecrecy(sender, msg, deliverable);
     if (deliverable.length === 0) {
@@ -197,9 +199,8 @@ export class SubmissionService {
     sha256: string,
   ): Promise<SubmissionResult> {
     const key = `status:${sender.code}:${sha256}`;
-    const existing = await this.#replayOrConflict(key, sha256);
+    const [existing, target] = await this.#unlessReplay(key, sha256, this.#status.resolve(sender.code, msg));
     if (existing) return existing;
-    const target = await this.#status.resolve(sender.code, msg);
     const meta: DocumentMeta = {
       statusCode: msg.statusCode,
       responseForDocumentId: msg.responseFor.documentId,
@@ -253,6 +254,23 @@ export class SubmissionService {
         { level, agencies: ordinary },
       );
     }
+  }
+
+  /**
+   * The replay check and the reads the submission needs next (recipients, status target), made at
+   * once — all reads — and their outcomes taken in order: a replay answers with its original
+   * receipt (or its conflict) whatever the directory or the deliveries say now.
+   */
+  async #unlessReplay<T>(
+    key: string,
+    sha256: string,
+    next: Promise<T>,
+  ): Promise<[SubmissionResult, null] | [null, T]> {
+    const [replay, after] = await Promise.allSettled([this.#replayOrConflict(key, sha256), next]);
+    if (replay.status === 'rejected') throw replay.reason;
+    if (replay.value) return [replay.value, null];
+    if (after.status === 'rejected') throw after.reason;
+    return [null, after.value];
   }
 
   /** Dedup: same key and bytes → the original receipt; same key, other bytes → DUPLICATE_CONFLICT. */

@@ -30,6 +30,7 @@ import { isLegacyCode } from '../domain/codes.ts';
 import { HubError } from '../domain/errors.ts';
 import type { Agency } from '../domain/types.ts';
 import { foldVietnamese } from '../domain/text.ts';
+import { mapLimit } from '../domain/concurrency.ts';
 
 type Collection<T extends mongo.Document> = mongo.Collection<T>;
 type Filter<T> = mongo.Filter<T>;
@@ -147,19 +148,6 @@ function toAgency(d: AgencyDoc): Agency {
   out.delivery ??= { mode: 'pull' };
   out.certificates ??= [];
   return out as unknown as Agency;
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 export interface DirectoryStoreOptions {

@@ -116,6 +116,23 @@ describe('end-to-end slice: one document from a commune to another, and its stat
     expect(await counts()).to.deep.equal(before);
   });
 
+  it('answers a resubmission with the original receipt even after its recipient closed', async () => {
+    // The replay check and the recipients' lookups are made at once; the replay must still win.
+    const msg = documentMessage('H29.001', ['M41.001']);
+    const xml = signed(msg, t.signingKey('H29.001'));
+    const first = await A.submit(xml);
+    expect(first.recipients[0]).to.include({ code: 'M41.001', outcome: 'accepted' });
+    await t.hub.directory.close('test', 'M41.001', { reason: 'dissolved (test)' });
+    const again = await A.submit(xml);
+    expect(again.duplicate).to.equal(true);
+    expect(again.receipt).to.equal(first.receipt);
+    // A new document to it is refused now: the directory change is in effect.
+    const e = await refusal(
+      A.submit(signed(documentMessage('H29.001', ['M41.001']), t.signingKey('H29.001'))),
+    );
+    expect(e.code).to.equal('UNKNOWN_RECIPIENT');
+  });
+
   it('reroutes a document addressed to a merged ward to its successor and records the reroute', async () => {
     const msg = documentMessage('H41.001', ['000.01.21.H29']);
     const r = await B.submit(signed(msg, t.signingKey('H41.001')));

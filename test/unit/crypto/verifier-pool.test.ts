@@ -49,6 +49,11 @@ describe('VerifierPool', function () {
     const [a, b] = await Promise.all([pool.verify(bytes), local.verify(bytes)]);
     expect(a.message).to.deep.equal(b.message);
     expect(a.signer.fingerprintSha256).to.equal(b.signer.fingerprintSha256);
+    // The certificates are decoded on this thread only when asked for, and then are the same.
+    expect(a.signer.leaf.subject).to.equal(b.signer.leaf.subject);
+    expect(a.signer.chain.map((c) => c.subject)).to.deep.equal(b.signer.chain.map((c) => c.subject));
+    expect(a.signer.chain[0]).to.equal(a.signer.leaf);
+    expect(a.signer.chain.length).to.be.greaterThan(1);
     expect(
       a.message.kind === 'edoc' && a.message.attachments.map((x) => [x.attachmentName, x.contentBase64]),
     ).to.deep.equal([['a.pdf', '']]);

@@ -64,6 +64,25 @@ describe('routing recipients through the directory', () => {
     expect(rs[0]!.reason).to.equal('unknown agency code');
   });
 
+  it('looks recipients up at once and keeps their order, whatever order the lookups finish in', async () => {
+    const codes = Array.from({ length: 20 }, (_, i) => `H41.${String(i + 1).padStart(3, '0')}`);
+    const many = new Map(codes.map((c) => [c, agency(c)]));
+    let inFlight = 0;
+    let most = 0;
+    const slow = {
+      findByCode: async (c: string) => {
+        most = Math.max(most, ++inFlight);
+        // Later codes answer first.
+        await new Promise((r) => setTimeout(r, 40 - codes.indexOf(c) * 2));
+        inFlight--;
+        return many.get(c) ?? null;
+      },
+    };
+    const rs = await routeRecipients(slow, [...codes, codes[0]!]);
+    expect(rs.map((r) => r.deliveredTo)).to.deep.equal(codes);
+    expect(most).to.be.greaterThan(1);
+  });
+
   it('delivers once when two addressed predecessors lead to the same successor', async () => {
     const rs = await routeRecipients(store, ['H29.21.01', 'H29.21.02', 'H29.001']);
     expect(rs.filter((r) => r.outcome !== 'refused').map((r) => r.deliveredTo)).to.deep.equal(['H29.001']);
