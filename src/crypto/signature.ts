@@ -16,7 +16,7 @@
  * (SCHEMA_INVALID) → signature presence and profile (SIGNATURE_MISSING, SIGNATURE_PROFILE_VIOLATION,
  * SIGNATURE_ALGORITHM_FORBIDDEN) → certificate (CERT_*) → cryptographic check (SIGNATURE_INVALID).
  */
-import { createSign, createVerify, createPrivateKey, type KeyLike } from 'node:crypto';
+import { createSign, createVerify, createPrivateKey, type KeyLike, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignedXml, type SignatureAlgorithm } from 'xml-crypto';
 import { HubError } from '../domain/errors.ts';
@@ -110,11 +110,16 @@ function pemBody(pem: string): string {
   return pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
 }
 
+/** Private keys decoded once per signing key (the hub signs every receipt with the same one). */
+const privateKeys = new WeakMap<SigningKey, KeyObject>();
+
 /** Signs with the hub profile; the Signature is appended to the element the xpath selects. */
 export function signXml(xml: string, key: SigningKey, location: { xpath: string }): string {
-  const isEc = createPrivateKey(key.privateKeyPem).asymmetricKeyType === 'ec';
+  let privateKey = privateKeys.get(key);
+  if (!privateKey) privateKeys.set(key, (privateKey = createPrivateKey(key.privateKeyPem)));
+  const isEc = privateKey.asymmetricKeyType === 'ec';
   const sx = new SignedXml({
-    privateKey: key.privateKeyPem,
+    privateKey,
     publicCert: key.certificatePem,
     signatureAlgorithm: isEc
       ? 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256'
