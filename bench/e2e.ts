@@ -355,6 +355,58 @@ async function rawBroker(messageBytes: number, n: number) {
   };
 }
 
+/**
+ * The hub's own histogram of where submissions spend their time (`hub_submission_stage_seconds`,
+ * src/observability/stages.ts), read from its /metrics: per stage, the cumulative bucket counts and the sum.
+ */
+type StageSnapshot = Map<string, { buckets: [number, number][]; sum: number; count: number }>;
+
+async function stageSnapshot(hubUrl: string): Promise<StageSnapshot> {
+  const text = await (await fetch(`${hubUrl}/metrics`)).text();
+  const out: StageSnapshot = new Map();
+  const re = /^hub_submission_stage_seconds_(bucket|sum|count)\{([^}]*)\} (\S+)$/gm;
+  for (const m of text.matchAll(re)) {
+    const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
+    const st = labels.stage!;
+    if (!out.has(st)) out.set(st, { buckets: [], sum: 0, count: 0 });
+    const e = out.get(st)!;
+    const v = Number(m[3]);
+    if (m[1] === 'bucket') e.buckets.push([labels.le === '+Inf' ? Infinity : Number(labels.le), v]);
+    else if (m[1] === 'sum') e.sum = v;
+    else e.count = v;
+  }
+  return out;
+}
+
+/** Per stage over an interval: mean and p95 (interpolated within the histogram's buckets), in ms. */
+function stagesBetween(a: StageSnapshot, b: StageSnapshot) {
+  const out: Record<string, { n: number; meanMs: number; p95Ms: number }> = {};
+  for (const [st, e] of b) {
+    const before = a.get(st);
+    const n = e.count - (before?.count ?? 0);
+    if (n <= 0) continue;
+    const cum = e.buckets.map(([le, c], i) => [le, c - (before?.buckets[i]?.[1] ?? 0)] as const);
+    const want = 0.95 * n;
+    let p95 = NaN;
+    let lo = 0;
+    let below = 0;
+    for (const [le, c] of cum) {
+      if (c >= want) {
+        p95 = le === Infinity ? lo : lo + ((le - lo) * (want - below)) / Math.max(1, c - below);
+        break;
+      }
+      lo = le;
+      below = c;
+    }
+    out[st] = {
+      n,
+      meanMs: +((1000 * (e.sum - (before?.sum ?? 0))) / n).toFixed(1),
+      p95Ms: +(1000 * p95).toFixed(1),
+    };
+  }
+  return out;
+}
+
 async function bareVerification(msg: Buffer, trust: TrustStore, budgetMs: number) {
   const limits = { maxBytes: 64 * 1024 * 1024, maxDepth: 64, maxElements: 20_000 };
   await verifyEdxml(msg, trust, { limits });
@@ -467,6 +519,7 @@ async function main() {
       const cpu0 = hub.cpuSeconds();
       const threads0 = hub.threadCpu();
       const machine0 = machineCpu();
+      const stages0 = await stageSnapshot(hub.url);
       log(`${sc.size} × ${sc.fanout}: submitting ${counted}${perSecond ? ` at ${perSecond}/s` : ''}`);
       const sub = await submitAll(sender, messages, { concurrency, ...(perSecond ? { perSecond } : {}) });
       const docIds = [...sub.submitted.keys()];
@@ -492,6 +545,7 @@ async function main() {
         await sleep(100);
       }
       const cpu = hub.cpuSeconds() - cpu0;
+      const stages = stagesBetween(stages0, await stageSnapshot(hub.url));
       const machine1 = machineCpu();
       const mem = hub.memory();
       const cpuByThread: Record<string, number> = {};
@@ -535,6 +589,7 @@ async function main() {
         e2eDeliveriesPerSec: rate(e2eMs.length, last - first),
         submitTo202Ms: percentiles(sub.ackMs),
         submitToInboxMs: percentiles(e2eMs),
+        submitStagesMs: stages,
         hubPeakRssMiB: mem.peakRssMiB,
         hubRssAtStartMiB: rssStart,
         hubRssGrowthMiB: +(mem.peakRssMiB - rssStart).toFixed(1),
@@ -718,13 +773,34 @@ function report(out: Record<string, unknown>) {
       `| ${r.size as string} (${r.messageBytes as number} B) | ${r.fanout as number} | ${r.accepted as number} | ${r.e2eDocsPerSec as number} | ${r.e2eDeliveriesPerSec as number} | ${r.submitTo202Ms.p50} / ${r.submitTo202Ms.p95} / ${r.submitTo202Ms.p99} | ${r.submitToInboxMs.p50} / ${r.submitToInboxMs.p95} / ${r.submitToInboxMs.p99} | ${r.hubPeakRssMiB as number} (${r.hubRssAtStartMiB as number} + ${r.hubRssGrowthMiB as number}) | ${r.hubCpuMsPerDoc as number} / ${r.storeCpuMsPerDoc as number} / ${r.brokerCpuMsPerDoc as number} | ${r.machineBusyPercent as number} | ${r.baseline.rawBroker.publishConfirmPerSec} | ${r.baseline.rawBroker.consumeAckPerSec} | ${r.baseline.bareVerifyPerSecOneCore} | ${r.ratios.hubOverRawPublishConfirm} | ${r.ratios.hubOverBareVerification} |`,
     );
   const half = out.halfLoad as
-    | { pacedPerSec: number; submitToInboxMs: { p50: number; p95: number; p99: number }; accepted: number }
+    | {
+        pacedPerSec: number;
+        submitToInboxMs: { p50: number; p95: number; p99: number };
+        accepted: number;
+        fanout: number;
+        size: string;
+        messageBytes: number;
+      }
     | undefined;
   if (half)
     lines.push(
       '',
       `Half load (50 KB, 1 recipient, paced at ${half.pacedPerSec}/s, ${half.accepted} docs): submit → inbox p50 ${half.submitToInboxMs.p50} ms, p95 ${half.submitToInboxMs.p95} ms, p99 ${half.submitToInboxMs.p99} ms.`,
     );
+  // Where the 202's time goes, from the hub's own stage histogram.
+  const STAGES = ['verify', 'checks', 'store', 'relay'];
+  lines.push(
+    '',
+    `| message | fan-out | ${STAGES.map((st) => `${st} mean / p95 ms`).join(' | ')} |`,
+    `|---|---|${STAGES.map(() => '---|').join('')}`,
+  );
+  for (const r of [...rows, ...(half ? [{ ...half, size: `${half.size} (half load)` }] : [])]) {
+    const st = (r as { submitStagesMs?: Record<string, { meanMs: number; p95Ms: number }> }).submitStagesMs;
+    if (!st) continue;
+    lines.push(
+      `| ${r.size as string} | ${r.fanout as number} | ${STAGES.map((k) => (st[k] ? `${st[k].meanMs} / ${st[k].p95Ms}` : '–')).join(' | ')} |`,
+    );
+  }
   if (out.scale) lines.push('', `Scale run: ${JSON.stringify(out.scale)}`);
   console.log(lines.join('\n'));
   const file =

@@ -26,6 +26,7 @@ import type { ReceiptData } from '../crypto/receipt.ts';
 import type { VerifiedSubmission } from '../crypto/verifier.ts';
 import type { DeliveryPublisher } from '../delivery/publisher.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
+import { stage, timeStages } from '../observability/stages.ts';
 import type { Logger } from '../observability/logger.ts';
 import { routeRecipients } from './routing.ts';
 import { StatusService } from './status-service.ts';
@@ -86,7 +87,7 @@ export class SubmissionService {
   async submit(caller: SystemCredential, bytes: Uint8Array): Promise<SubmissionResult> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     try {
-      return await this.#submit(caller, bytes, sha256);
+      return await timeStages(this.#d.metrics.submissionStages, () => this.#submit(caller, bytes, sha256));
     } catch (err) {
       if (err instanceof HubError) {
         this.#d.metrics.documentsRefused.inc({ code: err.code });
@@ -107,6 +108,7 @@ export class SubmissionService {
   async #submit(caller: SystemCredential, bytes: Uint8Array, sha256: string): Promise<SubmissionResult> {
     const verified = await this.#d.verifier.verify(bytes);
     if (this.#d.schema) await this.#d.schema(Buffer.from(bytes).toString('utf8'));
+    stage('verify');
     const msg = verified.message;
 
     const sender = await this.#d.stores.agencies.findByCode(msg.from.organId);
@@ -307,6 +309,7 @@ export class SubmissionService {
     sha256: string,
     beforeCommit?: () => Promise<void>,
   ): Promise<SubmissionResult> {
+    stage('checks');
     const { stores } = this.#d;
     const docId = docIdFor(key);
     const receivedAt = this.#clock();
@@ -424,10 +427,12 @@ export class SubmissionService {
     await stores.documents.commit(docId, receipt, this.#clock(), {
       ...(record.probableDuplicateOf ? { probableDuplicateOf: record.probableDuplicateOf } : {}),
     });
+    stage('store');
     this.#d.metrics.documentsAccepted.inc({ type: messageType });
     if (messageType === 'status' && meta.statusCode)
       this.#d.metrics.statusesRelayed.inc({ code: meta.statusCode });
     await this.#d.publisher.publishOutbox(outbox);
+    stage('relay');
     return { ...resultOf({ ...record, recipients: routing }, receipt), duplicate: false };
   }
 }

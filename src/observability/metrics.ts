@@ -10,6 +10,7 @@ export interface HubMetrics {
   readonly documentsRefused: Counter<'code'>;
   readonly deliveriesDelivered: Counter<'mode'>;
   readonly deliveryLatency: Histogram<'mode'>;
+  readonly submissionStages: Histogram<'stage'>;
   readonly statusesRelayed: Counter<'code'>;
   readonly certificatesExpiring: Gauge;
   readonly deadLetters: Counter;
@@ -44,6 +45,16 @@ export function createMetrics(withDefaults = true): HubMetrics {
       help: 'Time from acceptance to availability at the recipient',
       labelNames: ['mode'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    submissionStages: new Histogram({
+      name: 'hub_submission_stage_seconds',
+      help:
+        'Time of a submission in each stage, accepted or not, up to where it ended: verify (signature, ' +
+        'certificate, schema), checks (sender, replay, recipients, business rules), store (the writes up to ' +
+        'the commit, receipt signed), relay (delivery tasks published with confirms, outbox cleared)',
+      labelNames: ['stage'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
     statusesRelayed: new Counter({

@@ -97,6 +97,10 @@ describe('end-to-end slice: one document from a commune to another, and its stat
     // The hub's metrics and audit chain saw it all.
     const metrics = await t.hub.metrics.registry.getSingleMetricAsString('hub_documents_accepted_total');
     expect(metrics).to.match(/type="edoc"} 1/);
+    // Where its submission's time went, stage by stage.
+    const stages = await t.hub.metrics.registry.getSingleMetricAsString('hub_submission_stage_seconds');
+    for (const s of ['verify', 'checks', 'store', 'relay'])
+      expect(stages).to.match(new RegExp(`_count{stage="${s}"} [1-9]`));
     expect((await t.hub.stores.audit.verify()).ok).to.equal(true);
   });
 
