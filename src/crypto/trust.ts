@@ -22,6 +22,8 @@ export interface ValidatedChain {
   /** leaf … root */
   readonly chain: readonly Certificate[];
   readonly fingerprintSha256: string;
+  /** The leaf's subject (distinguished name), as `leaf.subject` gives it. */
+  readonly subject: string;
   readonly revocation: {
     readonly checked: boolean;
     readonly crlThisUpdate?: Date;
@@ -212,7 +214,7 @@ export class TrustStore {
     }
     chain.forEach((c, i) => check(c, i === 0 ? 'certificate' : 'issuer'));
     const revocation = await this.#checkRevocation(chain, at);
-    return { leaf, chain, fingerprintSha256: fingerprint, revocation };
+    return { leaf, chain, fingerprintSha256: fingerprint, subject: leaf.subject, revocation };
   }
 
   async #checkRevocation(chain: Certificate[], at: Date): Promise<ValidatedChain['revocation']> {

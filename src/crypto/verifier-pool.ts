@@ -24,6 +24,7 @@ interface Reply {
   digestAlgorithm?: string;
   chainPem?: string[];
   fingerprintSha256?: string;
+  subject?: string;
   revocation?: ValidatedChain['revocation'];
   code?: ErrorCode;
   message?: string;
@@ -108,7 +109,11 @@ export class VerifierPool {
       message: r.parsed!,
       signatureAlgorithm: r.signatureAlgorithm!,
       digestAlgorithm: r.digestAlgorithm!,
-      signer: signerOf(r.chainPem ?? [], r.fingerprintSha256!, r.revocation ?? { checked: false }),
+      signer: signerOf(r.chainPem ?? [], {
+        fingerprintSha256: r.fingerprintSha256!,
+        subject: r.subject!,
+        revocation: r.revocation ?? { checked: false },
+      }),
     });
   }
 
@@ -175,13 +180,12 @@ export class VerifierPool {
 
 /**
  * The signer as the worker validated it. The certificates are decoded again on this thread only when
- * asked for (about 1 ms each, on the busiest thread): a submission needs the leaf's subject, not the
- * chain; evidence bundles and receipts that need the chain get it whole.
+ * asked for (about 1 ms each, on the busiest thread): a submission needs the leaf's fingerprint and
+ * subject, which come as text; evidence bundles that need the certificates get them.
  */
 function signerOf(
   pems: readonly string[],
-  fingerprintSha256: string,
-  revocation: ValidatedChain['revocation'],
+  known: Pick<ValidatedChain, 'fingerprintSha256' | 'subject' | 'revocation'>,
 ): ValidatedChain {
   let leaf: Certificate | undefined;
   let chain: Certificate[] | undefined;
@@ -192,7 +196,6 @@ function signerOf(
     get chain() {
       return (chain ??= pems.map((pem, i) => (i === 0 && leaf) || new x509.X509Certificate(pem)));
     },
-    fingerprintSha256,
-    revocation,
+    ...known,
   };
 }

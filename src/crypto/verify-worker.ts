@@ -62,6 +62,7 @@ parentPort!.on('message', (m: Msg) => {
         digestAlgorithm: v.digestAlgorithm,
         chainPem: v.signer.chain.map((c) => c.toString('pem')),
         fingerprintSha256: v.signer.fingerprintSha256,
+        subject: v.signer.subject,
         revocation: v.signer.revocation,
       }),
     )

@@ -324,7 +324,7 @@ export class SubmissionService {
       state: 'pending',
       receivedAt,
       meta: stripUndefined(meta),
-      signer: { fingerprintSha256: verified.signer.fingerprintSha256, subject: verified.signer.leaf.subject },
+      signer: { fingerprintSha256: verified.signer.fingerprintSha256, subject: verified.signer.subject },
       recipients: routing,
       submittedBy: caller.systemId,
     };

@@ -50,6 +50,7 @@ describe('VerifierPool', function () {
     expect(a.message).to.deep.equal(b.message);
     expect(a.signer.fingerprintSha256).to.equal(b.signer.fingerprintSha256);
     // The certificates are decoded on this thread only when asked for, and then are the same.
+    expect(a.signer.subject).to.equal(b.signer.leaf.subject);
     expect(a.signer.leaf.subject).to.equal(b.signer.leaf.subject);
     expect(a.signer.chain.map((c) => c.subject)).to.deep.equal(b.signer.chain.map((c) => c.subject));
     expect(a.signer.chain[0]).to.equal(a.signer.leaf);
