@@ -48,8 +48,10 @@ export class DocumentQueries {
     deliveryId: string,
   ): Promise<{ delivery: DeliveryRecord; document: DocumentRecord; payload: PayloadStream }> {
     const delivery = await this.#ownDelivery(caller, deliveryId);
-    const document = await this.#stores.documents.get(delivery.docId);
-    const payload = await this.#stores.documents.openPayload(delivery.docId);
+    const [document, payload] = await Promise.all([
+      this.#stores.documents.get(delivery.docId),
+      this.#stores.documents.openPayload(delivery.docId),
+    ]);
     if (!document || !payload) throw new HubError('INTERNAL', `payload of ${delivery.docId} is missing`);
     return { delivery, document, payload };
   }
