@@ -209,6 +209,22 @@ function machineCpu(): { store: number; broker: number; busy: number; total: num
   return { ...sum, busy: total - idle, total };
 }
 
+/**
+ * Waits (at most `maxMs`) until the machine is quiet — under `belowPercent` busy over half a second —
+ * so that the baselines are not measured while the hub, the store or the broker are still finishing
+ * the scenario before (the bare verification rate halved when they were). Returns the last reading.
+ */
+async function quiet(belowPercent = 15, maxMs = 30_000): Promise<number> {
+  const end = Date.now() + maxMs;
+  for (;;) {
+    const a = machineCpu();
+    await sleep(500);
+    const b = machineCpu();
+    const busy = (100 * (b.busy - a.busy)) / Math.max(0.01, b.total - a.total);
+    if (busy < belowPercent || Date.now() > end) return +busy.toFixed(1);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 function signedMessage(attachmentBytes: number, recipients: string[], extra = {}): Buffer {
   const m = documentMessage(SENDER, recipients, extra);
@@ -615,11 +631,17 @@ async function main() {
     for (const sc of SCENARIOS) {
       const { row, sample } = await measure(sc);
       const rawN = Math.max(50, Math.min(2000, Math.floor(200_000_000 / sample.length)));
+      const busyBeforeRaw = await quiet();
       const raw = await rawBroker(sample.length, quick ? Math.min(rawN, 300) : rawN);
+      const busyBeforeVerify = await quiet();
       const verifyPerSec = await bareVerification(sample, trust, quick ? 500 : 3000);
       results.push({
         ...row,
-        baseline: { rawBroker: raw, bareVerifyPerSecOneCore: verifyPerSec },
+        baseline: {
+          rawBroker: raw,
+          bareVerifyPerSecOneCore: verifyPerSec,
+          machineBusyPercentBefore: { rawBroker: busyBeforeRaw, bareVerify: busyBeforeVerify },
+        },
         ratios: {
           hubOverRawPublishConfirm: +(row.e2eDocsPerSec / raw.publishConfirmPerSec).toFixed(3),
           hubOverRawRoundTrip: +(row.e2eDocsPerSec / raw.roundTripPerSec).toFixed(3),
