@@ -378,7 +378,18 @@ async function rawBroker(messageBytes: number, n: number) {
 type StageSnapshot = Map<string, { buckets: [number, number][]; sum: number; count: number }>;
 
 async function stageSnapshot(hubUrl: string): Promise<StageSnapshot> {
-  const text = await (await fetch(`${hubUrl}/metrics`)).text();
+  // A kept-alive connection the hub closes just as it is reused fails once ("other side closed"):
+  // ask again on a new one.
+  const metrics = async (attempt = 1): Promise<string> => {
+    try {
+      return await (await fetch(`${hubUrl}/metrics`, { headers: { connection: 'close' } })).text();
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await sleep(200);
+      return metrics(attempt + 1);
+    }
+  };
+  const text = await metrics();
   const out: StageSnapshot = new Map();
   const re = /^hub_submission_stage_seconds_(bucket|sum|count)\{([^}]*)\} (\S+)$/gm;
   for (const m of text.matchAll(re)) {
