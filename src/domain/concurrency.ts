@@ -1,8 +1,8 @@
 /**
  * `fn` over `items` with at most `limit` calls in flight; results in the order of `items`. Used for
  * independent store lookups by `_id` (FerretDB pushes down only a lone `_id` equality, so one lookup
- * per key rather than one `$in`; on MongoDB both are index lookups). The first failure rejects once
- * the calls in flight have no successor to start; reads only, so the others may finish unobserved.
+ * per key rather than one `$in`; on MongoDB both are index lookups). The first failure rejects at
+ * once; calls already in flight finish unobserved (use it for reads, which leave nothing behind).
  */
 export async function mapLimit<T, R>(
   items: readonly T[],
