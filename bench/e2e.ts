@@ -209,6 +209,11 @@ function machineCpu(): { store: number; broker: number; busy: number; total: num
   return { ...sum, busy: total - idle, total };
 }
 
+/** How busy the whole machine was between two readings of `machineCpu`, in percent. */
+function busyPercent(a: ReturnType<typeof machineCpu>, b: ReturnType<typeof machineCpu>): number {
+  return +((100 * (b.busy - a.busy)) / Math.max(0.01, b.total - a.total)).toFixed(1);
+}
+
 /**
  * Waits (at most `maxMs`) until the machine is quiet — under `belowPercent` busy over half a second —
  * so that the baselines are not measured while the hub, the store or the broker are still finishing
@@ -219,9 +224,8 @@ async function quiet(belowPercent = 15, maxMs = 30_000): Promise<number> {
   for (;;) {
     const a = machineCpu();
     await sleep(500);
-    const b = machineCpu();
-    const busy = (100 * (b.busy - a.busy)) / Math.max(0.01, b.total - a.total);
-    if (busy < belowPercent || Date.now() > end) return +busy.toFixed(1);
+    const busy = busyPercent(a, machineCpu());
+    if (busy < belowPercent || Date.now() > end) return busy;
   }
 }
 
@@ -630,10 +634,7 @@ async function main() {
           ((machine1.broker - machine0.broker) * 1000) /
           Math.max(1, docIds.length)
         ).toFixed(2),
-        machineBusyPercent: +(
-          (100 * (machine1.busy - machine0.busy)) /
-          Math.max(0.01, machine1.total - machine0.total)
-        ).toFixed(1),
+        machineBusyPercent: busyPercent(machine0, machine1),
       };
       log(row);
       return { row, sample: messages[0] ?? signedMessage(sc.attachmentBytes, to) };

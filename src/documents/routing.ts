@@ -5,11 +5,9 @@
  */
 import type { AgencyStore } from '../domain/ports.ts';
 import type { RoutingOutcome } from '../domain/types.ts';
-import { mapLimit } from '../domain/concurrency.ts';
+import { LOOKUP_CONCURRENCY, mapLimit } from '../domain/concurrency.ts';
 
 const MAX_SUCCESSOR_HOPS = 5;
-/** Recipients looked up at once (each an `_id` read): a 20-recipient document waits for ~2, not 20. */
-const LOOKUP_CONCURRENCY = 16;
 
 export async function routeRecipients(
   agencies: Pick<AgencyStore, 'findByCode'>,

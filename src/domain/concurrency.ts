@@ -4,6 +4,9 @@
  * per key rather than one `$in`; on MongoDB both are index lookups). The first failure rejects at
  * once; calls already in flight finish unobserved (use it for reads, which leave nothing behind).
  */
+/** Store lookups in flight at once for one request (a 20-recipient document waits for ~2 rounds, not 20). */
+export const LOOKUP_CONCURRENCY = 16;
+
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,

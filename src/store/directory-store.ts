@@ -30,7 +30,7 @@ import { isLegacyCode } from '../domain/codes.ts';
 import { HubError } from '../domain/errors.ts';
 import type { Agency } from '../domain/types.ts';
 import { foldVietnamese } from '../domain/text.ts';
-import { mapLimit } from '../domain/concurrency.ts';
+import { LOOKUP_CONCURRENCY, mapLimit } from '../domain/concurrency.ts';
 
 type Collection<T extends mongo.Document> = mongo.Collection<T>;
 type Filter<T> = mongo.Filter<T>;
@@ -92,7 +92,6 @@ const VERSION_COUNTER = 'version';
 const LOCK_HINT = 'lock';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const LOOKUP_CONCURRENCY = 16;
 
 function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number })?.code === 11000;
