@@ -327,7 +327,7 @@ function startPullers(client: HubClient, workers: number) {
 // ---------------------------------------------------------------------------------------------
 // Baselines: the raw broker and bare verification, same sizes, same run.
 async function rawBroker(messageBytes: number, n: number) {
-  const conn = await amqp.connect(amqpUrl);
+  const conn = await amqp.connect(amqpUrl, { noDelay: true }); // the hub's socket options
   const ch = await conn.createConfirmChannel();
   const q = `bench.raw.${randomBytes(4).toString('hex')}`;
   await ch.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
@@ -822,7 +822,7 @@ function report(out: Record<string, unknown>) {
       `Half load (50 KB, 1 recipient, paced at ${half.pacedPerSec}/s, ${half.accepted} docs): submit → inbox p50 ${half.submitToInboxMs.p50} ms, p95 ${half.submitToInboxMs.p95} ms, p99 ${half.submitToInboxMs.p99} ms.`,
     );
   // Where the 202's time goes, from the hub's own stage histogram.
-  const STAGES = ['verify', 'checks', 'store', 'relay'];
+  const STAGES = ['verify', 'checks', 'store', 'publish', 'outbox'];
   lines.push(
     '',
     `| message | fan-out | ${STAGES.map((st) => `${st} mean / p95 ms`).join(' | ')} |`,

@@ -7,6 +7,7 @@ import type { Stores } from '../domain/ports.ts';
 import type { OutboxEntry } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Topology } from './topology.ts';
+import { stage } from '../observability/stages.ts';
 
 export interface DeliveryTask {
   readonly deliveryId: string;
@@ -53,6 +54,7 @@ export class DeliveryPublisher {
         }),
       ),
     );
+    stage('publish'); // a submission's stage clock (the relay's passes run without one)
     const sent = entries.filter((_, i) => results[i]!.status === 'fulfilled').map((e) => e.id);
     if (sent.length < entries.length) {
       this.#log.warn(

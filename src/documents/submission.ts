@@ -432,7 +432,7 @@ export class SubmissionService {
     if (messageType === 'status' && meta.statusCode)
       this.#d.metrics.statusesRelayed.inc({ code: meta.statusCode });
     await this.#d.publisher.publishOutbox(outbox);
-    stage('relay');
+    stage('outbox');
     return { ...resultOf({ ...record, recipients: routing }, receipt), duplicate: false };
   }
 }

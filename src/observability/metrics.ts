@@ -52,7 +52,8 @@ export function createMetrics(withDefaults = true): HubMetrics {
       help:
         'Time of a submission in each stage, accepted or not, up to where it ended: verify (signature, ' +
         'certificate, schema), checks (sender, replay, recipients, business rules), store (the writes up to ' +
-        'the commit, receipt signed), relay (delivery tasks published with confirms, outbox cleared)',
+        'the commit, receipt signed), publish (delivery tasks published and confirmed by the broker), ' +
+        'outbox (the confirmed tasks cleared from the outbox)',
       labelNames: ['stage'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],

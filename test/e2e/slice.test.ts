@@ -99,7 +99,7 @@ describe('end-to-end slice: one document from a commune to another, and its stat
     expect(metrics).to.match(/type="edoc"} 1/);
     // Where its submission's time went, stage by stage.
     const stages = await t.hub.metrics.registry.getSingleMetricAsString('hub_submission_stage_seconds');
-    for (const s of ['verify', 'checks', 'store', 'relay'])
+    for (const s of ['verify', 'checks', 'store', 'publish', 'outbox'])
       expect(stages).to.match(new RegExp(`_count{stage="${s}"} [1-9]`));
     expect((await t.hub.stores.audit.verify()).ok).to.equal(true);
   });
