@@ -134,6 +134,7 @@ export class DeliveryWorker {
     let done: boolean;
     if (mode === 'pull') {
       done = await stores.deliveries.markAvailable(d, now);
+      if (done) this.#d.metrics.deliveryListing.observe((Date.now() - now.getTime()) / 1000);
     } else if (mode === 'push') {
       const url = agency?.delivery.url;
       if (!url)

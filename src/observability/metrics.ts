@@ -10,6 +10,7 @@ export interface HubMetrics {
   readonly documentsRefused: Counter<'code'>;
   readonly deliveriesDelivered: Counter<'mode'>;
   readonly deliveryLatency: Histogram<'mode'>;
+  readonly deliveryListing: Histogram;
   readonly submissionStages: Histogram<'stage'>;
   readonly statusesRelayed: Counter<'code'>;
   readonly certificatesExpiring: Gauge;
@@ -45,6 +46,14 @@ export function createMetrics(withDefaults = true): HubMetrics {
       help: 'Time from acceptance to availability at the recipient',
       labelNames: ['mode'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    deliveryListing: new Histogram({
+      name: 'hub_delivery_listing_seconds',
+      help:
+        "Pull mode: time from the availability stamp (a delivery's availableAt) to the delivery listed in " +
+        "the recipient's inbox (its two writes: availability, inbox entry)",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
     submissionStages: new Histogram({

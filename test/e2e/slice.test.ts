@@ -101,6 +101,9 @@ describe('end-to-end slice: one document from a commune to another, and its stat
     const stages = await t.hub.metrics.registry.getSingleMetricAsString('hub_submission_stage_seconds');
     for (const s of ['verify', 'checks', 'store', 'publish', 'outbox'])
       expect(stages).to.match(new RegExp(`_count{stage="${s}"} [1-9]`));
+    // And the worker's listing writes after the availability stamp (both deliveries were pulled).
+    const listing = await t.hub.metrics.registry.getSingleMetricAsString('hub_delivery_listing_seconds');
+    expect(listing).to.match(/hub_delivery_listing_seconds_count [1-9]/);
     expect((await t.hub.stores.audit.verify()).ok).to.equal(true);
   });
 
