@@ -1,8 +1,9 @@
 /**
  * The hub's AMQP connection turns Nagle's algorithm off. With it on (amqplib's default), a publish
- * written while the connection still had an unacknowledged segment in flight (a consumer's ack, a
- * confirm) waited for the peer's delayed ACK: on the benchmark's half-load run publish-with-confirm
- * took 20 ms on average and up to ~40 ms, against 1.6 ms with TCP_NODELAY (docs/benchmarks.md).
+ * written while the connection still had an unacknowledged segment in flight (a consumer's ack, the
+ * previous publish) waited for the broker's delayed TCP ACK: on the benchmark's half-load run
+ * publish-with-confirm took 20 ms on average and up to ~40 ms, against 1.6 ms with TCP_NODELAY
+ * (docs/benchmarks.md).
  */
 import { expect } from 'chai';
 import net from 'node:net';
