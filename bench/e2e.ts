@@ -376,8 +376,10 @@ async function rawBroker(messageBytes: number, n: number) {
 }
 
 /**
- * The hub's own histogram of where submissions spend their time (`hub_submission_stage_seconds`,
- * src/observability/stages.ts), read from its /metrics: per stage, the cumulative bucket counts and the sum.
+ * The hub's own histograms of where a document's time goes, read from its /metrics: per submission
+ * stage (`hub_submission_stage_seconds`, src/observability/stages.ts) and, as the entry `listing`, the
+ * worker's writes from the availability stamp to the inbox entry (`hub_delivery_listing_seconds`):
+ * the cumulative bucket counts and the sum.
  */
 type StageSnapshot = Map<string, { buckets: [number, number][]; sum: number; count: number }>;
 
@@ -831,8 +833,8 @@ function report(out: Record<string, unknown>) {
           ? ` (stamped as available; listed in the inbox after a further mean ${half.listingAfterStampMs.meanMs} / p95 ${half.listingAfterStampMs.p95Ms} ms).`
           : '.'),
     );
-  // Where the 202's time goes, from the hub's own stage histogram.
-  // and, last column, the worker's listing writes after the availability stamp the inbox times use.
+  // Where the 202's time goes, from the hub's own stage histogram; last column, the worker's listing
+  // writes after the availability stamp that the inbox times are taken at.
   const STAGES = ['verify', 'checks', 'store', 'publish', 'outbox'];
   lines.push(
     '',
