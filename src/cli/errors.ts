@@ -47,6 +47,8 @@ export const HUB_HINTS: Record<string, string> = {
   STATUS_TRANSITION_INVALID: 'that status does not follow the current one: see docs/status-lifecycle.md',
   REFERENCED_DOCUMENT_UNKNOWN: 'the document to revoke/update/replace is unknown: check its DocumentId',
   NOT_ORIGINAL_SENDER: 'only the agency that sent the original may revoke, update or replace it',
+  DOCUMENT_ID_SENDER_MISMATCH:
+    'a DocumentId starts with the sending agency’s own code ({code},{yyyy/MM/dd},{number}/{notation})',
   STATUS_UNKNOWN_DOCUMENT: 'statuses are only for documents this agency received (check the inbox item)',
   VALIDATION_FAILED: 'check the command’s arguments (hubctl <command> --help)',
   CONFLICT: 'the record changed or already exists: look at it again and retry',

@@ -31,6 +31,7 @@ import type { Logger } from '../observability/logger.ts';
 import { routeRecipients } from './routing.ts';
 import { StatusService } from './status-service.ts';
 import { BusinessFlows } from './business-flows.ts';
+import { Originals } from './originals.ts';
 
 export interface Verifier {
   verify(bytes: Uint8Array): Promise<VerifiedSubmission>;
@@ -69,11 +70,13 @@ export class SubmissionService {
   readonly #d: SubmissionDeps;
   readonly #status: StatusService;
   readonly #business: BusinessFlows;
+  readonly #originals: Originals;
   readonly #clock: () => Date;
 
   constructor(deps: SubmissionDeps) {
     this.#d = deps;
     this.#clock = deps.clock ?? (() => new Date());
+    this.#originals = new Originals({ agencies: deps.stores.agencies });
     this.#status = new StatusService({
       deliveries: deps.stores.deliveries,
       documents: deps.stores.documents,
@@ -140,6 +143,8 @@ export class SubmissionService {
     bytes: Uint8Array,
     sha256: string,
   ): Promise<SubmissionResult> {
+    // Before the replay check: a DocumentId carrying another agency's code is refused whatever is stored.
+    await this.#originals.checkDocumentId(sender, msg.documentId);
     const key = edocKey(sender.code, msg.documentId);
     const [existing, routing] = await this.#unlessReplay(
       key,

@@ -133,6 +133,11 @@ export const ERROR_CODES = {
     vi: 'Chỉ cơ quan gửi văn bản gốc mới được thu hồi, cập nhật, thay thế',
     en: 'Only the original sender may revoke, update or replace a document',
   },
+  DOCUMENT_ID_SENDER_MISMATCH: {
+    status: 422,
+    vi: 'Mã văn bản (DocumentId) mang mã định danh của cơ quan khác cơ quan gửi',
+    en: 'The DocumentId carries the code of another agency than the sender',
+  },
   STATUS_UNKNOWN_DOCUMENT: {
     status: 422,
     vi: 'Trạng thái cho văn bản mà cơ quan chưa nhận',

@@ -11,3 +11,14 @@ export function docIdFor(key: string): string {
 export const edocKey = (senderCode: string, documentId: string) => `edoc:${senderCode}:${documentId}`;
 
 export const deliveryIdFor = (docId: string, recipientCode: string) => `${docId}:${recipientCode}`;
+
+/**
+ * The sender code a DocumentId embeds (DOMAIN.md §3: `{senderOrganId},{yyyy/MM/dd},{number}/{notation}`):
+ * the text before the first comma, exactly as written; null when the DocumentId has no comma, i.e.
+ * does not follow the format at all: such an id names no sender (docs/security.md, "Document
+ * identity").
+ */
+export function documentIdSender(documentId: string): string | null {
+  const i = documentId.indexOf(',');
+  return i < 0 ? null : documentId.slice(0, i);
+}

@@ -52,6 +52,7 @@ export const VDXP_ERROR_CODES: Partial<Record<ErrorCode, string>> = {
   STATUS_UNKNOWN_DOCUMENT: '1502',
   REFERENCED_DOCUMENT_UNKNOWN: '1503',
   NOT_ORIGINAL_SENDER: '1504',
+  DOCUMENT_ID_SENDER_MISMATCH: '1405',
 };
 
 export function vdxpErrorCode(err: HubError): string {

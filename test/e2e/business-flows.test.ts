@@ -1,6 +1,7 @@
 /** Revoke, update and replace of an accepted document; probable duplicates; overdue deliveries. */
 import { expect } from 'chai';
 import type { EdocMessage } from '../../src/domain/edxml/index.ts';
+import { edocKey } from '../../src/domain/ids.ts';
 import type { HubApiError } from '../../src/sdk/client.ts';
 import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed, statusMessage } from '../support/messages.ts';
@@ -59,6 +60,56 @@ describe('business flows: revoke, update, replace, duplicates, deadlines', funct
     } catch (err) {
       expect((err as HubApiError).code).to.equal('NOT_ORIGINAL_SENDER');
     }
+  });
+
+  /** The HubApiError a submission is refused with (fails if it is accepted). */
+  async function refusal(code: string, m: EdocMessage | Parameters<typeof signed>[0]) {
+    try {
+      await t.client(code).submit(signed(m, t.signingKey(code)));
+    } catch (err) {
+      return err as HubApiError;
+    }
+    return expect.fail('accepted');
+  }
+
+  describe('a document is identified by its sender and its DocumentId', () => {
+    it('refuses a document whose DocumentId carries another agency’s code, and stores nothing', async () => {
+      // M29.001 sends H29.001's next DocumentId: refused before anything is written.
+      const real = documentMessage('H29.001', ['H41.001']);
+      const squat = documentMessage('M29.001', ['H41.001'], { documentId: real.documentId });
+      const err = await refusal('M29.001', squat);
+      expect(err.status).to.equal(422);
+      expect(err.code).to.equal('DOCUMENT_ID_SENDER_MISMATCH');
+      expect(err.messageVi).to.contain('Mã văn bản');
+      expect(await t.hub.stores.documents.findByKey(edocKey('M29.001', real.documentId))).to.equal(null);
+      // H29.001 then sends it as its own.
+      expect((await sendAndDeliver(real)).httpStatus).to.equal(202);
+    });
+
+    it('compares the embedded code exactly with the codes the directory knows for the sender', async () => {
+      // G22 is also known by its legacy code 000.00.00.G22 (config/seed-directory.json): either form.
+      for (const [from, embedded] of [
+        ['G22', '000.00.00.G22'],
+        ['000.00.00.G22', 'G22'],
+      ] as const) {
+        const m = documentMessage(from, ['H41.001']);
+        const r = await t
+          .client('G22')
+          .submit(signed({ ...m, documentId: m.documentId.replace(from, embedded) }, t.signingKey('G22')));
+        expect(r.httpStatus).to.equal(202);
+      }
+      // A parent's code (000.00.00.H29 is H29, not H29.001), a lower-case code, a prefix: refused.
+      for (const embedded of ['000.00.00.H29', 'H29', 'h29.001', 'H29.00']) {
+        const m = documentMessage('H29.001', ['H41.001']);
+        const err = await refusal('H29.001', { ...m, documentId: m.documentId.replace('H29.001', embedded) });
+        expect(err.code, embedded).to.equal('DOCUMENT_ID_SENDER_MISMATCH');
+      }
+    });
+
+    it('accepts a DocumentId that does not follow the format at all (no embedded code): it names no one', async () => {
+      const m = documentMessage('H29.001', ['H41.001'], { documentId: `VB-${Date.now()}` });
+      expect((await sendAndDeliver(m)).httpStatus).to.equal(202);
+    });
   });
 
   it('updates the recipients: the removed one gets a recall, the added one the update, the kept one a pending update', async () => {
