@@ -12,8 +12,9 @@
 import { HubError } from '../domain/errors.ts';
 import type { DeliveryStore, DocumentStore } from '../domain/ports.ts';
 import { applyBusinessStatus, isTerminal, type BusinessState } from '../domain/status.ts';
-import type { ChainEntry, DeliveryRecord, DocumentRecord } from '../domain/types.ts';
+import type { Agency, ChainEntry, DeliveryRecord, DocumentRecord } from '../domain/types.ts';
 import type { EdocMessage } from '../domain/edxml/index.ts';
+import type { Originals } from './originals.ts';
 
 const TYPES = { 1: 'revoke', 2: 'update', 3: 'replace' } as const;
 
@@ -26,24 +27,31 @@ export interface BusinessPlan {
 export class BusinessFlows {
   readonly #documents: DocumentStore;
   readonly #deliveries: DeliveryStore;
+  readonly #originals: Originals;
 
-  constructor(stores: { documents: DocumentStore; deliveries: DeliveryStore }) {
-    this.#documents = stores.documents;
-    this.#deliveries = stores.deliveries;
+  constructor(deps: { documents: DocumentStore; deliveries: DeliveryStore; originals: Originals }) {
+    this.#documents = deps.documents;
+    this.#deliveries = deps.deliveries;
+    this.#originals = deps.originals;
   }
 
-  /** Validates a revoke/update/replace before anything is written; null for a new document. */
-  async plan(senderCode: string, msg: EdocMessage): Promise<BusinessPlan | null> {
+  /**
+   * Validates a revoke/update/replace before anything is written; null for a new document. The
+   * original is the sender's own document with that DocumentId (originals.ts): another agency's
+   * document under the same DocumentId is never a target.
+   */
+  async plan(sender: Agency, msg: EdocMessage): Promise<BusinessPlan | null> {
     const b = msg.business;
     if (!b || b.docType === 0) return null;
     const type = TYPES[b.docType];
     const refId = b.docType === 3 ? (b.documentId ?? b.replacements[0]?.documentId) : b.documentId;
     if (!refId)
       throw new HubError('SCHEMA_INVALID', `a ${type} must name the original in Bussiness/DocumentId`);
-    const original = await this.#documents.findAcceptedByDocumentId(refId);
-    if (!original) throw new HubError('REFERENCED_DOCUMENT_UNKNOWN', `no accepted document ${refId}`);
-    if (original.senderCode !== senderCode)
-      throw new HubError('NOT_ORIGINAL_SENDER', `${refId} was sent by ${original.senderCode}`);
+    if (!(await this.#originals.mayBelongTo(sender, refId)))
+      throw new HubError('NOT_ORIGINAL_SENDER', `${refId} is not a DocumentId of ${sender.code}`);
+    const original = await this.#documents.findBySenderAndDocumentId(sender.code, refId);
+    if (!original)
+      throw new HubError('REFERENCED_DOCUMENT_UNKNOWN', `no accepted document ${refId} from ${sender.code}`);
     const deliveries = await this.#deliveries.forDocument(original.id);
     const removed = new Set(
       (b.documentInfo?.receivers ?? []).filter((r) => r.receiverType === 0).map((r) => r.organId),

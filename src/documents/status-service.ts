@@ -5,8 +5,9 @@
  */
 import { deliveryIdFor } from '../domain/ids.ts';
 import { HubError } from '../domain/errors.ts';
-import type { DeliveryStore, DocumentStore } from '../domain/ports.ts';
+import type { DeliveryStore } from '../domain/ports.ts';
 import { applyBusinessStatus, statusDirection } from '../domain/status.ts';
+import type { Originals } from './originals.ts';
 import type { DeliveryRecord, DocumentRecord } from '../domain/types.ts';
 import type { StatusMessage } from '../domain/edxml/index.ts';
 
@@ -19,21 +20,26 @@ export interface StatusTarget {
 
 export class StatusService {
   readonly #deliveries: DeliveryStore;
-  readonly #documents: DocumentStore;
+  readonly #originals: Originals;
 
-  constructor(stores: { deliveries: DeliveryStore; documents: DocumentStore }) {
-    this.#deliveries = stores.deliveries;
-    this.#documents = stores.documents;
+  constructor(deps: { deliveries: DeliveryStore; originals: Originals }) {
+    this.#deliveries = deps.deliveries;
+    this.#originals = deps.originals;
   }
 
+  /**
+   * The target is the document `ResponseFor/OrganId` (or the reporter, for 13) sent under
+   * `ResponseFor/DocumentId`, and the delivery of it to the recipient side: a status about another
+   * agency's document with the same DocumentId finds nothing (originals.ts).
+   */
   async resolve(reporter: string, msg: StatusMessage): Promise<StatusTarget> {
     const fromSender = statusDirection(msg.statusCode) === 'from-sender';
-    const originalSender = fromSender ? reporter : msg.responseFor.organId;
-    const recipient = fromSender ? msg.responseFor.organId : reporter;
-    const document = await this.#documents.findBySenderAndDocumentId(
-      originalSender,
-      msg.responseFor.documentId,
+    const { originalSender, recipient } = await this.#originals.statusParties(
+      reporter,
+      msg.statusCode,
+      msg.responseFor.organId,
     );
+    const document = await this.#originals.document(originalSender, msg.responseFor.documentId);
     if (!document) {
       throw new HubError(
         'STATUS_UNKNOWN_DOCUMENT',

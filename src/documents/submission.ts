@@ -76,14 +76,12 @@ export class SubmissionService {
   constructor(deps: SubmissionDeps) {
     this.#d = deps;
     this.#clock = deps.clock ?? (() => new Date());
-    this.#originals = new Originals({ agencies: deps.stores.agencies });
-    this.#status = new StatusService({
-      deliveries: deps.stores.deliveries,
-      documents: deps.stores.documents,
-    });
+    this.#originals = new Originals({ documents: deps.stores.documents, agencies: deps.stores.agencies });
+    this.#status = new StatusService({ deliveries: deps.stores.deliveries, originals: this.#originals });
     this.#business = new BusinessFlows({
       deliveries: deps.stores.deliveries,
       documents: deps.stores.documents,
+      originals: this.#originals,
     });
   }
 
@@ -162,7 +160,7 @@ export class SubmissionService {
         recipients: routing,
       });
     }
-    const plan = await this.#business.plan(sender.code, msg);
+    const plan = await this.#business.plan(sender, msg);
     const meta: DocumentMeta = {
       subject: msg.subject,
       // Folded copy for diacritic-insensitive search (web UI lists).

@@ -140,6 +140,10 @@ export interface CredentialStore {
 export interface DocumentStore {
   findByKey(key: string): Promise<DocumentRecord | null>;
   get(id: string): Promise<DocumentRecord | null>;
+  /**
+   * The accepted document this sender (canonical code) sent under this DocumentId. There is no lookup
+   * by DocumentId alone: DocumentIds are predictable (documents/originals.ts).
+   */
   findBySenderAndDocumentId(senderCode: string, documentId: string): Promise<DocumentRecord | null>;
   /** Inserts the pending record; false when the key already exists. */
   insertPending(doc: DocumentRecord): Promise<boolean>;
@@ -157,8 +161,6 @@ export interface DocumentStore {
   findProbableDuplicate(
     doc: Pick<DocumentRecord, 'id' | 'senderCode' | 'documentId' | 'meta'>,
   ): Promise<DocumentRecord | null>;
-  /** The accepted document with this DocumentId, whoever sent it. */
-  findAcceptedByDocumentId(documentId: string): Promise<DocumentRecord | null>;
   /** Records a revoke / update / replace of this document (idempotent per docId). */
   appendChain(id: string, entry: ChainEntry): Promise<void>;
   getPayload(id: string): Promise<Buffer | null>;

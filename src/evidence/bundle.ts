@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { HubError } from '../domain/errors.ts';
 import type { Stores } from '../domain/ports.ts';
+import type { DocumentRecord } from '../domain/types.ts';
 import type { Models } from '../store/models.ts';
 import { verifyEdxml } from '../crypto/signature.ts';
 import { verifyReceipt } from '../crypto/receipt.ts';
@@ -38,17 +39,18 @@ export async function exportEvidence(docId: string, d: EvidenceDeps): Promise<Bu
   if (!bytes) throw new HubError('INTERNAL', `payload of ${docId} is missing`);
   const files: Record<string, Uint8Array> = { 'message.edxml': bytes, 'receipt.xml': strToU8(doc.receipt) };
   const signed: Uint8Array[] = [bytes];
+  const docDeliveries = await d.stores.deliveries.forDocument(docId);
   if (doc.messageType === 'edoc') {
-    const statuses = await d.models.Document.find({
-      messageType: 'status',
-      documentId: doc.documentId,
-      state: 'accepted',
-    })
-      .sort({ receivedAt: 1 })
-      .lean<{ _id: string }[]>();
+    // The statuses applied to this document's own deliveries, by the hub's ids (issue 18 §2): never
+    // a search by DocumentId, which another agency's document may carry too.
+    const statusIds = new Set(docDeliveries.flatMap((x) => x.timeline.flatMap((e) => e.statusDocId ?? [])));
+    const found = await Promise.all([...statusIds].map((id) => d.stores.documents.get(id)));
+    const statuses = found
+      .filter((s): s is DocumentRecord => s?.messageType === 'status' && s.state === 'accepted')
+      .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
     let n = 0;
     for (const s of statuses) {
-      const b = await d.stores.documents.getPayload(s._id);
+      const b = await d.stores.documents.getPayload(s.id);
       if (b) {
         files[`statuses/${String(++n).padStart(3, '0')}.edxml`] = b;
         signed.push(b);
@@ -78,7 +80,7 @@ export async function exportEvidence(docId: string, d: EvidenceDeps): Promise<Bu
     const crl = d.trust.crlFor(c);
     if (crl) files[`crl/${safe(c.subject.split(',')[0] ?? 'ca')}.crl`] = new Uint8Array(crl.rawData);
   }
-  const deliveries = (await d.stores.deliveries.forDocument(docId)).map((x) => ({
+  const deliveries = docDeliveries.map((x) => ({
     recipient: x.recipientCode,
     requestedCode: x.requestedCode,
     transport: x.transport,

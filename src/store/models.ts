@@ -152,7 +152,9 @@ const deliverySchema = new Schema(
 deliverySchema.index({ deadline: 1 });
 deliverySchema.index({ recipientCode: 1, transport: 1, availableAt: 1 });
 deliverySchema.index({ docId: 1 });
-deliverySchema.index({ documentId: 1, senderCode: 1 });
+// A document is identified by its sender and its DocumentId (documents/originals.ts): the sender
+// leads, which also serves the web UI's sent-side status filters.
+deliverySchema.index({ senderCode: 1, documentId: 1 });
 
 /**
  * The pull inbox: one small entry per delivery that is available and not yet acknowledged, removed

@@ -246,15 +246,6 @@ class MongoDocumentStore implements DocumentStore {
     return null;
   }
 
-  async findAcceptedByDocumentId(documentId: string) {
-    const d = await this.m.Document.findOne({
-      documentId,
-      messageType: 'edoc',
-      state: 'accepted',
-    }).lean<Doc>();
-    return d ? strip<DocumentRecord>(d, 'id') : null;
-  }
-
   async appendChain(id: string, entry: ChainEntry): Promise<void> {
     const d = await this.m.Document.findById(id, { chain: 1 }).lean<{ chain?: ChainEntry[] }>();
     if (d?.chain?.some((c) => c.docId === entry.docId)) return;

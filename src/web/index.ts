@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Connection } from 'mongoose';
 import type { DirectoryService } from '../directory/service.ts';
+import { Originals } from '../documents/originals.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MongoStores } from '../store/stores.ts';
 import { MongoWebQueryStore } from '../store/web-store.ts';
@@ -43,6 +44,7 @@ export async function createWebUi(o: WebUiOptions): Promise<{ deps: WebUiDeps; s
         documents: o.stores.documents,
         deliveries: o.stores.deliveries,
         agencies: o.stores.agencies,
+        originals: new Originals({ documents: o.stores.documents, agencies: o.stores.agencies }),
       }),
       store,
       imports,

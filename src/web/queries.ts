@@ -11,6 +11,7 @@ import type { DirectoryStore, DocumentStore } from '../domain/ports.ts';
 import { foldVietnamese } from '../domain/text.ts';
 import type { Agency, DeliveryRecord, DocumentRecord } from '../domain/types.ts';
 import { isEncrypted } from '../crypto/encryption.ts';
+import type { Originals } from '../documents/originals.ts';
 import type { MongoWebQueryStore } from '../store/web-store.ts';
 import type { UserView } from '../users/types.ts';
 
@@ -108,7 +109,9 @@ export function percentile(sorted: readonly number[], p: number): number | undef
 
 export interface WebQueryDeps {
   readonly store: MongoWebQueryStore;
-  readonly documents: Pick<DocumentStore, 'get' | 'getPayload' | 'findAcceptedByDocumentId'>;
+  readonly documents: Pick<DocumentStore, 'get' | 'getPayload'>;
+  /** The original a status or a revoke/update/replace refers to, by sender and DocumentId. */
+  readonly originals: Pick<Originals, 'of'>;
   readonly deliveries: { forDocument(docId: string): Promise<DeliveryRecord[]> };
   readonly agencies: Pick<DirectoryStore, 'findMany'>;
   readonly now?: () => Date;
@@ -222,12 +225,7 @@ export class WebQueries {
       const d = chainDocs.find((x) => x.id === entry.docId);
       return d ? { entry, doc: d } : { entry };
     });
-    const original =
-      doc.meta.refDocumentId && (doc.meta.businessType ?? 0) > 0
-        ? ((await this.#d.documents.findAcceptedByDocumentId(doc.meta.refDocumentId)) ?? undefined)
-        : doc.messageType === 'status' && doc.meta.responseForDocumentId
-          ? ((await this.#d.documents.findAcceptedByDocumentId(doc.meta.responseForDocumentId)) ?? undefined)
-          : undefined;
+    const original = (await this.#d.originals.of(doc)) ?? undefined;
     const duplicateOf = doc.probableDuplicateOf
       ? ((await this.#d.documents.get(doc.probableDuplicateOf)) ?? undefined)
       : undefined;

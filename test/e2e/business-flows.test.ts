@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { EdocMessage } from '../../src/domain/edxml/index.ts';
 import { edocKey } from '../../src/domain/ids.ts';
 import type { HubApiError } from '../../src/sdk/client.ts';
-import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
+import { eventually, startTestHub, withoutDocumentIdRule, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed, statusMessage } from '../support/messages.ts';
 
 describe('business flows: revoke, update, replace, duplicates, deadlines', function () {
@@ -109,6 +109,49 @@ describe('business flows: revoke, update, replace, duplicates, deadlines', funct
     it('accepts a DocumentId that does not follow the format at all (no embedded code): it names no one', async () => {
       const m = documentMessage('H29.001', ['H41.001'], { documentId: `VB-${Date.now()}` });
       expect((await sendAndDeliver(m)).httpStatus).to.equal(202);
+    });
+
+    it('refuses a revoke naming a DocumentId that carries another agency’s code with NOT_ORIGINAL_SENDER', async () => {
+      const revoke = documentMessage('M29.001', ['H41.001'], {
+        business: { docType: 1, documentId: 'H29.001,2026/11/22,1/UBND-VP', replacements: [] },
+      });
+      expect((await refusal('M29.001', revoke)).code).to.equal('NOT_ORIGINAL_SENDER');
+    });
+
+    for (const [docType, type] of [
+      [1, 'revoke'],
+      [2, 'update'],
+      [3, 'replace'],
+    ] as const) {
+      it(`lets the real sender ${type} its document although another agency holds one with the same DocumentId`, async () => {
+        // M29.001's copy of H29.001's next DocumentId, accepted before the rule existed.
+        const real = documentMessage('H29.001', ['H41.001']);
+        const squat = await withoutDocumentIdRule(() =>
+          sendAndDeliver(documentMessage('M29.001', ['D41.001'], { documentId: real.documentId })),
+        );
+        const r = await sendAndDeliver(real);
+        const change = documentMessage('H29.001', ['H41.001'], {
+          business: { docType, documentId: real.documentId, reason: 'Ban hành nhầm', replacements: [] },
+        });
+        expect((await sendAndDeliver(change)).httpStatus).to.equal(202);
+        type View = { chain?: { type: string; documentId: string }[] };
+        const view = (await t.client('H29.001').document(r.docId)) as unknown as View;
+        expect(view.chain).to.deep.equal([{ ...view.chain![0], type, documentId: change.documentId }]);
+        // M29.001's document is untouched.
+        const other = (await t.client('M29.001').document(squat.docId)) as unknown as View;
+        expect(other.chain ?? []).to.deep.equal([]);
+      });
+    }
+
+    it('finds the target of a status whose ResponseFor/OrganId is the original sender’s legacy code', async () => {
+      const original = documentMessage('G22', ['H41.001']);
+      const r = await sendAndDeliver(original);
+      const status = statusMessage('H41.001', original, '03', '000.00.00.G22');
+      expect((await t.client('H41.001').submit(signed(status, t.signingKey('H41.001')))).httpStatus).to.equal(
+        202,
+      );
+      const view = await t.client('G22').document(r.docId);
+      expect(view.deliveries[0]!.status).to.equal('03');
     });
   });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
 import { hubctl } from '../support/hubctl.ts';
-import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
+import { eventually, startTestHub, withoutDocumentIdRule, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed, statusMessage } from '../support/messages.ts';
 
 describe('evidence bundles', function () {
@@ -70,6 +70,35 @@ describe('evidence bundles', function () {
       'hash message.edxml',
       'message signature',
     ]);
+  });
+
+  it('holds only the statuses about its own document, not those about another agency’s document with the same DocumentId', async () => {
+    // M29.001 holds a copy of H29.001's DocumentId (accepted before the rule existed); D41.001
+    // receives H29.001's real document and reports on it to H29.001.
+    const real = documentMessage('H29.001', ['D41.001']);
+    const X = t.client('M29.001');
+    const squat = await withoutDocumentIdRule(() =>
+      X.submit(
+        signed(
+          documentMessage('M29.001', ['H41.001'], { documentId: real.documentId }),
+          t.signingKey('M29.001'),
+        ),
+      ),
+    );
+    await t.client('H29.001').submit(signed(real, t.signingKey('H29.001')));
+    const Z = t.client('D41.001');
+    await eventually(
+      async () => (await Z.inbox()).items.some((i) => i.documentId === real.documentId),
+      15_000,
+      'delivery to D41.001',
+    );
+    for (const code of ['01', '03'] as const)
+      await Z.submit(signed(statusMessage('D41.001', real, code), t.signingKey('D41.001')));
+    const res = await X.request('GET', `/v1/documents/${squat.docId}/evidence`);
+    expect(res.status).to.equal(200);
+    const names = Object.keys(unzipSync(Buffer.from(await res.arrayBuffer())));
+    expect(names).to.include('message.edxml');
+    expect(names.filter((n) => n.startsWith('statuses/'))).to.deep.equal([]);
   });
 
   it('is not available to an agency that is not a party to the document', async () => {

@@ -11,6 +11,7 @@ import { loadConfig, PROJECT_ROOT, type ConfigOverrides } from '../../src/config
 import { createLogger } from '../../src/observability/logger.ts';
 import { HubClient } from '../../src/sdk/client.ts';
 import { loadSigningKey, type SigningKey } from '../../src/crypto/signature.ts';
+import { Originals } from '../../src/documents/originals.ts';
 
 export interface TestHub {
   readonly hub: Hub;
@@ -84,5 +85,19 @@ export async function eventually<T>(
     if (Date.now() > deadline)
       throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Runs fn with the DocumentId sender rule (documents/originals.ts) switched off, as a hub before
+ * issue 18 ran: to put in place a document that carries another agency's DocumentId.
+ */
+export async function withoutDocumentIdRule<T>(fn: () => Promise<T>): Promise<T> {
+  const rule = Object.getOwnPropertyDescriptor(Originals.prototype, 'checkDocumentId')!;
+  Object.defineProperty(Originals.prototype, 'checkDocumentId', { ...rule, value: async () => {} });
+  try {
+    return await fn();
+  } finally {
+    Object.defineProperty(Originals.prototype, 'checkDocumentId', rule);
   }
 }
