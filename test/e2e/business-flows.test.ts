@@ -2,7 +2,10 @@
 import { expect } from 'chai';
 import type { EdocMessage } from '../../src/domain/edxml/index.ts';
 import { edocKey } from '../../src/domain/ids.ts';
+import { Originals } from '../../src/documents/originals.ts';
 import type { HubApiError } from '../../src/sdk/client.ts';
+import { MongoWebQueryStore } from '../../src/store/web-store.ts';
+import { WebQueries } from '../../src/web/queries.ts';
 import { eventually, startTestHub, withoutDocumentIdRule, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed, statusMessage } from '../support/messages.ts';
 
@@ -61,6 +64,29 @@ describe('business flows: revoke, update, replace, duplicates, deadlines', funct
       expect((err as HubApiError).code).to.equal('NOT_ORIGINAL_SENDER');
     }
   });
+
+  /** The original the web UI's document page links to, as an administrator sees it. */
+  async function webOriginal(docId: string) {
+    const { stores } = t.hub;
+    const queries = new WebQueries({
+      store: new MongoWebQueryStore(stores.models),
+      documents: stores.documents,
+      deliveries: stores.deliveries,
+      agencies: stores.agencies,
+      originals: new Originals({ documents: stores.documents, agencies: stores.agencies }),
+    });
+    const now = new Date();
+    const admin = {
+      username: 'admin',
+      role: 'admin',
+      agencies: [],
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+      passwordChangedAt: now,
+    } as const;
+    return (await queries.document(admin, docId)).original?.id;
+  }
 
   /** The HubApiError a submission is refused with (fails if it is accepted). */
   async function refusal(code: string, m: EdocMessage | Parameters<typeof signed>[0]) {
@@ -133,7 +159,14 @@ describe('business flows: revoke, update, replace, duplicates, deadlines', funct
         const change = documentMessage('H29.001', ['H41.001'], {
           business: { docType, documentId: real.documentId, reason: 'Ban hành nhầm', replacements: [] },
         });
-        expect((await sendAndDeliver(change)).httpStatus).to.equal(202);
+        const c = await sendAndDeliver(change);
+        expect(c.httpStatus).to.equal(202);
+        // The web UI links the change and a status to H29.001's document, not to M29.001's.
+        const status = await t
+          .client('H41.001')
+          .submit(signed(statusMessage('H41.001', real, '01'), t.signingKey('H41.001')));
+        expect(await webOriginal(c.docId)).to.equal(r.docId);
+        expect(await webOriginal(status.docId)).to.equal(r.docId);
         type View = { chain?: { type: string; documentId: string }[] };
         const view = (await t.client('H29.001').document(r.docId)) as unknown as View;
         expect(view.chain).to.deep.equal([{ ...view.chain![0], type, documentId: change.documentId }]);
