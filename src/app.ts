@@ -270,7 +270,11 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           deadLetters,
           directory,
           systems,
-          vdxp: new MongoVdxpStore(mongo, stores.models, stores.deliveries),
+          vdxp: {
+            store: new MongoVdxpStore(mongo, stores.models, stores.deliveries),
+            adminOperations: config.vdxp.adminOperations,
+            audit: stores.audit,
+          },
           evidence: (docId) =>
             exportEvidence(docId, {
               stores,

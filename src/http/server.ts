@@ -21,6 +21,8 @@ import { webRouter, type WebUiDeps } from '../web/router.ts';
 import { adminSystemsRouter } from '../systems/routes.ts';
 import type { SystemsService } from '../systems/service.ts';
 import { vdxpRouter, type VdxpStore } from '../vdxp/router.ts';
+import type { AdminOperationsSettings } from '../vdxp/admin-gate.ts';
+import type { AuditLog } from '../domain/ports.ts';
 
 export interface HttpDeps {
   readonly log: Logger;
@@ -41,7 +43,11 @@ export interface HttpDeps {
   /** Agency-system credentials administration (/v1/admin/systems), when given. */
   readonly systems?: SystemsService;
   /** The national-axis compatible API (src/vdxp), mounted at /vdxp when given. */
-  readonly vdxp?: VdxpStore;
+  readonly vdxp?: {
+    readonly store: VdxpStore;
+    readonly adminOperations: AdminOperationsSettings;
+    readonly audit: Pick<AuditLog, 'append'>;
+  };
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
@@ -85,7 +91,9 @@ export function createHttpApp(deps: HttpDeps): Express {
         submissions: deps.submissions,
         queries: deps.queries,
         directory: deps.directory,
-        store: deps.vdxp,
+        store: deps.vdxp.store,
+        adminOperations: deps.vdxp.adminOperations,
+        audit: deps.vdxp.audit,
         maxMessageBytes: deps.maxMessageBytes,
         isStopping: deps.isStopping,
       }),
