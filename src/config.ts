@@ -39,6 +39,8 @@ const ConfigSchema = z.object({
     crlFetchTimeoutMs: z.number().int().min(100),
     certExpiryWarnDays: z.number().int().min(1),
     ocsp: z.boolean(),
+    // A CRL without nextUpdate is stale this long after its thisUpdate (issue 18 §6).
+    crlMaxAgeWithoutNextUpdateHours: z.number().positive().default(24),
   }),
   crypto: z.object({
     verifyWorkers: z.number().int().min(0).max(64),

@@ -14,7 +14,7 @@ import { adminCertificatesRouter, adminDeadLettersRouter } from './routes-admin-
 import type { DeadLetterService } from '../delivery/dead-letters.ts';
 import type { CertificateService } from '../certs/service.ts';
 import { openApiSpec } from './openapi.ts';
-import { mountHealth } from './ops-server.ts';
+import { mountHealth, type ReadyReport } from './ops-server.ts';
 import { directoryRouter } from '../directory/routes.ts';
 import type { DirectoryService } from '../directory/service.ts';
 import { webRouter, type WebUiDeps } from '../web/router.ts';
@@ -34,7 +34,7 @@ export interface HttpDeps {
   readonly certificates: CertificateService;
   readonly deadLetters: DeadLetterService;
   readonly directory: DirectoryService;
-  readonly ready: () => Promise<{ ok: boolean; checks: Record<string, boolean> }>;
+  readonly ready: () => Promise<ReadyReport>;
   readonly maxMessageBytes: number;
   readonly clockSkewSeconds: number;
   readonly isStopping: () => boolean;
