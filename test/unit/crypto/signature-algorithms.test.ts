@@ -9,7 +9,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SignedXml } from 'xml-crypto';
 import { PROJECT_ROOT } from '../../../src/config.ts';
-import { HubError } from '../../../src/domain/errors.ts';
 import { buildEdxml } from '../../../src/domain/edxml/index.ts';
 import {
   DIGEST_ALGORITHMS,
@@ -24,6 +23,7 @@ import {
   type SigningKey,
 } from '../../../src/crypto/signature.ts';
 import { TrustStore } from '../../../src/crypto/trust.ts';
+import { refusal } from '../../support/refusal.ts';
 import { documentMessage } from '../../support/messages.ts';
 
 const CERTS = path.join(PROJECT_ROOT, 'certs-dev');
@@ -49,16 +49,6 @@ function documented(): { signature: string[]; digest: string[] } {
 }
 
 const fragment = (uri: string) => uri.slice(uri.indexOf('#') + 1);
-
-async function refusal(p: Promise<unknown>): Promise<HubError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(HubError);
-    return err as HubError;
-  }
-  throw new Error('expected a refusal');
-}
 
 /** Signs with xml-crypto's own (complete) tables: a genuine signature with any algorithm it knows. */
 function signWithAnyAlgorithm(xml: string, k: SigningKey, signature: string, digest: string): string {
