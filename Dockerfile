@@ -1,12 +1,13 @@
 # Production image of the hub: one image, roles chosen by HUB_ROLES (api, worker, or both).
 # Untested here (no Docker engine runs on the development machines); see docs/deployment.md.
-FROM node:24-bookworm-slim AS deps
+FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only; the `node` package is skipped: the base image already is Node 24.
+# Production dependencies only; the `node` package is skipped: the base image is the same Node 24
+# release as package.json pins (keep the two in step).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && rm -rf node_modules/node node_modules/.bin/node
 
-FROM node:24-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production \
     HUB_ROLES=api,worker \
     HUB_CONFIG=/app/config/production.json \

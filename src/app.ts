@@ -18,6 +18,7 @@ import { VerifierPool } from './crypto/verifier-pool.ts';
 import { RevocationService } from './crypto/revocation.ts';
 import { PeriodicJob } from './ops/periodic.ts';
 import { alertExpiringCertificates } from './ops/cert-expiry.ts';
+import { RevocationFreshness } from './ops/revocation-freshness.ts';
 import { createTopology, declareTopology, type Topology } from './delivery/topology.ts';
 import { DeliveryPublisher, OutboxRelay } from './delivery/publisher.ts';
 import { DeliveryWorker } from './delivery/worker.ts';
@@ -100,8 +101,13 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     const trust = await TrustStore.fromDirectory(config.pki.trustDir, {
       revocation: config.pki.revocation,
       maxCrlAgeSeconds: config.pki.maxCrlStalenessSeconds,
+      maxAgeWithoutNextUpdateSeconds: config.pki.crlMaxAgeWithoutNextUpdateHours * 3600,
       ocsp: config.pki.ocsp,
     });
+    // Freshness of the revocation data: gauges at each scrape, /readyz, alerts (issue 18 §6).
+    const freshness = new RevocationFreshness(trust, metrics, log, { mode: config.pki.revocation });
+    metrics.onRevocationScrape(() => freshness.updateGauges());
+    trust.onOcsp((e) => freshness.recordOcsp(e));
     const revocation = new RevocationService(trust, stores.models, log, {
       crlUrls: config.pki.crlUrls,
       fetchTimeoutMs: config.pki.crlFetchTimeoutMs,
@@ -120,10 +126,12 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
         trustDir: config.pki.trustDir,
         revocation: config.pki.revocation,
         maxCrlAgeSeconds: config.pki.maxCrlStalenessSeconds,
+        maxAgeWithoutNextUpdateSeconds: config.pki.crlMaxAgeWithoutNextUpdateHours * 3600,
         ocsp: config.pki.ocsp,
         limits,
       });
       cleanups.push(() => pool.close());
+      pool.onOcsp((e) => freshness.recordOcsp(e));
       revocation.onCrl((der) => pool.broadcastCrl(der));
       verifier = pool;
     }
@@ -231,12 +239,21 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     );
     crlLoad.start(Math.min(60_000, config.pki.crlRefreshMs));
     cleanups.push(() => crlLoad.stop());
+    // Every process holds its own copy of the CRLs: each checks and alerts on it, every minute.
+    const freshnessJob = new PeriodicJob(
+      'revocation-freshness',
+      60_000,
+      () => Promise.resolve(freshness.alert()),
+      log,
+    );
+    freshnessJob.start();
+    cleanups.push(() => freshnessJob.stop());
 
     let url: string | null = null;
     let stopping = false;
     const ready = async () => {
       const checks = { mongodb: await pingMongo(mongo), rabbitmq: broker.connected };
-      return { ok: checks.mongodb && checks.rabbitmq, checks };
+      return { ok: checks.mongodb && checks.rabbitmq, checks, revocation: freshness.health() };
     };
     // The api serves /v1 with the health and metrics endpoints; a worker-only process serves
     // /healthz, /readyz and /metrics alone on the same port (probes and scraping of every process).
@@ -270,7 +287,11 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           deadLetters,
           directory,
           systems,
-          vdxp: new MongoVdxpStore(mongo, stores.models, stores.deliveries),
+          vdxp: {
+            store: new MongoVdxpStore(mongo, stores.models, stores.deliveries),
+            adminOperations: config.vdxp.adminOperations,
+            audit: stores.audit,
+          },
           evidence: (docId) =>
             exportEvidence(docId, {
               stores,

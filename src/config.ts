@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseAddressRule } from './vdxp/admin-gate.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -38,6 +39,8 @@ const ConfigSchema = z.object({
     crlFetchTimeoutMs: z.number().int().min(100),
     certExpiryWarnDays: z.number().int().min(1),
     ocsp: z.boolean(),
+    // A CRL without nextUpdate is stale this long after its thisUpdate (issue 18 §6).
+    crlMaxAgeWithoutNextUpdateHours: z.number().positive().default(24),
   }),
   crypto: z.object({
     verifyWorkers: z.number().int().min(0).max(64),
@@ -86,6 +89,20 @@ const ConfigSchema = z.object({
     maxPageSize: z.number().int().min(10).max(10000),
     importMaxRows: z.number().int().min(1),
   }),
+  // National-axis API (/vdxp, docs/national-axis.md): registerAgency/deleteAgency are off unless
+  // enabled, and then only for these systems from these addresses (issue 18 §5: the axis signs no
+  // body and fixes its timestamp, so captured headers replay forever).
+  vdxp: z
+    .object({
+      adminOperations: z.object({
+        enabled: z.boolean(),
+        allowedSystems: z.array(z.string().min(1)),
+        allowedAddresses: z.array(
+          z.string().refine((s) => parseAddressRule(s) !== null, 'must be an IP address or CIDR block'),
+        ),
+      }),
+    })
+    .default({ adminOperations: { enabled: false, allowedSystems: [], allowedAddresses: [] } }),
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 });
 

@@ -115,13 +115,16 @@ export async function issueCertificate(o: IssueOptions): Promise<Issued> {
 export async function createCrl(
   issuer: Issued,
   revoked: readonly { serialNumber: string; revocationDate: Date }[],
-  opts: { thisUpdate?: Date; nextUpdate?: Date; crlNumber?: number } = {},
+  /** nextUpdate: default thisUpdate + 30 days; null = none (RFC 5280 requires one; tests of that case). */
+  opts: { thisUpdate?: Date; nextUpdate?: Date | null; crlNumber?: number } = {},
 ): Promise<x509.X509Crl> {
   const thisUpdate = opts.thisUpdate ?? new Date();
+  const nextUpdate =
+    opts.nextUpdate === null ? undefined : (opts.nextUpdate ?? new Date(thisUpdate.getTime() + 30 * DAY));
   return x509.X509CrlGenerator.create({
     issuer: issuer.cert.subject,
     thisUpdate,
-    nextUpdate: opts.nextUpdate ?? new Date(thisUpdate.getTime() + 30 * DAY),
+    ...(nextUpdate ? { nextUpdate } : {}),
     entries: revoked.map((r) => ({
       serialNumber: r.serialNumber,
       revocationDate: r.revocationDate,

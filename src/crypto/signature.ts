@@ -16,9 +16,16 @@
  * (SCHEMA_INVALID) → signature presence and profile (SIGNATURE_MISSING, SIGNATURE_PROFILE_VIOLATION,
  * SIGNATURE_ALGORITHM_FORBIDDEN) → certificate (CERT_*) → cryptographic check (SIGNATURE_INVALID).
  */
-import { createSign, createVerify, createPrivateKey, type KeyLike, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createSign,
+  createVerify,
+  createPrivateKey,
+  type KeyLike,
+  type KeyObject,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { SignedXml, type SignatureAlgorithm } from 'xml-crypto';
+import { SignedXml, type HashAlgorithm, type SignatureAlgorithm } from 'xml-crypto';
 import { HubError } from '../domain/errors.ts';
 import { EDXML_NS } from '../domain/edxml/model.ts';
 import { x509 } from './x509.ts';
@@ -42,7 +49,8 @@ export const DIGEST_ALGORITHMS = {
   'http://www.w3.org/2001/04/xmlenc#sha512': 'sha512',
 } as const;
 
-type SigAlgUri = keyof typeof SIGNATURE_ALGORITHMS;
+export type SigAlgUri = keyof typeof SIGNATURE_ALGORITHMS;
+export type DigestAlgUri = keyof typeof DIGEST_ALGORITHMS;
 
 export interface SigningKey {
   readonly privateKeyPem: string;
@@ -62,18 +70,23 @@ export function loadSigningKey(
   };
 }
 
-/** ECDSA for xml-crypto (XML-DSig uses the raw r||s encoding, RFC 4050 / XMLDSig 1.1). */
-function ecdsa(uri: string, hash: string): new () => SignatureAlgorithm {
+/**
+ * A SignatureMethod of the allow-list with node:crypto: RSA PKCS#1 v1.5, or ECDSA with the raw r||s
+ * encoding XML-DSig uses (RFC 4050 / XMLDSig 1.1). xml-crypto has no rsa-sha384 and no ECDSA.
+ */
+function signatureAlgorithm(uri: SigAlgUri): new () => SignatureAlgorithm {
+  const { key: kind, hash } = SIGNATURE_ALGORITHMS[uri];
+  const dsa = kind === 'ec' ? { dsaEncoding: 'ieee-p1363' as const } : {};
   return class implements SignatureAlgorithm {
     getSignature(signedInfo: string | Buffer, privateKey: KeyLike): string {
       return createSign(hash)
         .update(signedInfo)
-        .sign({ key: privateKey as string, dsaEncoding: 'ieee-p1363' }, 'base64');
+        .sign({ key: privateKey as string, ...dsa }, 'base64');
     }
     verifySignature(material: string, key: KeyLike, signatureValue: string): boolean {
       return createVerify(hash)
         .update(material)
-        .verify({ key: key as string, dsaEncoding: 'ieee-p1363' }, signatureValue, 'base64');
+        .verify({ key: key as string, ...dsa }, signatureValue, 'base64');
     }
     getAlgorithmName(): string {
       return uri;
@@ -81,27 +94,30 @@ function ecdsa(uri: string, hash: string): new () => SignatureAlgorithm {
   };
 }
 
+/** A DigestMethod of the allow-list with node:crypto (xml-crypto has no sha384). */
+function hashAlgorithm(uri: DigestAlgUri): new () => HashAlgorithm {
+  const hash = DIGEST_ALGORITHMS[uri];
+  return class implements HashAlgorithm {
+    getHash(xml: string): string {
+      return createHash(hash).update(xml, 'utf8').digest('base64');
+    }
+    getAlgorithmName() {
+      return uri as ReturnType<HashAlgorithm['getAlgorithmName']>;
+    }
+  };
+}
+
+// xml-crypto's tables are replaced by exactly the allow-lists above (one list, docs/security.md §2).
+const SIGNATURE_TABLE = Object.fromEntries(
+  (Object.keys(SIGNATURE_ALGORITHMS) as SigAlgUri[]).map((u) => [u, signatureAlgorithm(u)]),
+);
+const HASH_TABLE = Object.fromEntries(
+  (Object.keys(DIGEST_ALGORITHMS) as DigestAlgUri[]).map((u) => [u, hashAlgorithm(u)]),
+);
+
 function configure(sx: SignedXml): void {
-  const base = sx.SignatureAlgorithms;
-  sx.SignatureAlgorithms = {
-    'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256':
-      base['http://www.w3.org/2001/04/xmldsig-more#rsa-sha256'],
-    'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512':
-      base['http://www.w3.org/2001/04/xmldsig-more#rsa-sha512'],
-    'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256': ecdsa(
-      'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
-      'sha256',
-    ),
-    'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384': ecdsa(
-      'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384',
-      'sha384',
-    ),
-  } as typeof base;
-  const hashes = sx.HashAlgorithms;
-  sx.HashAlgorithms = {
-    'http://www.w3.org/2001/04/xmlenc#sha256': hashes['http://www.w3.org/2001/04/xmlenc#sha256'],
-    'http://www.w3.org/2001/04/xmlenc#sha512': hashes['http://www.w3.org/2001/04/xmlenc#sha512'],
-  } as typeof hashes;
+  sx.SignatureAlgorithms = SIGNATURE_TABLE;
+  sx.HashAlgorithms = HASH_TABLE;
   const c14n = sx.CanonicalizationAlgorithms;
   sx.CanonicalizationAlgorithms = { [EXC_C14N]: c14n[EXC_C14N], [ENVELOPED]: c14n[ENVELOPED] } as typeof c14n;
 }
@@ -113,17 +129,30 @@ function pemBody(pem: string): string {
 /** Private keys decoded once per signing key (the hub signs every receipt with the same one). */
 const privateKeys = new WeakMap<SigningKey, KeyObject>();
 
+/** Algorithms to sign with; default rsa-sha256 or ecdsa-sha256 (by the key) and sha256. */
+export interface SignAlgorithms {
+  readonly signature?: SigAlgUri;
+  readonly digest?: DigestAlgUri;
+}
+
 /** Signs with the hub profile; the Signature is appended to the element the xpath selects. */
-export function signXml(xml: string, key: SigningKey, location: { xpath: string }): string {
+export function signXml(
+  xml: string,
+  key: SigningKey,
+  location: { xpath: string },
+  algorithms: SignAlgorithms = {},
+): string {
   let privateKey = privateKeys.get(key);
   if (!privateKey) privateKeys.set(key, (privateKey = createPrivateKey(key.privateKeyPem)));
   const isEc = privateKey.asymmetricKeyType === 'ec';
   const sx = new SignedXml({
     privateKey,
     publicCert: key.certificatePem,
-    signatureAlgorithm: isEc
-      ? 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256'
-      : 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    signatureAlgorithm:
+      algorithms.signature ??
+      (isEc
+        ? 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256'
+        : 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256'),
     canonicalizationAlgorithm: EXC_C14N,
   });
   configure(sx);
@@ -135,17 +164,20 @@ export function signXml(xml: string, key: SigningKey, location: { xpath: string 
   sx.addReference({
     xpath: '/*',
     transforms: [ENVELOPED, EXC_C14N],
-    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+    digestAlgorithm: algorithms.digest ?? 'http://www.w3.org/2001/04/xmlenc#sha256',
     isEmptyUri: true,
   });
   sx.computeSignature(xml, { prefix: 'ds', location: { reference: location.xpath, action: 'append' } });
   return sx.getSignedXml();
 }
 
-export function signEdxml(xml: string, key: SigningKey): string {
-  return signXml(xml, key, {
-    xpath: "/*[local-name()='edXML']/*[local-name()='edXMLEnvelope']/*[local-name()='edXMLHeader']",
-  });
+export function signEdxml(xml: string, key: SigningKey, algorithms: SignAlgorithms = {}): string {
+  return signXml(
+    xml,
+    key,
+    { xpath: "/*[local-name()='edXML']/*[local-name()='edXMLEnvelope']/*[local-name()='edXMLHeader']" },
+    algorithms,
+  );
 }
 
 export interface VerifiedMessage {

@@ -51,11 +51,42 @@ export interface TrustOptions {
   readonly revocation?: RevocationMode;
   /** How long past its nextUpdate a CRL may still be used. */
   readonly maxCrlAgeSeconds?: number;
+  /**
+   * How long after its thisUpdate a CRL without nextUpdate may be used (RFC 5280 §5.1.2.5 makes
+   * nextUpdate mandatory; a CRL without one must not count as fresh forever). Default 24 h.
+   */
+  readonly maxAgeWithoutNextUpdateSeconds?: number;
   /** The clock CRL freshness is judged by (offline verification of evidence uses the acceptance time). */
   readonly now?: () => Date;
   /** Ask the leaf's OCSP responder (Authority Information Access) first; CRLs remain the fallback. */
   readonly ocsp?: boolean;
 }
+
+/** One source of revocation data and how fresh it is (for /readyz, metrics and alerts). */
+export interface RevocationSource {
+  /** `crl:<issuer DN>` or `ocsp:<responder URL>`. */
+  readonly source: string;
+  readonly kind: 'crl' | 'ocsp';
+  /** Seconds since the data was issued (CRL thisUpdate, OCSP thisUpdate); null when there is none. */
+  readonly ageSeconds: number | null;
+  /** The data can no longer be used (CRL), or the responder's last answer failed (OCSP). */
+  readonly stale: boolean;
+  readonly reason?: string;
+  readonly thisUpdate?: Date;
+  readonly nextUpdate?: Date;
+}
+
+/** The outcome of one question to an OCSP responder. */
+export interface OcspEvent {
+  readonly url: string;
+  readonly ok: boolean;
+  readonly at: Date;
+  readonly thisUpdate?: Date;
+  readonly nextUpdate?: Date;
+  readonly error?: string;
+}
+
+const DEFAULT_MAX_AGE_WITHOUT_NEXT_UPDATE_S = 24 * 3600;
 
 export class TrustStore {
   readonly #roots: Certificate[];
@@ -63,6 +94,8 @@ export class TrustStore {
   readonly #crls = new Map<string, Crl>(); // by issuer name
   readonly revocation: RevocationMode;
   readonly #staleness: number;
+  readonly #maxAgeWithoutNextUpdate: number;
+  readonly #ocspListeners: ((e: OcspEvent) => void)[] = [];
   readonly #now: () => Date;
   readonly #ocsp: boolean;
   readonly #ocspCache = new Map<string, { result: OcspResult; until: number }>();
@@ -72,6 +105,8 @@ export class TrustStore {
     this.#intermediates = intermediates;
     this.revocation = o.revocation ?? 'require';
     this.#staleness = (o.maxCrlAgeSeconds ?? 0) * 1000;
+    this.#maxAgeWithoutNextUpdate =
+      (o.maxAgeWithoutNextUpdateSeconds ?? DEFAULT_MAX_AGE_WITHOUT_NEXT_UPDATE_S) * 1000;
     this.#now = o.now ?? (() => new Date());
     this.#ocsp = o.ocsp ?? false;
     for (const c of crls) this.addCrl(c);
@@ -130,6 +165,66 @@ export class TrustStore {
 
   crlFor(issuer: Certificate): Crl | undefined {
     return this.#crls.get(issuer.subject);
+  }
+
+  /**
+   * Whether a CRL may still be used at `now` — the one rule, for verification and for monitoring:
+   * until nextUpdate (+ pki.maxCrlStalenessSeconds); without nextUpdate, until thisUpdate +
+   * pki.crlMaxAgeWithoutNextUpdateHours.
+   */
+  crlFreshness(crl: Crl, now: Date = this.#now()): { stale: boolean; reason?: string } {
+    if (crl.nextUpdate) {
+      const until = crl.nextUpdate.getTime() + this.#staleness;
+      return until >= now.getTime()
+        ? { stale: false }
+        : { stale: true, reason: `nextUpdate ${crl.nextUpdate.toISOString()} has passed` };
+    }
+    const until = crl.thisUpdate.getTime() + this.#maxAgeWithoutNextUpdate;
+    return until >= now.getTime()
+      ? { stale: false }
+      : {
+          stale: true,
+          reason: `no nextUpdate, and issued ${crl.thisUpdate.toISOString()}, more than ${this.#maxAgeWithoutNextUpdate / 3_600_000} h ago`,
+        };
+  }
+
+  /**
+   * Every CRL source: one per trusted CA (roots and intermediates of the trust directory; a CA without
+   * a CRL is listed as stale, since in 'require' mode nothing it issued can be validated), plus CRLs
+   * of other issuers that were loaded.
+   */
+  crlSources(now: Date = this.#now()): RevocationSource[] {
+    const out: RevocationSource[] = [];
+    const seen = new Set<string>();
+    const describe = (issuer: string): RevocationSource => {
+      seen.add(issuer);
+      const crl = this.#crls.get(issuer);
+      if (!crl)
+        return { source: `crl:${issuer}`, kind: 'crl', ageSeconds: null, stale: true, reason: 'no CRL' };
+      const f = this.crlFreshness(crl, now);
+      return {
+        source: `crl:${issuer}`,
+        kind: 'crl',
+        ageSeconds: Math.max(0, Math.round((now.getTime() - crl.thisUpdate.getTime()) / 1000)),
+        stale: f.stale,
+        ...(f.reason ? { reason: f.reason } : {}),
+        thisUpdate: crl.thisUpdate,
+        ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate } : {}),
+      };
+    };
+    for (const ca of [...this.#roots, ...this.#intermediates])
+      if (!seen.has(ca.subject)) out.push(describe(ca.subject));
+    for (const issuer of this.#crls.keys()) if (!seen.has(issuer)) out.push(describe(issuer));
+    return out;
+  }
+
+  /** Called with the outcome of every question to an OCSP responder (monitoring). */
+  onOcsp(fn: (e: OcspEvent) => void): void {
+    this.#ocspListeners.push(fn);
+  }
+
+  #ocspEvent(e: OcspEvent): void {
+    for (const l of this.#ocspListeners) l(e);
   }
 
   // Signature checks of certificate links and CRLs are cached: they are pure functions of the bytes.
@@ -232,10 +327,7 @@ export class TrustStore {
       const cert = chain[i]!;
       const issuer = chain[i + 1]!;
       const crl = this.crlFor(issuer);
-      const usable =
-        crl &&
-        (await this.#crlSignedBy(crl, issuer)) &&
-        (!crl.nextUpdate || crl.nextUpdate.getTime() + this.#staleness >= this.#now().getTime());
+      const usable = crl && (await this.#crlSignedBy(crl, issuer)) && !this.crlFreshness(crl).stale;
       if (!usable) {
         if (this.revocation === 'require') {
           throw new HubError(
@@ -275,8 +367,16 @@ export class TrustStore {
       const until = Math.min(result.nextUpdate?.getTime() ?? Infinity, Date.now() + 300_000);
       if (this.#ocspCache.size > 10_000) this.#ocspCache.clear();
       this.#ocspCache.set(key, { result, until });
+      this.#ocspEvent({
+        url: result.url,
+        ok: true,
+        at: new Date(),
+        ...(result.thisUpdate ? { thisUpdate: result.thisUpdate } : {}),
+        ...(result.nextUpdate ? { nextUpdate: result.nextUpdate } : {}),
+      });
       return result;
-    } catch {
+    } catch (err) {
+      this.#ocspEvent({ url: ocspUrls(leaf)[0]!, ok: false, at: new Date(), error: (err as Error).message });
       return null; // the CRL decides
     }
   }

@@ -8,7 +8,7 @@ import { HubError, type ErrorCode } from '../domain/errors.ts';
 import { x509 } from './x509.ts';
 import type { VerifiedSubmission } from './verifier.ts';
 import type { EdxmlMessage } from '../domain/edxml/model.ts';
-import type { Certificate, RevocationMode, ValidatedChain } from './trust.ts';
+import type { Certificate, OcspEvent, RevocationMode, ValidatedChain } from './trust.ts';
 import type { XmlLimits } from './xml-guard.ts';
 
 interface Pending {
@@ -42,6 +42,7 @@ export interface PoolOptions {
   readonly trustDir: string;
   readonly revocation: RevocationMode;
   readonly maxCrlAgeSeconds: number;
+  readonly maxAgeWithoutNextUpdateSeconds?: number;
   readonly ocsp?: boolean;
   readonly limits: XmlLimits;
   readonly crls?: Uint8Array[];
@@ -55,6 +56,7 @@ export class VerifierPool {
   #maxBytes = Infinity;
   #bytesInFlight = 0;
   readonly #waiting: { bytes: number; go: () => void }[] = [];
+  readonly #ocspListeners: ((e: OcspEvent) => void)[] = [];
 
   private constructor() {}
 
@@ -69,6 +71,7 @@ export class VerifierPool {
             trustDir: o.trustDir,
             revocation: o.revocation,
             maxCrlAgeSeconds: o.maxCrlAgeSeconds,
+            maxAgeWithoutNextUpdateSeconds: o.maxAgeWithoutNextUpdateSeconds,
             ocsp: o.ocsp ?? false,
             limits: o.limits,
             crls: o.crls ?? [],
@@ -80,7 +83,10 @@ export class VerifierPool {
           w.once('error', reject);
           w.once('message', () => resolve());
         });
-        w.on('message', (r: Reply) => pool.#onReply(slot, r));
+        w.on('message', (r: Reply | { ocsp: OcspEvent }) => {
+          if ('ocsp' in r) for (const l of pool.#ocspListeners) l(r.ocsp);
+          else pool.#onReply(slot, r);
+        });
         w.on('error', (err: Error) => pool.#failAll(err));
         pool.#workers.push(slot);
       }),
@@ -165,6 +171,11 @@ export class VerifierPool {
       this.#pending.set(id, { resolve, reject });
       slot.w.postMessage({ type: 'verify', id, bytes });
     });
+  }
+
+  /** Called with the outcome of every question a worker asked an OCSP responder. */
+  onOcsp(fn: (e: OcspEvent) => void): void {
+    this.#ocspListeners.push(fn);
   }
 
   broadcastCrl(der: Uint8Array): void {

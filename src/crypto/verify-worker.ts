@@ -11,6 +11,7 @@ interface Init {
   trustDir: string;
   revocation: RevocationMode;
   maxCrlAgeSeconds: number;
+  maxAgeWithoutNextUpdateSeconds?: number;
   ocsp: boolean;
   limits: XmlLimits;
   crls: Uint8Array[];
@@ -20,9 +21,14 @@ const init = workerData as Init;
 const trust = await TrustStore.fromDirectory(init.trustDir, {
   revocation: init.revocation,
   maxCrlAgeSeconds: init.maxCrlAgeSeconds,
+  ...(init.maxAgeWithoutNextUpdateSeconds !== undefined
+    ? { maxAgeWithoutNextUpdateSeconds: init.maxAgeWithoutNextUpdateSeconds }
+    : {}),
   ocsp: init.ocsp,
 });
 for (const c of init.crls) trust.addCrl(c);
+// OCSP outcomes go to the main thread, which reports each responder's freshness (src/ops/revocation-freshness.ts).
+trust.onOcsp((ocsp) => parentPort!.postMessage({ ocsp }));
 
 type Msg = { type: 'verify'; id: number; bytes: Uint8Array } | { type: 'crl'; der: Uint8Array };
 

@@ -161,6 +161,16 @@ export const ERROR_CODES = {
     vi: 'Biểu mẫu đã hết hạn hoặc không hợp lệ, vui lòng tải lại trang',
     en: 'The form is missing or has an invalid anti-forgery token; reload the page',
   },
+  VDXP_ADMIN_DISABLED: {
+    status: 403,
+    vi: 'Thao tác quản trị qua API tương thích trục quốc gia đã bị tắt',
+    en: 'Administrative operations of the national-axis API are turned off',
+  },
+  VDXP_ADMIN_NOT_ALLOWED: {
+    status: 403,
+    vi: 'Hệ thống hoặc địa chỉ này không được dùng thao tác quản trị qua API tương thích trục quốc gia',
+    en: 'This system or source address may not use the administrative operations of the national-axis API',
+  },
   UNAVAILABLE: { status: 503, vi: 'Dịch vụ tạm thời không sẵn sàng', en: 'Service temporarily unavailable' },
   INTERNAL: { status: 500, vi: 'Lỗi hệ thống', en: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -5,12 +5,20 @@
  */
 import express, { type Express } from 'express';
 import type { HubMetrics } from '../observability/metrics.ts';
+import type { RevocationHealth } from '../ops/revocation-freshness.ts';
 
 export interface OpsDeps {
   readonly metrics: HubMetrics;
   readonly roles: readonly string[];
-  readonly ready: () => Promise<{ ok: boolean; checks: Record<string, boolean> }>;
+  readonly ready: () => Promise<ReadyReport>;
   readonly isStopping: () => boolean;
+}
+
+export interface ReadyReport {
+  readonly ok: boolean;
+  readonly checks: Record<string, boolean>;
+  /** Stale revocation data makes the process `degraded`, not unready (docs/deployment.md). */
+  readonly revocation?: RevocationHealth;
 }
 
 export function createOpsApp(deps: OpsDeps): Express {
@@ -35,9 +43,16 @@ export function mountHealth(
   app.get('/readyz', async (_req, res) => {
     const r = await deps.ready();
     const ok = r.ok && !deps.isStopping();
-    res
-      .status(ok ? 200 : 503)
-      .json({ status: ok ? 'ready' : 'not-ready', checks: r.checks, stopping: deps.isStopping() });
+    // Stale revocation data is the same in every process (the CRLs are shared through MongoDB) and
+    // only refuses submissions that need it: taking processes out of the load balancer would stop the
+    // inbox, statuses and the UI too, and restarting them would not fetch a CRL. So 200, `degraded`.
+    const degraded = r.revocation?.status === 'stale';
+    res.status(ok ? 200 : 503).json({
+      status: !ok ? 'not-ready' : degraded ? 'degraded' : 'ready',
+      checks: r.checks,
+      stopping: deps.isStopping(),
+      ...(r.revocation ? { revocation: r.revocation } : {}),
+    });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

@@ -14,13 +14,15 @@ import { adminCertificatesRouter, adminDeadLettersRouter } from './routes-admin-
 import type { DeadLetterService } from '../delivery/dead-letters.ts';
 import type { CertificateService } from '../certs/service.ts';
 import { openApiSpec } from './openapi.ts';
-import { mountHealth } from './ops-server.ts';
+import { mountHealth, type ReadyReport } from './ops-server.ts';
 import { directoryRouter } from '../directory/routes.ts';
 import type { DirectoryService } from '../directory/service.ts';
 import { webRouter, type WebUiDeps } from '../web/router.ts';
 import { adminSystemsRouter } from '../systems/routes.ts';
 import type { SystemsService } from '../systems/service.ts';
 import { vdxpRouter, type VdxpStore } from '../vdxp/router.ts';
+import type { AdminOperationsSettings } from '../vdxp/admin-gate.ts';
+import type { AuditLog } from '../domain/ports.ts';
 
 export interface HttpDeps {
   readonly log: Logger;
@@ -32,7 +34,7 @@ export interface HttpDeps {
   readonly certificates: CertificateService;
   readonly deadLetters: DeadLetterService;
   readonly directory: DirectoryService;
-  readonly ready: () => Promise<{ ok: boolean; checks: Record<string, boolean> }>;
+  readonly ready: () => Promise<ReadyReport>;
   readonly maxMessageBytes: number;
   readonly clockSkewSeconds: number;
   readonly isStopping: () => boolean;
@@ -41,7 +43,11 @@ export interface HttpDeps {
   /** Agency-system credentials administration (/v1/admin/systems), when given. */
   readonly systems?: SystemsService;
   /** The national-axis compatible API (src/vdxp), mounted at /vdxp when given. */
-  readonly vdxp?: VdxpStore;
+  readonly vdxp?: {
+    readonly store: VdxpStore;
+    readonly adminOperations: AdminOperationsSettings;
+    readonly audit: Pick<AuditLog, 'append'>;
+  };
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
@@ -85,7 +91,9 @@ export function createHttpApp(deps: HttpDeps): Express {
         submissions: deps.submissions,
         queries: deps.queries,
         directory: deps.directory,
-        store: deps.vdxp,
+        store: deps.vdxp.store,
+        adminOperations: deps.vdxp.adminOperations,
+        audit: deps.vdxp.audit,
         maxMessageBytes: deps.maxMessageBytes,
         isStopping: deps.isStopping,
       }),

@@ -16,12 +16,44 @@ export interface HubMetrics {
   readonly certificatesExpiring: Gauge;
   readonly deadLetters: Counter;
   readonly overdueDeliveries: Gauge;
+  readonly revocationSourceAge: Gauge<'source'>;
+  readonly revocationSourceStale: Gauge<'source'>;
+  /** Sets what refreshes the revocation gauges at each scrape (src/ops/revocation-freshness.ts). */
+  onRevocationScrape(fn: () => void): void;
 }
 
 export function createMetrics(withDefaults = true): HubMetrics {
   const registry = new Registry();
   if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'hub_' });
+  // Ages are computed at scrape time, so they never lag behind the clock.
+  let revocationScrape: () => void = () => undefined;
   return {
+    onRevocationScrape(fn) {
+      revocationScrape = fn;
+    },
+    revocationSourceAge: new Gauge({
+      name: 'hub_revocation_source_age_seconds',
+      help:
+        'Age of each revocation data source: seconds since the thisUpdate of the CRL of a trusted CA ' +
+        '(source="crl:<issuer DN>"), or of the last answer of an OCSP responder (source="ocsp:<url>")',
+      labelNames: ['source'],
+      registers: [registry],
+      collect() {
+        revocationScrape();
+      },
+    }),
+    revocationSourceStale: new Gauge({
+      name: 'hub_revocation_source_stale',
+      help:
+        '1 when a revocation source is stale: a CRL missing, past its nextUpdate (+ pki.maxCrlStalenessSeconds) ' +
+        'or without nextUpdate and older than pki.crlMaxAgeWithoutNextUpdateHours (in require mode the ' +
+        'hub then refuses what that CA issued); an OCSP responder whose last answer failed (CRLs decide). 0 otherwise',
+      labelNames: ['source'],
+      registers: [registry],
+      collect() {
+        revocationScrape();
+      },
+    }),
     registry,
     documentsAccepted: new Counter({
       name: 'hub_documents_accepted_total',

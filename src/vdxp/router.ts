@@ -11,7 +11,8 @@
  *   getSentEdocList          the caller's sent documents with each recipient's transport and business status
  *   countReceive*            waiting deliveries of the inbox
  *   getAgencies* / getSynchronizeUnit   the directory
- *   registerAgency / deleteAgency       DirectoryService.register / close ('admin' right)
+ *   registerAgency / deleteAgency       DirectoryService.register / close ('admin' right); off unless
+ *                                       vdxp.adminOperations allows the system and address (admin-gate.ts)
  *
  * Answers are always HTTP 200 with the envelope (envelope.ts), except downloadEdoc, whose errors
  * must have an empty body (§5.5). See docs/national-axis.md.
@@ -27,6 +28,8 @@ import type { DirectoryService } from '../directory/service.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MongoVdxpStore } from '../store/vdxp-store.ts';
 import { authenticate, carriesNoSignature, type VdxpAuthResult } from './auth.ts';
+import { AdminGate, type AdminOperationsSettings } from './admin-gate.ts';
+import type { AuditLog } from '../domain/ports.ts';
 import {
   failEnvelope,
   okEnvelope,
@@ -76,6 +79,10 @@ export interface VdxpDeps {
   readonly store: VdxpStore;
   readonly maxMessageBytes: number;
   readonly isStopping: () => boolean;
+  /** registerAgency / deleteAgency: who may call them (off by default). */
+  readonly adminOperations: AdminOperationsSettings;
+  /** Refused administrative calls are recorded (`vdxp.admin.refused`). */
+  readonly audit: Pick<AuditLog, 'append'>;
 }
 
 /** Received items per list call (oldest first); the DMS acknowledges them and lists again. */
@@ -190,9 +197,10 @@ export function vdxpRouter(deps: VdxpDeps): Router {
       });
     });
 
-  const ops = new Map<string, { methods: readonly string[]; run: Handler }>();
-  const op = (name: string, methods: readonly string[], run: Handler) =>
-    ops.set(name.toLowerCase(), { methods, run });
+  const ops = new Map<string, { name: string; methods: readonly string[]; run: Handler; admin: boolean }>();
+  const op = (name: string, methods: readonly string[], run: Handler, o: { admin?: boolean } = {}) =>
+    ops.set(name.toLowerCase(), { name, methods, run, admin: o.admin ?? false });
+  const adminGate = new AdminGate(deps.adminOperations);
 
   // ---- documents -------------------------------------------------------------------------------
 
@@ -358,11 +366,16 @@ export function vdxpRouter(deps: VdxpDeps): Router {
     }
   }
 
-  op('registerAgency', ['POST'], async ({ body, auth }) => {
-    requireAdmin(auth.caller);
-    const agency = await registerAgency(parseRegisterAgencyBody(body), auth.systemId);
-    return okEnvelope({ AgencyCode: agency.code });
-  });
+  op(
+    'registerAgency',
+    ['POST'],
+    async ({ body, auth }) => {
+      requireAdmin(auth.caller);
+      const agency = await registerAgency(parseRegisterAgencyBody(body), auth.systemId);
+      return okEnvelope({ AgencyCode: agency.code });
+    },
+    { admin: true },
+  );
 
   /**
    * Idempotent (the SDK retries POSTs, §2): a unit with the same code — or, without a code, the
@@ -436,15 +449,35 @@ export function vdxpRouter(deps: VdxpDeps): Router {
     }
   }
 
-  op('deleteAgency', ['POST'], async ({ auth }) => {
-    requireAdmin(auth.caller);
-    const code = normalizeCode(requireParam(auth.params.getStrict('AgencyCode'), 'AgencyCode'));
-    // Agencies are never deleted: the unit is closed (idempotently) and its code stays reserved.
-    const agency = await agencyOrNull(code);
-    if (!agency) throw new HubError('NOT_FOUND', `no agency with code ${code}`);
-    await directory.close(auth.systemId, agency.code, { reason: 'deleteAgency (national-axis API)' });
-    return okEnvelope({ AgencyCode: agency.code });
-  });
+  op(
+    'deleteAgency',
+    ['POST'],
+    async ({ auth }) => {
+      requireAdmin(auth.caller);
+      const code = normalizeCode(requireParam(auth.params.getStrict('AgencyCode'), 'AgencyCode'));
+      // Agencies are never deleted: the unit is closed (idempotently) and its code stays reserved.
+      const agency = await agencyOrNull(code);
+      if (!agency) throw new HubError('NOT_FOUND', `no agency with code ${code}`);
+      await directory.close(auth.systemId, agency.code, { reason: 'deleteAgency (national-axis API)' });
+      return okEnvelope({ AgencyCode: agency.code });
+    },
+    { admin: true },
+  );
+
+  async function checkAdmin(opName: string, auth: VdxpAuthResult, address: string | undefined) {
+    try {
+      adminGate.check(auth.systemId, address);
+    } catch (err) {
+      if (isHubError(err))
+        await deps.audit.append({
+          actor: auth.systemId,
+          action: 'vdxp.admin.refused',
+          subject: opName,
+          data: { code: err.code, address: address ?? '' },
+        });
+      throw err;
+    }
+  }
 
   // ---- dispatch --------------------------------------------------------------------------------
 
@@ -462,6 +495,9 @@ export function vdxpRouter(deps: VdxpDeps): Router {
     if (name === 'downloadedoc' && carriesNoSignature(req.rawHeaders))
       throw new HubError('UNAUTHENTICATED', 'downloadEdoc2 sends no signature and is not supported');
     const auth = await authenticate(req.rawHeaders, (id) => deps.credentials.find(id));
+    // Administrative operations: checked before the (unsigned) body is even read; a refusal changes
+    // nothing and is audited (the request may be a replay of captured headers, issue 18 §5).
+    if (entry.admin) await checkAdmin(entry.name, auth, req.ip);
     const body = await readBody(req, res);
     const answer = await entry.run({ req, res, body, auth });
     if (answer) sendEnvelope(res, answer);

@@ -73,7 +73,17 @@ describe('national-axis API (/vdxp): a DMS on the axis SDK exchanges a document 
   let receivedId: string; // the docId the recipient sees
 
   before(async () => {
-    t = await startTestHub('vdxp');
+    // registerAgency/deleteAgency are off by default (issue 18 §5, test/e2e/vdxp-admin.test.ts):
+    // enabled here for the admin system and, to show the 'admin' right is still required, for B.
+    t = await startTestHub('vdxp', {
+      vdxp: {
+        adminOperations: {
+          enabled: true,
+          allowedSystems: ['hub-admin', 'dms-H41.001'],
+          allowedAddresses: ['127.0.0.1'],
+        },
+      },
+    });
     endpoint = `${t.url}/vdxp`;
     A = new VdxpSdkClient(endpoint, 'dms-H29.001', 'DEV-ONLY-secret-H29.001');
     B = new VdxpSdkClient(endpoint, 'dms-H41.001', 'DEV-ONLY-secret-H41.001');

@@ -128,6 +128,8 @@ export class VdxpSdkClient {
   readonly #secret: string;
   /** The service object's header map: insertion order kept, re-put keeps the position. */
   readonly map = new Map<string, string>();
+  /** Source address of the connections (e.g. 127.0.0.2: another loopback address, same machine). */
+  localAddress: string | undefined;
 
   constructor(endpoint: string, systemId: string, secret: string, timestamp = sdkTimestamp(new Date())) {
     this.endpoint = new URL(endpoint.endsWith('/') ? endpoint : `${endpoint}/`);
@@ -195,6 +197,7 @@ export class VdxpSdkClient {
       noBody: kind === 'none',
       expectContinue: op !== 'sendEdoc' && req.body.length > 0,
       accept: op === 'sendEdoc' ? 'text/html, image/gif, image/jpeg, */*; q=0.2' : undefined,
+      localAddress: this.localAddress,
     });
   }
 
@@ -257,7 +260,12 @@ export function rawRequest(
   method: 'GET' | 'POST',
   rawHeaders: readonly string[],
   body: Buffer,
-  o: { noBody?: boolean; expectContinue?: boolean; accept?: string | undefined },
+  o: {
+    noBody?: boolean;
+    expectContinue?: boolean;
+    accept?: string | undefined;
+    localAddress?: string | undefined;
+  },
 ): Promise<SdkResponse> {
   const url = new URL(op, endpoint);
   const headers = [...rawHeaders, 'Host', url.host];
@@ -266,7 +274,15 @@ export function rawRequest(
   if (o.expectContinue) headers.push('Expect', '100-continue');
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { hostname: url.hostname, port: url.port, path: url.pathname, method, headers, agent: false },
+      {
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method,
+        headers,
+        agent: false,
+        ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

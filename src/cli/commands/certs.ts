@@ -17,6 +17,7 @@ async function withService<T>(
     const trust = await TrustStore.fromDirectory(ctx.config.pki.trustDir, {
       revocation: ctx.config.pki.revocation,
       maxCrlAgeSeconds: ctx.config.pki.maxCrlStalenessSeconds,
+      maxAgeWithoutNextUpdateSeconds: ctx.config.pki.crlMaxAgeWithoutNextUpdateHours * 3600,
     });
     await new RevocationService(trust, ctx.stores.models, createLogger('silent'), {
       crlUrls: [],

@@ -56,7 +56,10 @@ export function register(program: Command): void {
     .command('add <systemId>')
     .description('issue a credential for a system acting for the given agencies; prints the secret once')
     .option('--agency <code...>', 'agency code(s) the system acts for (repeatable)')
-    .option('--admin', "grant the 'admin' right (administration APIs, registerAgency/deleteAgency)")
+    .option(
+      '--admin',
+      "grant the 'admin' right (administration APIs; /vdxp registerAgency/deleteAgency only where vdxp.adminOperations allows)",
+    )
     .option('--no-send', "without the 'send' right (an administration-only system)")
     .option('--db <name>', 'database name')
     .action(
