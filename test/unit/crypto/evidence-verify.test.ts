@@ -9,30 +9,16 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
-import { PROJECT_ROOT } from '../../../src/config.ts';
-import {
-  createRootCa,
-  issueHubCertificate,
-  loadIssued,
-  privateKeyPem,
-  type Issued,
-} from '../../../src/crypto/dev-pki.ts';
+import { createRootCa, issueHubCertificate, type Issued } from '../../../src/crypto/dev-pki.ts';
 import { buildSignedReceipt, type ReceiptData } from '../../../src/crypto/receipt.ts';
-import { loadSigningKey, type SigningKey } from '../../../src/crypto/signature.ts';
+import { loadSigningKey } from '../../../src/crypto/signature.ts';
 import { certificateFingerprint } from '../../../src/crypto/trust.ts';
 import { verifyEvidence, type EvidenceReport } from '../../../src/evidence/bundle.ts';
 import { documentMessage, signed } from '../../support/messages.ts';
+import { CERTS, days, devStateCa, signingKeyOf as keyOf, T0 } from '../../support/pinned-pki.ts';
 
-const CERTS = path.join(PROJECT_ROOT, 'certs-dev');
-const DAY = 86_400_000;
-const T0 = new Date('2027-06-01T02:00:00.000Z');
-const days = (n: number) => new Date(T0.getTime() + n * DAY);
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const read = (rel: string) => readFileSync(path.join(CERTS, rel));
-
-async function keyOf(it: Issued): Promise<SigningKey> {
-  return { certificatePem: it.cert.toString('pem'), privateKeyPem: await privateKeyPem(it.keys.privateKey) };
-}
 
 describe('evidence bundles verified offline', function () {
   this.timeout(30_000);
@@ -77,10 +63,7 @@ describe('evidence bundles verified offline', function () {
   const failed = (r: EvidenceReport) => r.checks.filter((c) => !c.ok).map((c) => c.name);
 
   before(async () => {
-    const stateCa = await loadIssued(
-      read('state-ca.pem').toString('utf8'),
-      read('state-ca.key.pem').toString('utf8'),
-    );
+    const stateCa = await devStateCa();
     hub = await issueHubCertificate({ issuer: stateCa, notBefore: days(-30), notAfter: days(365) });
     pins = [certificateFingerprint(hub.cert)];
   });
@@ -115,10 +98,7 @@ describe('evidence bundles verified offline', function () {
   });
 
   it('refuses a bundle whose receipt was signed by a genuine hub certificate past its validity (HUB_SIGNER_EXPIRED)', async () => {
-    const stateCa = await loadIssued(
-      read('state-ca.pem').toString('utf8'),
-      read('state-ca.key.pem').toString('utf8'),
-    );
+    const stateCa = await devStateCa();
     const old = await issueHubCertificate({ issuer: stateCa, notBefore: days(-150), notAfter: days(-10) });
     const r = await verifyEvidence(bundle(buildSignedReceipt(data(), await keyOf(old))), {
       roots,

@@ -8,25 +8,18 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../../src/config.ts';
-import { HubError } from '../../../src/domain/errors.ts';
 import {
   createRootCa,
   issueCertificate,
   issueHubCertificate,
-  loadIssued,
-  privateKeyPem,
   type Issued,
 } from '../../../src/crypto/dev-pki.ts';
 import { hasExtendedKeyUsage, HUB_SIGNING_EKU } from '../../../src/crypto/hub-signed.ts';
 import { buildSignedReceipt, verifyReceipt, type ReceiptData } from '../../../src/crypto/receipt.ts';
-import { loadSigningKey, type SigningKey } from '../../../src/crypto/signature.ts';
+import { loadSigningKey } from '../../../src/crypto/signature.ts';
 import { certificateFingerprint, TrustStore } from '../../../src/crypto/trust.ts';
 import { x509 } from '../../../src/crypto/x509.ts';
-
-const CERTS = path.join(PROJECT_ROOT, 'certs-dev');
-const DAY = 86_400_000;
-const T0 = new Date('2027-06-01T02:00:00.000Z');
-const days = (n: number) => new Date(T0.getTime() + n * DAY);
+import { CERTS, days, devStateCa, refusal, signingKeyOf as keyOf, T0 } from '../../support/pinned-pki.ts';
 
 const receiptData = (receivedAt: Date, over: Partial<ReceiptData> = {}): ReceiptData => ({
   receiptId: 'r-0001',
@@ -38,20 +31,6 @@ const receiptData = (receivedAt: Date, over: Partial<ReceiptData> = {}): Receipt
   ...over,
 });
 
-async function keyOf(it: Issued): Promise<SigningKey> {
-  return { certificatePem: it.cert.toString('pem'), privateKeyPem: await privateKeyPem(it.keys.privateKey) };
-}
-
-async function refusal(p: Promise<unknown>): Promise<HubError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(HubError);
-    return err as HubError;
-  }
-  throw new Error('expected a refusal');
-}
-
 describe('hub receipts: only a pinned hub signing certificate issues them', function () {
   this.timeout(30_000);
   let trust: TrustStore;
@@ -62,10 +41,7 @@ describe('hub receipts: only a pinned hub signing certificate issues them', func
 
   before(async () => {
     trust = await TrustStore.fromDirectory(CERTS, { now: () => T0 });
-    stateCa = await loadIssued(
-      readFileSync(path.join(CERTS, 'state-ca.pem'), 'utf8'),
-      readFileSync(path.join(CERTS, 'state-ca.key.pem'), 'utf8'),
-    );
+    stateCa = await devStateCa();
     hub = await issueHubCertificate({ issuer: stateCa, notBefore: days(-30), notAfter: days(365) });
     retired = await issueHubCertificate({ issuer: stateCa, notBefore: days(-150), notAfter: days(-10) });
     pins = [certificateFingerprint(hub.cert), certificateFingerprint(retired.cert)];

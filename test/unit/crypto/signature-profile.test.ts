@@ -7,27 +7,17 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createSign } from 'node:crypto';
 import { PROJECT_ROOT } from '../../../src/config.ts';
-import { HubError } from '../../../src/domain/errors.ts';
 import { buildEdxml } from '../../../src/domain/edxml/index.ts';
 import { loadSigningKey, signEdxml, verifyEdxml, type SigningKey } from '../../../src/crypto/signature.ts';
 import { TrustStore } from '../../../src/crypto/trust.ts';
 import { documentMessage, statusMessage } from '../../support/messages.ts';
+import { refusal } from '../../support/pinned-pki.ts';
 
 const CERTS = path.join(PROJECT_ROOT, 'certs-dev');
 const AT = new Date(Date.now() + 60_000); // certificates were issued "now" at generation; CRLs last 30 days
 const key = (rel: string): SigningKey =>
   loadSigningKey(path.join(CERTS, `${rel}.pem`), path.join(CERTS, `${rel}.key.pem`));
 const agency = key('agencies/H29.001');
-
-async function refusal(p: Promise<unknown>): Promise<HubError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(HubError);
-    return err as HubError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('strict XML signature profile', function () {
   this.timeout(20_000);
