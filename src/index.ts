@@ -60,4 +60,5 @@ export {
 export { signEdxml, verifyEdxml, loadSigningKey, type SigningKey } from './crypto/signature.ts';
 export { encryptEdxml, decryptEdxml, isEncrypted, type RecipientKey } from './crypto/encryption.ts';
 export { verifyReceipt } from './crypto/receipt.ts';
+export { HUB_SIGNING_EKU, verifyHubSigned, type HubTrust } from './crypto/hub-signed.ts';
 export { TrustStore } from './crypto/trust.ts';
