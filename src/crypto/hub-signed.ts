@@ -38,7 +38,8 @@ export interface HubTrust {
 /** A pin as configured ("AB:CD:…" or hex) in the form certificateFingerprint() gives. */
 export function normalisePin(pin: string): string {
   const hex = pin.replace(/[:\s]/g, '').toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`not a SHA-256 fingerprint: ${pin}`);
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    throw new HubError('VALIDATION_FAILED', `a hub pin must be a SHA-256 fingerprint, not ${pin}`);
   return hex;
 }
 

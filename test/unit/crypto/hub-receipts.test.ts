@@ -60,6 +60,12 @@ describe('hub receipts: only a pinned hub signing certificate issues them', func
     expect((await verifyReceipt(xml, { trust, pins: [colons] })).receiptId).to.equal('r-0001');
   });
 
+  it('refuses a malformed pin as a usage error (VALIDATION_FAILED), not as an unpinned signer', async () => {
+    const xml = buildSignedReceipt(receiptData(T0), await keyOf(hub));
+    const err = await refusal(verifyReceipt(xml, { trust, pins: ['efbc'] }));
+    expect(err.code).to.equal('VALIDATION_FAILED');
+  });
+
   it('refuses a receipt signed by an agency key for a message the hub never saw (HUB_SIGNER_NOT_HUB)', async () => {
     const agency = loadSigningKey(
       path.join(CERTS, 'agencies/D29.001.pem'),
