@@ -1,5 +1,6 @@
 /**
- * The one check of every artefact the hub signs (receipts; the evidence bundle through its receipt).
+ * The one check of every artefact the hub signs (receipts; the evidence bundle through its receipt;
+ * push requests' detached signatures).
  * A chain to a trusted root is not enough: any agency certificate chains to the same roots, so an
  * agency could sign a "receipt" for a message the hub never saw (issue 18 §1). A hub-signed artefact
  * counts only if, in this order:
@@ -14,9 +15,10 @@
  *     the artefact chooses) — HUB_SIGNER_EXPIRED;
  *  4. the signature follows the hub profile and verifies (src/crypto/signature.ts).
  */
+import { createVerify } from 'node:crypto';
 import { HubError } from '../domain/errors.ts';
 import { verifyEnveloped, type CertificateValidator, type VerifiedMessage } from './signature.ts';
-import { certificateFingerprint, type Certificate, type TrustStore } from './trust.ts';
+import { certificateFingerprint, type Certificate, type TrustStore, type ValidatedChain } from './trust.ts';
 import { x509 } from './x509.ts';
 
 /**
@@ -99,22 +101,12 @@ export function hubSignerProblem(
   return null;
 }
 
-/** Verifies an enveloped hub signature of the hub profile; the time comes from the signed content. */
-export async function verifyHubSigned(
-  bytes: Uint8Array,
-  hub: HubTrust,
-  o: {
-    readonly rootNs: string;
-    readonly rootName: string;
-    /** The time the artefact states (e.g. a receipt's ReceivedAt), read from its root element. */
-    readonly statedTime: (root: Element) => Date;
-  },
-): Promise<VerifiedMessage & { readonly at: Date }> {
-  if (hub.pins.length === 0)
-    throw new HubError('HUB_PINS_MISSING', 'configure the SHA-256 fingerprints of the hub certificates');
-  let at: Date | undefined;
-  const validator: CertificateValidator = {
+/** Checks 1–3 of the header: role, pin, then chain and validity at the time the artefact states. */
+function hubValidator(hub: HubTrust): CertificateValidator {
+  return {
     async validate(leaf, extra, when = new Date()) {
+      if (hub.pins.length === 0)
+        throw new HubError('HUB_PINS_MISSING', 'configure the SHA-256 fingerprints of the hub certificates');
       const problem = hubSignerProblem(leaf, hub.pins, hub.eku);
       if (problem) throw problem;
       try {
@@ -127,7 +119,47 @@ export async function verifyHubSigned(
       }
     },
   };
-  const v = await verifyEnveloped(bytes, validator, {
+}
+
+/**
+ * A detached hub signature (push requests, src/delivery/push.ts): RSA/ECDSA-SHA256 over `data` by the
+ * published hub certificate `certPem`, which must pass the same checks as for receipts at `at`, the
+ * time the signed data states.
+ */
+export async function verifyHubDetached(
+  data: string | Uint8Array,
+  signatureBase64: string,
+  certPem: string,
+  hub: HubTrust,
+  at: Date,
+): Promise<ValidatedChain> {
+  let cert: Certificate;
+  try {
+    cert = new x509.X509Certificate(certPem);
+  } catch {
+    throw new HubError('CERT_UNTRUSTED', 'the hub certificate cannot be decoded');
+  }
+  const chain = await hubValidator(hub).validate(cert, [], at);
+  const ok = createVerify('sha256')
+    .update(data)
+    .verify({ key: cert.toString('pem'), dsaEncoding: 'der' }, signatureBase64, 'base64');
+  if (!ok) throw new HubError('SIGNATURE_INVALID', 'the hub signature does not match the signed data');
+  return chain;
+}
+
+/** Verifies an enveloped hub signature of the hub profile; the time comes from the signed content. */
+export async function verifyHubSigned(
+  bytes: Uint8Array,
+  hub: HubTrust,
+  o: {
+    readonly rootNs: string;
+    readonly rootName: string;
+    /** The time the artefact states (e.g. a receipt's ReceivedAt), read from its root element. */
+    readonly statedTime: (root: Element) => Date;
+  },
+): Promise<VerifiedMessage & { readonly at: Date }> {
+  let at: Date | undefined;
+  const v = await verifyEnveloped(bytes, hubValidator(hub), {
     rootNs: o.rootNs,
     rootName: o.rootName,
     where: o.rootName,

@@ -5,6 +5,7 @@
  * state T0 and the certificates are issued around it, never around the wall clock.
  */
 import { expect } from 'chai';
+import { createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../../src/config.ts';
@@ -19,6 +20,7 @@ import { buildSignedReceipt, verifyReceipt, type ReceiptData } from '../../../sr
 import { loadSigningKey } from '../../../src/crypto/signature.ts';
 import { certificateFingerprint, TrustStore } from '../../../src/crypto/trust.ts';
 import { x509 } from '../../../src/crypto/x509.ts';
+import { pushSignatureInput, verifyPushRequest } from '../../../src/delivery/push.ts';
 import { CERTS, days, devStateCa, refusal, signingKeyOf as keyOf, T0 } from '../../support/pinned-pki.ts';
 
 const receiptData = (receivedAt: Date, over: Partial<ReceiptData> = {}): ReceiptData => ({
@@ -127,6 +129,31 @@ describe('hub receipts: only a pinned hub signing certificate issues them', func
       days(1).toISOString(),
     );
     expect((await refusal(verifyReceipt(xml, { trust, pins }))).code).to.equal('SIGNATURE_INVALID');
+  });
+
+  it('accepts a push request signed by the hub, and refuses one an agency signed (HUB_SIGNER_NOT_HUB) or whose body changed (SIGNATURE_INVALID)', async () => {
+    const body = Buffer.from('<edXML/>');
+    const ts = Math.floor(T0.getTime() / 1000);
+    const sign = (pem: string, b: Uint8Array) =>
+      createSign('sha256')
+        .update(pushSignatureInput('d-1', ts, b))
+        .sign(pem, 'base64');
+    const hubKey = await keyOf(hub);
+    const headers = { deliveryId: 'd-1', timestamp: String(ts), signature: sign(hubKey.privateKeyPem, body) };
+    const chain = await verifyPushRequest(headers, body, hubKey.certificatePem, { trust, pins });
+    expect(chain.fingerprintSha256).to.equal(pins[0]);
+    const changed = Buffer.from('<edXML>x</edXML>');
+    expect(
+      (await refusal(verifyPushRequest(headers, changed, hubKey.certificatePem, { trust, pins }))).code,
+    ).to.equal('SIGNATURE_INVALID');
+    const agency = loadSigningKey(
+      path.join(CERTS, 'agencies/D29.001.pem'),
+      path.join(CERTS, 'agencies/D29.001.key.pem'),
+    );
+    const forged = { ...headers, signature: sign(agency.privateKeyPem, body) };
+    expect(
+      (await refusal(verifyPushRequest(forged, body, agency.certificatePem, { trust, pins }))).code,
+    ).to.equal('HUB_SIGNER_NOT_HUB');
   });
 
   it('finds the hub EKU among other extended key usages, and not in certificates without it', async () => {
