@@ -20,7 +20,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { PROJECT_ROOT } from '../src/config.ts';
+import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
 import type { EdocMessage, Priority, StatusCode } from '../src/domain/edxml/index.ts';
 import { TrustStore } from '../src/crypto/trust.ts';
 import { HubApiError, HubClient, type InboxItem } from '../src/sdk/client.ts';
@@ -191,6 +191,7 @@ async function setup(): Promise<Agent[]> {
       systemId: `dms-${code}`,
       secret: `DEV-ONLY-secret-${code}`,
       trust,
+      hubPins: loadConfig().pki.hubPins, // development pins (config/default.json)
     });
     let certs;
     try {

@@ -13,6 +13,7 @@ import {
   createCrl,
   createRootCa,
   issueCertificate,
+  issueHubCertificate,
   privateKeyPem,
   type Issued,
 } from '../src/crypto/dev-pki.ts';
@@ -57,11 +58,9 @@ await save('root-ca', root);
 await save('state-ca', state);
 await save('party-ca', party);
 
-const hub = await issueCertificate({
-  subject: 'CN=DEV Trục liên thông văn bản (hub), O=DEVELOPMENT ONLY, C=VN',
-  issuer: state,
-  crlUrl: `${crlBase}/state-ca.crl`,
-});
+// The hub signing certificate carries the hub-signing EKU: verifiers accept hub-signed artefacts only
+// from such a certificate whose fingerprint they pin (config pki.hubPins).
+const hub = await issueHubCertificate({ issuer: state, crlUrl: `${crlBase}/state-ca.crl` });
 await save('hub', hub);
 
 const seed = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'config/seed-directory.json'), 'utf8')) as {

@@ -13,6 +13,8 @@ import type { Config } from './config.ts';
 import { TrustStore } from './crypto/trust.ts';
 import { loadSigningKey } from './crypto/signature.ts';
 import { buildSignedReceipt } from './crypto/receipt.ts';
+import { describeHubCertificates, hubSignerProblem } from './crypto/hub-signed.ts';
+import { x509 } from './crypto/x509.ts';
 import { LocalVerifier } from './crypto/verifier.ts';
 import { VerifierPool } from './crypto/verifier-pool.ts';
 import { RevocationService } from './crypto/revocation.ts';
@@ -137,6 +139,20 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     }
     await revocation.load();
     const hubKey = loadSigningKey(config.pki.hubCert, config.pki.hubKey);
+    // Sign only with a certificate verifiers accept (hub-signing EKU, pinned): fail fast otherwise.
+    const ownProblem = hubSignerProblem(
+      new x509.X509Certificate(hubKey.certificatePem),
+      config.pki.hubPins,
+      config.pki.hubSigningEku,
+    );
+    if (ownProblem) throw new Error(`pki.hubCert ${config.pki.hubCert}: ${ownProblem.message}`);
+    const hubCertificates = {
+      signingEku: config.pki.hubSigningEku,
+      certificates: describeHubCertificates([
+        hubKey.certificatePem,
+        ...config.pki.previousHubCerts.map((f) => readFileSync(f, 'utf8')),
+      ]),
+    };
     const publisher = new DeliveryPublisher(broker, topology, stores.outbox, log);
     const submissions = new SubmissionService({
       stores,
@@ -299,6 +315,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
               trust,
               hubCertPem: hubKey.certificatePem,
             }),
+          hubCertificates,
           maxMessageBytes: config.http.maxMessageBytes,
           clockSkewSeconds: config.auth.clockSkewSeconds,
           isStopping: () => stopping,

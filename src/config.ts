@@ -32,6 +32,14 @@ const ConfigSchema = z.object({
     trustDir: z.string().min(1),
     hubCert: z.string().min(1),
     hubKey: z.string().min(1),
+    // SHA-256 fingerprints of the hub signing certificates verifiers accept (current + retired ones whose
+    // receipts must keep verifying); the hub's own certificate must be one (src/crypto/hub-signed.ts).
+    hubPins: z
+      .array(z.string().regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, 'must be a SHA-256 fingerprint'))
+      .min(1, 'pin the hub signing certificates (SHA-256 fingerprints; HUB_PINS)'),
+    hubSigningEku: z.string().regex(/^\d+(\.\d+)+$/, 'must be an OID'),
+    // Retired hub signing certificates (PEM files) still published at GET /v1/hub/certificates.
+    previousHubCerts: z.array(z.string().min(1)).default([]),
     revocation: z.enum(['require', 'prefer', 'off']),
     maxCrlStalenessSeconds: z.number().int().min(0),
     crlUrls: z.array(z.string().url()),
@@ -128,6 +136,7 @@ const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'lis
   TRUST_DIR: { path: ['pki', 'trustDir'], type: 'string' },
   HUB_CERT: { path: ['pki', 'hubCert'], type: 'string' },
   HUB_KEY: { path: ['pki', 'hubKey'], type: 'string' },
+  HUB_PINS: { path: ['pki', 'hubPins'], type: 'list' },
   REVOCATION_MODE: { path: ['pki', 'revocation'], type: 'string' },
   CREDENTIALS_KEY: { path: ['credentials', 'key'], type: 'string' },
   LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
@@ -201,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   cfg.pki.trustDir = abs(cfg.pki.trustDir);
   cfg.pki.hubCert = abs(cfg.pki.hubCert);
   cfg.pki.hubKey = abs(cfg.pki.hubKey);
+  cfg.pki.previousHubCerts = cfg.pki.previousHubCerts.map(abs);
   cfg.seed.directoryFile = cfg.seed.directoryFile && abs(cfg.seed.directoryFile);
   cfg.seed.certsManifest = cfg.seed.certsManifest && abs(cfg.seed.certsManifest);
   cfg.seed.usersFile = cfg.seed.usersFile && abs(cfg.seed.usersFile);

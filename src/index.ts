@@ -60,4 +60,6 @@ export {
 export { signEdxml, verifyEdxml, loadSigningKey, type SigningKey } from './crypto/signature.ts';
 export { encryptEdxml, decryptEdxml, isEncrypted, type RecipientKey } from './crypto/encryption.ts';
 export { verifyReceipt } from './crypto/receipt.ts';
+export { HUB_SIGNING_EKU, verifyHubSigned, type HubTrust } from './crypto/hub-signed.ts';
+export { verifyPushRequest } from './delivery/push.ts';
 export { TrustStore } from './crypto/trust.ts';

@@ -11,6 +11,7 @@ interface CryptoKeyPair {
 }
 const webcrypto = globalThis.crypto;
 import { x509 } from './x509.ts';
+import { HUB_SIGNING_EKU } from './hub-signed.ts';
 
 export const RSA_ALG = {
   name: 'RSASSA-PKCS1-v1_5',
@@ -76,6 +77,8 @@ export interface IssueOptions {
   readonly ocspUrl?: string;
   readonly keyKind?: 'rsa' | 'ec';
   readonly keys?: CryptoKeyPair;
+  /** Extended key usage OIDs (e.g. HUB_SIGNING_EKU for the hub's signing certificate). */
+  readonly extendedKeyUsages?: readonly string[];
 }
 
 export async function issueCertificate(o: IssueOptions): Promise<Issued> {
@@ -94,6 +97,8 @@ export async function issueCertificate(o: IssueOptions): Promise<Issued> {
     await x509.AuthorityKeyIdentifierExtension.create(o.issuer.keys.publicKey),
   ];
   if (o.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([o.crlUrl]));
+  if (o.extendedKeyUsages?.length)
+    extensions.push(new x509.ExtendedKeyUsageExtension([...o.extendedKeyUsages], false));
   if (o.ocspUrl)
     extensions.push(
       new x509.AuthorityInfoAccessExtension({ ocsp: [new x509.GeneralName('url', o.ocspUrl)] }),
@@ -110,6 +115,19 @@ export async function issueCertificate(o: IssueOptions): Promise<Issued> {
     extensions,
   });
   return { cert, keys };
+}
+
+export const DEV_HUB_SUBJECT = 'CN=DEV Trục liên thông văn bản (hub), O=DEVELOPMENT ONLY, C=VN';
+
+/** A hub signing certificate: a signing leaf with the hub-signing EKU (src/crypto/hub-signed.ts). */
+export async function issueHubCertificate(
+  o: Omit<IssueOptions, 'subject' | 'extendedKeyUsages'> & { subject?: string },
+): Promise<Issued> {
+  return issueCertificate({
+    ...o,
+    subject: o.subject ?? DEV_HUB_SUBJECT,
+    extendedKeyUsages: [HUB_SIGNING_EKU],
+  });
 }
 
 export async function createCrl(

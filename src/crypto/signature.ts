@@ -193,6 +193,9 @@ export interface VerifyOptions {
   readonly limits?: XmlLimits;
 }
 
+/** What verifyEnveloped needs of a trust store (hub-signed artefacts wrap it with their own checks). */
+export type CertificateValidator = Pick<TrustStore, 'validate'>;
+
 type El = Element;
 
 // Agencies sign many messages with the same certificate: parse each distinct one once.
@@ -230,12 +233,14 @@ function lastElementChild(e: El): El | null {
 /** Verifies an enveloped signature of the hub profile whose parent is accepted by `parentOk`. */
 export async function verifyEnveloped(
   bytes: Uint8Array,
-  trust: TrustStore,
+  trust: CertificateValidator,
   opts: VerifyOptions & {
     rootNs: string;
     rootName: string;
     parentOk: (parent: El, root: El) => boolean;
     where: string;
+    /** The verification time read from the document itself (hub-signed artefacts state their time). */
+    atOf?: (root: El) => Date;
   },
 ): Promise<VerifiedMessage> {
   guardXml(bytes, opts.limits ?? DEFAULT_XML_LIMITS);
@@ -314,7 +319,8 @@ export async function verifyEnveloped(
     throw new HubError('CERT_UNTRUSTED', 'a KeyInfo certificate cannot be decoded');
   }
   const leaf = certs[0]!;
-  const signer = await trust.validate(leaf, certs.slice(1), opts.at ?? new Date());
+  const at = opts.atOf ? opts.atOf(root) : (opts.at ?? new Date());
+  const signer = await trust.validate(leaf, certs.slice(1), at);
   const keyKind = SIGNATURE_ALGORITHMS[sigAlg as SigAlgUri].key;
   const leafAlg = leaf.publicKey.algorithm.name;
   if ((keyKind === 'ec') !== (leafAlg === 'ECDSA'))

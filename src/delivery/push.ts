@@ -10,6 +10,9 @@
  * document, which ends the delivery with that reason.
  */
 import { createHash, createSign, type KeyObject } from 'node:crypto';
+import { HubError } from '../domain/errors.ts';
+import { verifyHubDetached, type HubTrust } from '../crypto/hub-signed.ts';
+import type { ValidatedChain } from '../crypto/trust.ts';
 
 export class TransientDeliveryError extends Error {
   constructor(message: string) {
@@ -29,6 +32,29 @@ export class RefusedByEndpointError extends Error {
 
 export function pushSignatureInput(deliveryId: string, timestamp: number, body: Uint8Array): string {
   return `${deliveryId}\n${timestamp}\n${createHash('sha256').update(body).digest('hex')}`;
+}
+
+/**
+ * For the receiving agency: checks a push request came from the hub — the X-Hub-Signature by a hub
+ * signing certificate (hub-signing EKU, pinned, valid at X-Hub-Timestamp; src/crypto/hub-signed.ts)
+ * over the delivery id, the timestamp and the body. `hubCertPem`: the published hub certificate.
+ * Rejecting stale timestamps (replays) is the receiver's choice; the delivery id makes retries idempotent.
+ */
+export function verifyPushRequest(
+  headers: { deliveryId: string; timestamp: string; signature: string },
+  body: Uint8Array,
+  hubCertPem: string,
+  hub: HubTrust,
+): Promise<ValidatedChain> {
+  const ts = Number(headers.timestamp);
+  if (!Number.isInteger(ts)) throw new HubError('VALIDATION_FAILED', 'X-Hub-Timestamp must be unix seconds');
+  return verifyHubDetached(
+    pushSignatureInput(headers.deliveryId, ts, body),
+    headers.signature,
+    hubCertPem,
+    hub,
+    new Date(ts * 1000),
+  );
 }
 
 export interface PushRequest {

@@ -172,6 +172,32 @@ export const ERROR_CODES = {
     en: 'This system or source address may not use the administrative operations of the national-axis API',
   },
   UNAVAILABLE: { status: 503, vi: 'Dịch vụ tạm thời không sẵn sàng', en: 'Service temporarily unavailable' },
+  // Hub-signed artefacts (receipts, evidence): src/crypto/hub-signed.ts, docs/security.md §7.
+  HUB_SIGNER_NOT_HUB: {
+    status: 422,
+    vi: 'Chữ ký không phải của chứng thư ký số của trục',
+    en: 'Not signed by a hub signing certificate (the hub-signing extended key usage is missing)',
+  },
+  HUB_SIGNER_NOT_PINNED: {
+    status: 422,
+    vi: 'Chứng thư ký số của trục không nằm trong danh sách đã ghim',
+    en: 'The hub certificate is not among the pinned hub certificates',
+  },
+  HUB_SIGNER_EXPIRED: {
+    status: 422,
+    vi: 'Chứng thư ký số của trục không có hiệu lực tại thời điểm ghi trong nội dung đã ký',
+    en: 'The hub certificate was not valid at the time the signed content states',
+  },
+  HUB_PINS_MISSING: {
+    status: 422,
+    vi: 'Chưa cấu hình danh sách chứng thư ký số của trục (dấu vân tay SHA-256)',
+    en: 'No pinned hub certificates are configured: nothing hub-signed can be accepted',
+  },
+  EVIDENCE_INCONSISTENT: {
+    status: 422,
+    vi: 'Biên nhận, bảng kê và thông điệp trong gói chứng cứ không khớp nhau',
+    en: 'The receipt, the manifest and the message of the evidence bundle disagree',
+  },
   INTERNAL: { status: 500, vi: 'Lỗi hệ thống', en: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -17,8 +17,9 @@ import type { Stores } from '../domain/ports.ts';
 import type { DocumentRecord } from '../domain/types.ts';
 import type { Models } from '../store/models.ts';
 import { verifyEdxml } from '../crypto/signature.ts';
-import { verifyReceipt } from '../crypto/receipt.ts';
-import { TrustStore, type Certificate } from '../crypto/trust.ts';
+import { receiptTime, verifyReceipt } from '../crypto/receipt.ts';
+import { TrustStore, type Certificate, type RevocationMode } from '../crypto/trust.ts';
+import { parseEdxml } from '../domain/edxml/parse.ts';
 import { x509 } from '../crypto/x509.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -101,80 +102,153 @@ export async function exportEvidence(docId: string, d: EvidenceDeps): Promise<Bu
   return Buffer.from(zipSync(files, { level: 6 }));
 }
 
+export interface EvidenceCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail?: string;
+  /** The stable code of a failed check (src/domain/errors.ts), when it has one. */
+  readonly code?: string;
+}
+
 export interface EvidenceReport {
   readonly ok: boolean;
   readonly documentId?: string;
-  readonly checks: { readonly name: string; readonly ok: boolean; readonly detail?: string }[];
+  /** The acceptance time the bundle was verified at: the hub-signed receipt's ReceivedAt. */
+  readonly verifiedAt?: string;
+  /** The code of the first failed check that has one. */
+  readonly code?: string;
+  readonly checks: readonly EvidenceCheck[];
 }
 
+export interface EvidenceVerifyOptions {
+  /** Trust anchors (self-signed CA certificates, PEM). */
+  readonly roots: readonly string[];
+  /** Pinned hub signing certificates (SHA-256): the receipt must be signed by one (src/crypto/hub-signed.ts). */
+  readonly pins: readonly string[];
+  readonly eku?: string;
+  /** Default 'require': a signer whose CRL is not in the bundle fails the check. */
+  readonly revocation?: RevocationMode;
+}
+
+const codeOf = (err: unknown) => (err instanceof HubError ? { code: err.code } : {});
+
 /**
- * Verifies a bundle offline against the given trust anchors: manifest hashes, the message signature
- * (at the acceptance time, with the bundled CRLs), the receipt signature and that the receipt's hash
- * is the message's, and every status message's signature.
+ * Verifies a bundle offline: manifest hashes; the receipt as a hub-signed artefact (pinned hub
+ * certificate, valid at the receipt's ReceivedAt); the message and status signatures at that time,
+ * with the bundled CRLs; and that the receipt, the manifest and the message agree (DocumentId, SHA-256,
+ * sender, time: EVIDENCE_INCONSISTENT). The time is only ever the hub-signed ReceivedAt: the manifest
+ * is not signed, so nothing in it is trusted unless the receipt says the same.
  */
-export async function verifyEvidence(zip: Uint8Array, rootsPem: readonly string[]): Promise<EvidenceReport> {
-  const checks: { name: string; ok: boolean; detail?: string }[] = [];
+export async function verifyEvidence(zip: Uint8Array, o: EvidenceVerifyOptions): Promise<EvidenceReport> {
+  const checks: EvidenceCheck[] = [];
+  const fail = (name: string, detail: string, code?: string): EvidenceReport => ({
+    ok: false,
+    ...(code ? { code } : {}),
+    checks: [{ name, ok: false, detail, ...(code ? { code } : {}) }],
+  });
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(zip);
   } catch (err) {
-    return { ok: false, checks: [{ name: 'zip', ok: false, detail: (err as Error).message }] };
+    return fail('zip', (err as Error).message);
   }
   const manifestRaw = files['manifest.json'];
-  if (!manifestRaw)
-    return { ok: false, checks: [{ name: 'manifest', ok: false, detail: 'manifest.json missing' }] };
-  const manifest = JSON.parse(strFromU8(manifestRaw)) as {
-    documentId: string;
-    receivedAt: string;
-    files: Record<string, string>;
-  };
-  for (const [name, hash] of Object.entries(manifest.files)) {
+  const message = files['message.edxml'];
+  const receipt = files['receipt.xml'];
+  if (!manifestRaw || !message || !receipt)
+    return fail('bundle contents', 'manifest.json, message.edxml and receipt.xml are all required');
+  let manifest: { documentId?: unknown; sender?: unknown; receivedAt?: unknown; files?: unknown };
+  try {
+    manifest = JSON.parse(strFromU8(manifestRaw)) as typeof manifest;
+  } catch (err) {
+    return fail('manifest', (err as Error).message);
+  }
+  const listed = (manifest.files ?? {}) as Record<string, unknown>;
+  for (const [name, hash] of Object.entries(listed)) {
     const f = files[name];
     checks.push({ name: `hash ${name}`, ok: !!f && sha256(f) === hash, ...(f ? {} : { detail: 'missing' }) });
   }
-  const at = new Date(manifest.receivedAt);
   const intermediates = Object.entries(files)
     .filter(([k]) => k.startsWith('certs/'))
     .map(([, v]) => strFromU8(v));
   const crls = Object.entries(files)
     .filter(([k]) => k.startsWith('crl/'))
     .map(([, v]) => v);
+  // CRL freshness is judged at the acceptance time, which only the verified receipt gives: the store
+  // reads it through `at`, set before anything is validated at it.
+  let at = new Date(NaN);
   const trust = TrustStore.create({
-    roots: [...rootsPem],
+    roots: [...o.roots],
     intermediates,
     crls,
-    revocation: 'require',
+    revocation: o.revocation ?? 'require',
     now: () => at,
   });
-  const message = files['message.edxml'];
-  const receipt = files['receipt.xml'];
-  if (message) {
-    try {
-      const v = await verifyEdxml(message, trust, { at });
-      checks.push({ name: 'message signature', ok: true, detail: v.signer.leaf.subject });
-    } catch (err) {
-      checks.push({ name: 'message signature', ok: false, detail: (err as Error).message });
-    }
+  let r: Awaited<ReturnType<typeof verifyReceipt>>;
+  try {
+    at = receiptTime(receipt);
+    r = await verifyReceipt(receipt, { trust, pins: o.pins, ...(o.eku ? { eku: o.eku } : {}) });
+    if (new Date(r.receivedAt).getTime() !== at.getTime())
+      throw new HubError('SIGNATURE_INVALID', 'the receipt time read is not the signed one');
+    checks.push({ name: 'receipt signature', ok: true, detail: r.signer.leaf.subject });
+  } catch (err) {
+    checks.push({ name: 'receipt signature', ok: false, detail: (err as Error).message, ...codeOf(err) });
+    return report(checks, typeof manifest.documentId === 'string' ? manifest.documentId : undefined);
   }
-  if (receipt && message) {
-    try {
-      const r = await verifyReceipt(receipt, trust, at);
-      checks.push({ name: 'receipt signature', ok: true });
-      checks.push({
-        name: 'receipt covers the message',
-        ok: r.sha256 === sha256(message) && r.documentId === manifest.documentId,
-      });
-    } catch (err) {
-      checks.push({ name: 'receipt signature', ok: false, detail: (err as Error).message });
-    }
+  let signed: { documentId: string; sender: string } | undefined;
+  try {
+    const v = await verifyEdxml(message, trust, { at });
+    const m = parseEdxml(v.signedXml, { attachmentContent: false });
+    signed = {
+      documentId: m.kind === 'edoc' ? m.documentId : m.responseFor.documentId,
+      sender: m.from.organId,
+    };
+    checks.push({ name: 'message signature', ok: true, detail: v.signer.leaf.subject });
+  } catch (err) {
+    checks.push({ name: 'message signature', ok: false, detail: (err as Error).message, ...codeOf(err) });
   }
+  // Receipt, manifest and message must tell the same story: the receipt (hub-signed) is the reference.
+  const disagreements = [
+    r.sha256 !== sha256(message) &&
+      `the receipt covers SHA-256 ${r.sha256}, the message is ${sha256(message)}`,
+    manifest.documentId !== r.documentId &&
+      `the manifest names ${String(manifest.documentId)}, the receipt ${r.documentId}`,
+    !sameCode(manifest.sender, r.senderCode) &&
+      `the manifest names sender ${String(manifest.sender)}, the receipt ${r.senderCode}`,
+    new Date(String(manifest.receivedAt)).getTime() !== at.getTime() &&
+      `the manifest says received at ${String(manifest.receivedAt)}, the receipt ${r.receivedAt}`,
+    signed &&
+      signed.documentId !== r.documentId &&
+      `the message is ${signed.documentId}, the receipt ${r.documentId}`,
+    signed &&
+      !sameCode(signed.sender, r.senderCode) &&
+      `the message is from ${signed.sender}, the receipt ${r.senderCode}`,
+  ].filter((x): x is string => typeof x === 'string');
+  checks.push({
+    name: 'receipt covers the message',
+    ok: disagreements.length === 0,
+    ...(disagreements.length ? { detail: disagreements.join('; '), code: 'EVIDENCE_INCONSISTENT' } : {}),
+  });
   for (const [name, b] of Object.entries(files).filter(([k]) => k.startsWith('statuses/'))) {
     try {
       await verifyEdxml(b, trust, { at });
       checks.push({ name: `${name} signature`, ok: true });
     } catch (err) {
-      checks.push({ name: `${name} signature`, ok: false, detail: (err as Error).message });
+      checks.push({ name: `${name} signature`, ok: false, detail: (err as Error).message, ...codeOf(err) });
     }
   }
-  return { ok: checks.length > 0 && checks.every((c) => c.ok), documentId: manifest.documentId, checks };
+  return report(checks, r.documentId, at);
+}
+
+const sameCode = (a: unknown, b: string) => typeof a === 'string' && a.toUpperCase() === b.toUpperCase();
+
+function report(checks: EvidenceCheck[], documentId?: string, at?: Date): EvidenceReport {
+  const code = checks.find((c) => !c.ok && c.code)?.code;
+  return {
+    ok: checks.length > 0 && checks.every((c) => c.ok),
+    ...(documentId ? { documentId } : {}),
+    ...(at ? { verifiedAt: at.toISOString() } : {}),
+    ...(code ? { code } : {}),
+    checks,
+  };
 }

@@ -93,6 +93,21 @@ export const openApiSpec = {
         },
       },
     },
+    '/v1/hub/certificates': {
+      get: {
+        summary:
+          'The hub signing certificates (current first, then retired ones still pinned): what receipt verifiers pin',
+        security: [],
+        responses: {
+          '200': {
+            description:
+              '{ signingEku, certificates: [{ fingerprintSha256, subject, notBefore, notAfter, pem }] }; ' +
+              'a verifier accepts a receipt only from a certificate with the signingEku extended key usage ' +
+              'whose SHA-256 it pins (obtain the pins out of band, check them against this list)',
+          },
+        },
+      },
+    },
     '/v1/inbox': {
       get: {
         summary: 'Unacknowledged messages for the caller, oldest first',

@@ -31,6 +31,11 @@ export interface HttpDeps {
   readonly submissions: SubmissionService;
   readonly queries: DocumentQueries;
   readonly evidence: (docId: string) => Promise<Buffer>;
+  /** The hub signing certificates (current first, then retired ones), published unauthenticated. */
+  readonly hubCertificates?: {
+    readonly signingEku: string;
+    readonly certificates: readonly { readonly fingerprintSha256: string; readonly pem: string }[];
+  };
   readonly certificates: CertificateService;
   readonly deadLetters: DeadLetterService;
   readonly directory: DirectoryService;
@@ -60,6 +65,13 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(openApiSpec);
   });
+  // Unauthenticated, like the OpenAPI document: what verifiers of receipts pin (docs/security.md §7.1).
+  // Pins must still reach a verifier out of band; this lets it check what it was given.
+  const hubCerts = deps.hubCertificates;
+  if (hubCerts)
+    app.get('/v1/hub/certificates', (_req, res) => {
+      res.json(hubCerts);
+    });
 
   // Stop intake first on shutdown; in-flight requests finish.
   app.use('/v1', (_req, _res, next) => {

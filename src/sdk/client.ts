@@ -9,8 +9,9 @@
  *    duplicate: true), acknowledgements return the first one;
  *  - refusals become HubApiError with the hub's stable code; transport failures after the last
  *    attempt become SdkError HUB_UNREACHABLE or TIMEOUT;
- *  - with a trust store, hub receipts are verified (signature chaining to a trusted root, and the
- *    receipt's DocumentId and SHA-256 equal to what was sent), and received messages can be verified.
+ *  - with a trust store, hub receipts are verified (signed by a pinned hub signing certificate — hubPins
+ *    — chaining to a trusted root, src/crypto/hub-signed.ts; the receipt's DocumentId and SHA-256 equal
+ *    to what was sent), and received messages can be verified.
  */
 import { createHash } from 'node:crypto';
 import { signRequest } from '../http/hmac-auth.ts';
@@ -81,6 +82,14 @@ export interface HubClientOptions {
   readonly retry?: RetryOptions | false;
   /** Trust anchors: receipts are then verified on every submission, and receive() verifies messages. */
   readonly trust?: TrustStore;
+  /**
+   * SHA-256 fingerprints of the hub signing certificates whose receipts count (several during a key
+   * rotation; GET /v1/hub/certificates lists them, but take them from the hub operator out of band).
+   * Required with `trust` to submit: a receipt is never accepted on its chain alone.
+   */
+  readonly hubPins?: readonly string[];
+  /** The hub-signing extended key usage OID (default HUB_SIGNING_EKU). */
+  readonly hubSigningEku?: string;
   readonly onRetry?: (e: RetryEvent) => void;
 }
 
@@ -345,6 +354,12 @@ export class HubClient {
    */
   async submit(xml: string | Uint8Array): Promise<SubmitResponse> {
     const bytes = typeof xml === 'string' ? Buffer.from(xml, 'utf8') : Buffer.from(xml);
+    // Refuse before sending: a receipt that cannot be checked must not look like a verified one.
+    if (this.#o.trust && !this.#o.hubPins?.length)
+      throw new SdkError(
+        'USAGE',
+        'receipts cannot be verified without hubPins (SHA-256 of the hub signing certificates)',
+      );
     const a = await this.call('POST', '/v1/documents', bytes, 'application/xml');
     const r = {
       ...(parseJson(a.body) as unknown as Omit<SubmitResponse, 'httpStatus'>),
@@ -354,12 +369,17 @@ export class HubClient {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     let receipt: SubmitResponse['verifiedReceipt'];
     try {
-      receipt = await verifyReceipt(r.receipt, this.#o.trust);
+      receipt = await verifyReceipt(r.receipt, {
+        trust: this.#o.trust,
+        pins: this.#o.hubPins ?? [],
+        ...(this.#o.hubSigningEku ? { eku: this.#o.hubSigningEku } : {}),
+      });
     } catch (err) {
+      const code = (err as { code?: string }).code;
       throw new SdkError(
         'RECEIPT_INVALID',
         `the hub receipt does not verify: ${(err as Error).message}`,
-        { docId: r.docId },
+        { docId: r.docId, ...(code ? { code } : {}) },
         err,
       );
     }
@@ -566,6 +586,23 @@ export class HubClient {
     for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
     const qs = p.toString();
     return this.#json('GET', `/v1/agencies${qs ? `?${qs}` : ''}`);
+  }
+
+  /**
+   * The hub signing certificates the hub publishes (current first, then retired ones): to check the pins
+   * one was given, or to show an operator what to pin. Not a substitute for pins obtained out of band.
+   */
+  async hubCertificates(): Promise<{
+    signingEku: string;
+    certificates: {
+      fingerprintSha256: string;
+      subject: string;
+      notBefore: string;
+      notAfter: string;
+      pem: string;
+    }[];
+  }> {
+    return this.#json('GET', '/v1/hub/certificates');
   }
 
   async agencyCertificates(code: string): Promise<AgencyCertificates> {

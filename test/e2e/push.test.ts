@@ -3,13 +3,13 @@
  * the endpoint is down, eventual delivery exactly once, and a refusal (4xx) ending the delivery.
  */
 import { expect } from 'chai';
-import { createVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/config.ts';
-import { pushSignatureInput } from '../../src/delivery/push.ts';
+import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
+import { TrustStore } from '../../src/crypto/trust.ts';
+import { verifyPushRequest } from '../../src/delivery/push.ts';
 import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed } from '../support/messages.ts';
 
@@ -23,16 +23,30 @@ describe('push delivery', function () {
   let badSignatures = 0;
   const hubCert = readFileSync(path.join(PROJECT_ROOT, 'certs-dev/hub.pem'), 'utf8');
 
+  let trust: TrustStore;
+
   before(async () => {
+    trust = await TrustStore.fromDirectory(path.join(PROJECT_ROOT, 'certs-dev'));
     server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', async () => {
         const body = Buffer.concat(chunks);
         const id = String(req.headers['x-hub-delivery-id']);
-        const ok = createVerify('sha256')
-          .update(pushSignatureInput(id, Number(req.headers['x-hub-timestamp']), body))
-          .verify(hubCert, String(req.headers['x-hub-signature']), 'base64');
+        // As a receiving agency would: the hub certificate must be a pinned hub signing certificate.
+        const ok = await verifyPushRequest(
+          {
+            deliveryId: id,
+            timestamp: String(req.headers['x-hub-timestamp']),
+            signature: String(req.headers['x-hub-signature']),
+          },
+          body,
+          hubCert,
+          { trust, pins: loadConfig().pki.hubPins },
+        ).then(
+          () => true,
+          () => false,
+        );
         if (!ok) badSignatures++;
         if (mode === 'down') {
           attemptsWhileDown++;

@@ -45,6 +45,7 @@ describe('agency SDK against the real hub', function () {
       systemId: `dms-${code}`,
       secret: `DEV-ONLY-secret-${code}`,
       trust,
+      hubPins: t.hub.config.pki.hubPins,
       retry: { attempts: 5, baseDelayMs: 50, maxDelayMs: 500 },
       ...extra,
     });

@@ -57,7 +57,7 @@ describe('end-to-end slice: one document from a commune to another, and its stat
     expect(r.documentId).to.equal(msg.documentId);
     expect(r.recipients).to.deep.equal([{ code: 'H41.001', outcome: 'accepted', deliveredTo: 'H41.001' }]);
 
-    const receipt = await verifyReceipt(r.receipt, trust);
+    const receipt = await verifyReceipt(r.receipt, { trust, pins: t.hub.config.pki.hubPins });
     expect(receipt.documentId).to.equal(msg.documentId);
     expect(receipt.sha256).to.equal(r.sha256);
 

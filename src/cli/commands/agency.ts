@@ -9,10 +9,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { PROJECT_ROOT } from '../../config.ts';
 import { isBusinessCode } from '../../domain/status.ts';
 import type { EdocMessage, Priority } from '../../domain/edxml/index.ts';
-import { TrustStore } from '../../crypto/trust.ts';
+import type { TrustStore } from '../../crypto/trust.ts';
+import { hubPins, verifierTrust, withVerifyOptions, type VerifyOpts } from '../verify-options.ts';
 import { HubClient, originalFromView } from '../../sdk/client.ts';
 import { SdkError } from '../../sdk/errors.ts';
 import { loadAgencyKey, readPassword, type AgencyKey } from '../../sdk/keystore.ts';
@@ -33,8 +33,7 @@ interface KeyOpts {
   passwordEnv?: string;
 }
 
-interface TrustOpts {
-  trust?: string;
+interface TrustOpts extends VerifyOpts {
   verify?: boolean;
 }
 
@@ -47,8 +46,7 @@ function int(v: string | undefined, name: string, min: number): number | undefin
 
 async function trustStore(o: TrustOpts): Promise<TrustStore | undefined> {
   if (o.verify === false) return undefined;
-  const dir = o.trust ?? process.env.TRUST_DIR ?? path.join(PROJECT_ROOT, 'certs-dev');
-  return TrustStore.fromDirectory(dir, { revocation: 'prefer' });
+  return verifierTrust(o);
 }
 
 async function client(o: Conn & TrustOpts, quiet: boolean): Promise<HubClient> {
@@ -60,11 +58,12 @@ async function client(o: Conn & TrustOpts, quiet: boolean): Promise<HubClient> {
   const retries = int(o.retries, '--retries', 0);
   const timeoutMs = int(o.timeout, '--timeout', 1);
   const trust = await trustStore(o);
+  const pinned = hubPins(o);
   return new HubClient({
     baseUrl,
     systemId,
     secret,
-    ...(trust ? { trust } : {}),
+    ...(trust ? { trust, hubPins: pinned.pins, hubSigningEku: pinned.eku } : {}),
     ...(retries !== undefined ? { retry: { attempts: retries + 1 } } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     onRetry: (e) => {
@@ -122,9 +121,7 @@ function withKey(cmd: Command, what: string): Command {
 }
 
 function withTrust(cmd: Command, what: string): Command {
-  return cmd
-    .option('--trust <dir>', 'trust anchors directory (TRUST_DIR, default certs-dev)')
-    .option('--no-verify', `do not verify ${what}`);
+  return withVerifyOptions(cmd).option('--no-verify', `do not verify ${what}`);
 }
 
 export function register(program: Command): void {

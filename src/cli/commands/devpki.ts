@@ -1,6 +1,6 @@
 /**
- * hubctl devpki issue|p12|revoke|crl|serve — DEVELOPMENT PKI tooling over certs-dev/ (never production):
- * issue or renew an agency certificate, revoke one and republish its issuer's CRL, and serve the
+ * hubctl devpki issue|hub|p12|revoke|crl|serve — DEVELOPMENT PKI tooling over certs-dev/ (never production):
+ * issue or renew an agency certificate, issue a new hub signing certificate, revoke one and republish its issuer's CRL, and serve the
  * CRLs over HTTP on loopback so the hub fetches them from the certificates' distribution points.
  */
 import { createHash } from 'node:crypto';
@@ -9,7 +9,13 @@ import http from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { PROJECT_ROOT } from '../../config.ts';
-import { createCrl, issueCertificate, loadIssued, privateKeyPem } from '../../crypto/dev-pki.ts';
+import {
+  createCrl,
+  issueCertificate,
+  issueHubCertificate,
+  loadIssued,
+  privateKeyPem,
+} from '../../crypto/dev-pki.ts';
 import { x509 } from '../../crypto/x509.ts';
 import { exportPkcs12, loadAgencyKey, readPassword } from '../../sdk/keystore.ts';
 
@@ -67,6 +73,26 @@ export function register(program: Command): void {
         json()
           ? JSON.stringify({ cert, fingerprintSha256: fp, serialNumber: it.cert.serialNumber })
           : `issued ${cert}\n  SHA-256 ${fp}\n  register it: hubctl certs register ${code} ${cert}`,
+      );
+    });
+  dev
+    .command('hub')
+    .description('issue a new development hub signing certificate (hub-signing EKU) under the State CA')
+    .option('--out <dir>', 'output directory (hub.pem, hub.key.pem)', DIR)
+    .action(async (o: { out: string }) => {
+      const it = await issueHubCertificate({
+        issuer: await ca('state-ca'),
+        crlUrl: `${crlBase()}/state-ca.crl`,
+      });
+      mkdirSync(o.out, { recursive: true });
+      const cert = path.join(o.out, 'hub.pem');
+      writeFileSync(cert, it.cert.toString('pem') + '\n');
+      writeFileSync(path.join(o.out, 'hub.key.pem'), (await privateKeyPem(it.keys.privateKey)) + '\n');
+      const fp = createHash('sha256').update(Buffer.from(it.cert.rawData)).digest('hex');
+      console.log(
+        json()
+          ? JSON.stringify({ cert, fingerprintSha256: fp })
+          : `issued ${cert}\n  SHA-256 ${fp}\n  pin it (pki.hubPins / HUB_PINS), keeping the previous pins while their receipts matter`,
       );
     });
   dev

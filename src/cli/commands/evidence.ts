@@ -8,6 +8,7 @@ import { RevocationService } from '../../crypto/revocation.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { EXIT, openContext } from '../context.ts';
 import { x509 } from '../../crypto/x509.ts';
+import { hubPins, trustDir, withVerifyOptions, type VerifyOpts } from '../verify-options.ts';
 
 export function register(program: Command): void {
   const json = () => program.opts<{ json?: boolean }>().json === true;
@@ -41,28 +42,36 @@ export function register(program: Command): void {
         await ctx.close();
       }
     });
-  ev.command('verify <bundle>')
-    .description('verify a bundle offline against trust anchors (self-signed CA certificates in --trust)')
-    .option(
-      '--trust <dir>',
-      'directory of trust anchors',
-      path.join(import.meta.dirname, '../../../certs-dev'),
-    )
-    .action(async (bundle: string, o: { trust: string }) => {
-      const roots = readdirSync(o.trust)
-        .filter((f) => f.endsWith('.pem') && !f.endsWith('.key.pem'))
-        .map((f) => readFileSync(path.join(o.trust, f), 'utf8'))
-        .filter((pem) => {
-          const c = new x509.X509Certificate(pem);
-          return c.subject === c.issuer;
-        });
-      const report = await verifyEvidence(readFileSync(bundle), roots);
-      if (json()) console.log(JSON.stringify(report));
-      else {
-        for (const c of report.checks)
-          console.log(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}${c.detail ? `  (${c.detail})` : ''}`);
-        console.log(report.ok ? `evidence of ${report.documentId} verified` : 'evidence does NOT verify');
-      }
-      process.exitCode = report.ok ? EXIT.OK : EXIT.FAILURE;
+  withVerifyOptions(
+    ev
+      .command('verify <bundle>')
+      .description(
+        'verify a bundle offline: trust anchors (self-signed CA certificates in --trust), pinned hub certificates',
+      ),
+  ).action(async (bundle: string, o: VerifyOpts) => {
+    const dir = trustDir(o);
+    const roots = readdirSync(dir)
+      .filter((f) => f.endsWith('.pem') && !f.endsWith('.key.pem'))
+      .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+      .filter((pem) => {
+        const c = new x509.X509Certificate(pem);
+        return c.subject === c.issuer;
+      });
+    const report = await verifyEvidence(readFileSync(bundle), {
+      roots,
+      ...hubPins(o),
+      ...(o.revocation ? { revocation: o.revocation } : {}),
     });
+    if (json()) console.log(JSON.stringify(report));
+    else {
+      for (const c of report.checks)
+        console.log(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}${c.detail ? `  (${c.detail})` : ''}`);
+      console.log(
+        report.ok
+          ? `evidence of ${report.documentId} verified at ${report.verifiedAt} (the receipt's time)`
+          : `evidence does NOT verify${report.code ? ` (${report.code})` : ''}`,
+      );
+    }
+    process.exitCode = report.ok ? EXIT.OK : EXIT.FAILURE;
+  });
 }

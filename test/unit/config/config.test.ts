@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../../src/config.ts';
+import path from 'node:path';
+import { ConfigError, loadConfig, PROJECT_ROOT } from '../../../src/config.ts';
 
 describe('configuration', () => {
   it('loads the defaults and freezes them', () => {
@@ -27,5 +28,14 @@ describe('configuration', () => {
 
   it('refuses a credentials key shorter than 32 characters', () => {
     expect(() => loadConfig({ CREDENTIALS_KEY: 'short' })).to.throw(/credentials\.key/);
+  });
+
+  it('refuses the production configuration until the hub certificates are pinned (HUB_PINS)', () => {
+    const production = path.join(PROJECT_ROOT, 'config/production.json');
+    const env = { HUB_CONFIG: production, CREDENTIALS_KEY: 'k'.repeat(32) };
+    expect(() => loadConfig(env)).to.throw(/pki\.hubPins: pin the hub signing certificates/);
+    const pin = 'ab'.repeat(32);
+    expect(loadConfig({ ...env, HUB_PINS: `${pin}, ${pin.toUpperCase()}` }).pki.hubPins).to.have.length(2);
+    expect(() => loadConfig({ ...env, HUB_PINS: 'not-a-fingerprint' })).to.throw(/pki\.hubPins\.0/);
   });
 });
