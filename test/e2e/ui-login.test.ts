@@ -4,6 +4,7 @@
  * session and CSRF checks read them, and the address the lockout counts is the client's only when
  * `http.trustProxy` says the proxy in front may tell it.
  */
+import { request } from 'node:http';
 import { expect } from 'chai';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { createUserServices } from '../../src/users/accounts.ts';
@@ -31,6 +32,62 @@ async function postLogin(
     },
     body: new URLSearchParams({ _csrf: token, username, password }).toString(),
   });
+}
+
+/** The session cookie of a successful login. */
+async function sessionCookie(url: string, username: string): Promise<string> {
+  const r = await postLogin(url, username, PASSWORD);
+  expect(r.status).to.equal(303);
+  return r.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('hub_session='))!
+    .split(';')[0]!;
+}
+
+/** A form's anti-forgery token, read from the page. */
+async function csrfOfPage(url: string, cookie: string): Promise<string> {
+  const page = await (await fetch(url, { headers: { cookie } })).text();
+  return /name="_csrf" value="([^"]+)"/.exec(page)![1]!;
+}
+
+/**
+ * Sends the headers of a `declared`-byte form and its first 64 KiB, then waits for the answer
+ * without ever finishing the body: only a server that answers without reading the body answers.
+ */
+function answerBeforeBody(
+  url: string,
+  path: string,
+  declared: number,
+): Promise<{ status: number; location?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(declared) },
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error('no answer while the body was still coming'));
+    }, 5_000);
+    req.on('response', (res) => {
+      clearTimeout(timer);
+      res.resume();
+      resolve({
+        status: res.statusCode!,
+        ...(res.headers.location ? { location: res.headers.location } : {}),
+      });
+      req.destroy();
+    });
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.write(Buffer.alloc(64 * 1024, 'a'));
+  });
+}
+
+async function createAdmin(t: TestHub, username: string): Promise<void> {
+  const accounts = await createUserServices(t.hub.mongo, t.hub.stores);
+  await accounts.users.create('test', { username, role: 'admin', password: PASSWORD });
 }
 
 interface AuditRow {
@@ -95,6 +152,51 @@ describe('web UI login over HTTP', function () {
       expect(JSON.stringify(await auditOf(t, 'audited'))).not.to.contain('not-the-password-42');
       // A right password afterwards still logs in (one failure locks nothing).
       expect((await postLogin(t.url, 'audited', PASSWORD)).status).to.equal(303);
+    });
+
+    it('answers a 2 MiB form post without a session before reading its body', async () => {
+      const r = await answerBeforeBody(t.url, '/ui/admin/users', 2 * 1024 * 1024);
+      expect(r).to.deep.equal({ status: 303, location: '/ui/login' });
+    });
+
+    it('refuses a 32 KiB login form with 413 PAYLOAD_TOO_LARGE', async () => {
+      const r = await postLogin(t.url, 'audited', 'x'.repeat(32 * 1024));
+      expect(r.status).to.equal(413);
+      expect(await r.text()).to.contain('PAYLOAD_TOO_LARGE');
+    });
+
+    it('refuses a 100 KiB form of a logged-in administrator with 413, creating nothing', async () => {
+      await createAdmin(t, 'big-form-admin');
+      const cookie = await sessionCookie(t.url, 'big-form-admin');
+      const _csrf = await csrfOfPage(`${t.url}/ui/admin/users`, cookie);
+      const r = await fetch(`${t.url}/ui/admin/users`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        body: new URLSearchParams({
+          _csrf,
+          username: 'padded',
+          role: 'auditor',
+          displayName: 'x'.repeat(100 * 1024),
+        }).toString(),
+      });
+      expect(r.status).to.equal(413);
+      expect(await r.text()).to.contain('PAYLOAD_TOO_LARGE');
+      expect(await t.hub.mongo.collection('users').findOne({ _id: 'padded' as never })).to.equal(null);
+    });
+
+    it('still takes a bulk import larger than a form from an administrator', async () => {
+      const cookie = await sessionCookie(t.url, 'big-form-admin');
+      const _csrf = await csrfOfPage(`${t.url}/ui/admin/agencies/import`, cookie);
+      const csv = 'code,name\n' + 'X99.001,Không có thật\n'.repeat(8000); // about 200 KiB
+      const r = await fetch(`${t.url}/ui/admin/agencies/import`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        body: new URLSearchParams({ _csrf, csv, dryRun: '1' }).toString(),
+      });
+      expect(r.status).to.equal(303);
+      expect(r.headers.get('location')).to.match(/^\/ui\/admin\/imports\//);
     });
   });
 });
