@@ -35,6 +35,8 @@ export interface HttpDeps {
   readonly ready: () => Promise<{ ok: boolean; checks: Record<string, boolean> }>;
   readonly maxMessageBytes: number;
   readonly clockSkewSeconds: number;
+  /** Express's `trust proxy` (config http.trustProxy): whose X-Forwarded-For req.ip believes. */
+  readonly trustProxy?: boolean | number | readonly string[];
   readonly isStopping: () => boolean;
   /** The web UI for clerks and administrators (src/web), mounted at /ui when given. */
   readonly ui?: WebUiDeps;
@@ -48,6 +50,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('trust proxy', Array.isArray(deps.trustProxy) ? [...deps.trustProxy] : (deps.trustProxy ?? false));
   app.use(helmet());
 
   mountHealth(app, deps);

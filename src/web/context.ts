@@ -45,9 +45,25 @@ export function actorOf(req: Request): string {
   return `ui:${userOf(req).username}`;
 }
 
-/** Cookies carry Secure when the request came over TLS or the hub's public URL is https. */
-export function sessionMiddleware(sessions: SessionService, publicUrl: string): RequestHandler {
-  const httpsPublic = /^https:/i.test(publicUrl);
+/**
+ * Whether the UI's cookies carry Secure: always with http.secureCookies (the production
+ * configuration: TLS ends at the load balancer, so neither the socket nor a forgotten PUBLIC_URL
+ * can be trusted to say so), else when the request came over TLS (or a trusted proxy says it did)
+ * or the hub's public URL is https.
+ */
+export function secureCookiesFor(o: {
+  publicUrl: string;
+  secureCookies: boolean;
+}): (req: Request) => boolean {
+  const always = o.secureCookies || /^https:/i.test(o.publicUrl);
+  return (req) => always || req.secure;
+}
+
+export function sessionMiddleware(
+  sessions: SessionService,
+  cookies: { publicUrl: string; secureCookies: boolean },
+): RequestHandler {
+  const secure = secureCookiesFor(cookies);
   return (req: Request, _res: Response, next: NextFunction) => {
     const cookies = parseCookies(req.header('cookie'));
     const langCookie = cookies.get(COOKIES.lang);
@@ -63,7 +79,7 @@ export function sessionMiddleware(sessions: SessionService, publicUrl: string): 
           session: found?.session ?? null,
           token: found ? token : undefined,
           cookies,
-          secureCookies: req.secure || httpsPublic,
+          secureCookies: secure(req),
         };
         next();
       })

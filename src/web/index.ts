@@ -21,6 +21,7 @@ export interface WebUiOptions {
   readonly directory: DirectoryService;
   readonly log: Logger;
   readonly publicUrl: string;
+  readonly secureCookies: boolean;
   readonly certExpiryWarnDays: number;
   readonly maxImportBytes: number;
 }
@@ -49,6 +50,7 @@ export async function createWebUi(o: WebUiOptions): Promise<{ deps: WebUiDeps; s
       documents: o.stores.documents,
       audit: o.stores.audit,
       publicUrl: o.publicUrl,
+      secureCookies: o.secureCookies,
       certExpiryWarnDays: o.certExpiryWarnDays,
       maxImportBytes: o.maxImportBytes,
     },

@@ -51,6 +51,8 @@ export interface WebUiDeps {
   readonly documents: Pick<DocumentStore, 'getPayload'>;
   readonly audit: AuditLog;
   readonly publicUrl: string;
+  /** Cookies always Secure (config http.secureCookies: production). */
+  readonly secureCookies?: boolean;
   readonly certExpiryWarnDays: number;
   readonly maxImportBytes: number;
 }
@@ -126,7 +128,9 @@ export function webRouter(hub: WebHubDeps, ui: WebUiDeps): Router {
     res.setHeader('Referrer-Policy', 'same-origin');
     next();
   });
-  r.use(sessionMiddleware(ui.sessions, ui.publicUrl));
+  r.use(
+    sessionMiddleware(ui.sessions, { publicUrl: ui.publicUrl, secureCookies: ui.secureCookies ?? false }),
+  );
   // Session and origin first, then the body under the route's cap, then the token (issue 18 §4).
   r.use(sessionGate());
   r.use(

@@ -154,6 +154,13 @@ describe('web UI login over HTTP', function () {
       expect((await postLogin(t.url, 'audited', PASSWORD)).status).to.equal(303);
     });
 
+    it('ignores X-Forwarded-For: the lockout counts the socket address', async () => {
+      const r = await postLogin(t.url, 'forwarded', 'wrong', { 'x-forwarded-for': '203.0.113.5' });
+      expect(r.status).to.equal(401);
+      const [entry] = await auditOf(t, 'forwarded');
+      expect(entry!.data).to.deep.include({ ip: '127.0.0.1' });
+    });
+
     it('answers a 2 MiB form post without a session before reading its body', async () => {
       const r = await answerBeforeBody(t.url, '/ui/admin/users', 2 * 1024 * 1024);
       expect(r).to.deep.equal({ status: 303, location: '/ui/login' });
@@ -197,6 +204,34 @@ describe('web UI login over HTTP', function () {
       });
       expect(r.status).to.equal(303);
       expect(r.headers.get('location')).to.match(/^\/ui\/admin\/imports\//);
+    });
+  });
+
+  describe('with http.trustProxy set to loopback', () => {
+    let t: TestHub;
+    before(async () => {
+      t = await startTestHub('ui-login-proxy', {
+        http: { port: 0, host: '127.0.0.1', trustProxy: ['loopback'] },
+      });
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    it('locks the client address the proxy forwards after 30 failures, and only that address', async () => {
+      await createClerk(t, 'behind-proxy');
+      const from = (ip: string) => ({ 'x-forwarded-for': ip });
+      const statuses = await Promise.all(
+        Array.from({ length: 35 }, (_, i) =>
+          postLogin(t.url, `guess-${i}`, 'wrong', from('203.0.113.5')).then((r) => r.status),
+        ),
+      );
+      expect(statuses.filter((s) => s === 401)).to.have.length(30);
+      expect(statuses.filter((s) => s === 429)).to.have.length(5);
+      expect((await postLogin(t.url, 'behind-proxy', PASSWORD, from('203.0.113.5'))).status).to.equal(429);
+      expect((await postLogin(t.url, 'behind-proxy', PASSWORD, from('203.0.113.6'))).status).to.equal(303);
+      const failed = await t.hub.stores.models.Audit.find({ action: 'user.login-failed' }).lean<AuditRow[]>();
+      expect(failed.map((a) => a.data?.ip)).to.deep.equal(Array(30).fill('203.0.113.5'));
     });
   });
 });

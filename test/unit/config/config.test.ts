@@ -28,4 +28,15 @@ describe('configuration', () => {
   it('refuses a credentials key shorter than 32 characters', () => {
     expect(() => loadConfig({ CREDENTIALS_KEY: 'short' })).to.throw(/credentials\.key/);
   });
+
+  it('reads http.trustProxy as Express takes it and refuses anything else by name', () => {
+    expect(loadConfig({}).http.trustProxy).to.equal(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy).to.equal(1);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy).to.equal(false);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).http.trustProxy).to.deep.equal([
+      'loopback',
+      '10.0.0.0/8',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: 'the-load-balancer' })).to.throw(ConfigError, /http\.trustProxy/);
+  });
 });
