@@ -136,6 +136,21 @@ describe('login throttling', () => {
     expect((await throttle.check('fresh-user', '203.0.113.8')).allowed).to.equal(true);
   });
 
+  it('refuses a locked address without leaving an attempt on the user name', async () => {
+    for (let i = 0; i < 8; i++) await fail(`user${i}`, '203.0.113.7');
+    const d = await throttle.reserve('innocent', '203.0.113.7');
+    expect(d.allowed).to.equal(false);
+    expect(await store.since('user:innocent', new Date(0))).to.have.length(0);
+  });
+
+  it('releases only its own address attempt on success (other names from there stay counted)', async () => {
+    for (let i = 0; i < 3; i++) await fail(`user${i}`, '203.0.113.7');
+    const r = await throttle.reserve('clerk', '203.0.113.7');
+    expect(r.allowed).to.equal(true);
+    if (r.allowed) await throttle.succeeded('clerk', r);
+    expect(await store.since('ip:203.0.113.7', new Date(0))).to.have.length(3);
+  });
+
   it('clears a user’s failures on success and purges old records', async () => {
     for (let i = 0; i < 4; i++) await fail('clerk', '10.0.0.1');
     await throttle.succeeded('clerk');
