@@ -281,6 +281,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           directory,
           log,
           publicUrl: config.http.publicUrl,
+          secureCookies: config.http.secureCookies,
           certExpiryWarnDays: config.pki.certExpiryWarnDays,
           maxImportBytes: config.http.maxMessageBytes,
         })
@@ -318,6 +319,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           hubCertificates,
           maxMessageBytes: config.http.maxMessageBytes,
           clockSkewSeconds: config.auth.clockSkewSeconds,
+          trustProxy: config.http.trustProxy,
           isStopping: () => stopping,
           ready,
         })

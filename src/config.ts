@@ -3,6 +3,7 @@
  * validated with zod and frozen. A bad value fails start-up with a message naming the key.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -12,6 +13,28 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 
 const Role = z.enum(['api', 'worker']);
 
+/** `TRUST_PROXY=1`, `=false`, `=loopback, 10.0.0.0/8` as the types Express takes. */
+function trustProxyValue(v: boolean | number | string | string[]): boolean | number | string[] {
+  if (typeof v !== 'string') return Array.isArray(v) ? v.map((s) => s.trim()) : v;
+  const s = v.trim();
+  if (s === 'true' || s === 'false') return s === 'true';
+  if (/^\d+$/.test(s)) return Number(s);
+  return s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(s: string): boolean {
+  if (PROXY_RANGES.has(s)) return true;
+  const [ip = '', mask, ...rest] = s.split('/');
+  return (
+    rest.length === 0 && isIP(ip) !== 0 && (mask === undefined || /^\d{1,3}$/.test(mask) || isIP(mask) !== 0)
+  );
+}
+
 const ConfigSchema = z.object({
   roles: z.array(Role).min(1),
   http: z.object({
@@ -20,6 +43,20 @@ const ConfigSchema = z.object({
     publicUrl: z.string(),
     keepAliveTimeoutMs: z.number().int().positive(),
     maxMessageBytes: z.number().int().positive(),
+    /**
+     * Express's `trust proxy` (issue 18 §6): false (the socket's address is the client's), a hop
+     * count, or the proxies' addresses/subnets (loopback, linklocal, uniquelocal, 10.0.0.0/8, …).
+     * req.ip — the address the login lockout counts — honours X-Forwarded-For only from those.
+     */
+    trustProxy: z
+      .union([z.boolean(), z.number().int().min(0), z.string(), z.array(z.string())])
+      .transform(trustProxyValue)
+      .refine((v) => !Array.isArray(v) || (v.length > 0 && v.every(isProxyAddress)), {
+        message: 'must be true, false, a hop count, or addresses/subnets (loopback, 10.0.0.0/8, …)',
+      })
+      .default(false),
+    /** Web UI cookies always Secure (production: TLS ends at the load balancer, whatever PUBLIC_URL says). */
+    secureCookies: z.boolean().default(false),
   }),
   mongodb: z.object({ uri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI') }),
   amqp: z.object({
@@ -129,6 +166,7 @@ const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'lis
   PORT: { path: ['http', 'port'], type: 'number' },
   PUBLIC_URL: { path: ['http', 'publicUrl'], type: 'string' },
   MAX_MESSAGE_BYTES: { path: ['http', 'maxMessageBytes'], type: 'number' },
+  TRUST_PROXY: { path: ['http', 'trustProxy'], type: 'string' },
   MONGODB_URI: { path: ['mongodb', 'uri'], type: 'string' },
   AMQP_URL: { path: ['amqp', 'urls'], type: 'list' },
   AMQP_PREFIX: { path: ['amqp', 'prefix'], type: 'string' },

@@ -3,6 +3,7 @@
  * agency X only with a certificate registered to X). A certificate is registered only after it
  * validates against the trust store now; unregistering keeps the record (revokedAt) as evidence.
  */
+import { currentToLegacy, legacyToCurrent, normalizeCode, validateAgencyCode } from '../domain/codes.ts';
 import { HubError } from '../domain/errors.ts';
 import type { AuditLog } from '../domain/ports.ts';
 import type { Models } from '../store/models.ts';
@@ -16,6 +17,37 @@ export interface RegisteredCertificateView {
   readonly notAfter?: Date;
   readonly registeredAt: Date;
   readonly revokedAt?: Date;
+}
+
+/** Subject attributes that carry an organisation's name or identifier. */
+const NAMING_ATTRIBUTES = new Set(['CN', 'O', 'OU', '2.5.4.97', 'UID', '0.9.2342.19200300.100.1.1']);
+
+/**
+ * The agency codes a certificate subject names (issue 18 §6): in CN, O, OU, UID and
+ * organizationIdentifier (2.5.4.97, with or without an ETSI EN 319 412-1 prefix such as `NTRVN-`);
+ * the development PKI puts the agency code in O. A whole value that is a valid code counts, and so
+ * do code-shaped words inside a value that a name would not contain (`000.00.00.H29`, `H29.001`).
+ */
+export function agencyCodesInSubject(cert: InstanceType<typeof x509.X509Certificate>): string[] {
+  const codes = new Set<string>();
+  for (const rdn of cert.subjectName.toJSON())
+    for (const [type, values] of Object.entries(rdn)) {
+      if (!NAMING_ATTRIBUTES.has(type)) continue;
+      for (const raw of values) {
+        const value = normalizeCode(raw).replace(/^[A-Z]{3}[A-Z]{2}[-:]/, '');
+        if (validateAgencyCode(value).ok) codes.add(value);
+        for (const word of value.split(/[\s,;:()/]+/)) {
+          const c = validateAgencyCode(word);
+          if (c.ok && c.parsed.kind === 'agency' && word.includes('.')) codes.add(word);
+        }
+      }
+    }
+  return [...codes].sort();
+}
+
+/** An administrator's explicit decision to register a certificate whose subject names another agency. */
+export interface SubjectOverride {
+  readonly reason: string;
 }
 
 type AgencyCerts = {
@@ -40,17 +72,32 @@ export class CertificateService {
     this.#audit = audit;
   }
 
-  async register(actor: string, agencyCode: string, pem: string): Promise<RegisteredCertificateView> {
+  /**
+   * Registers `pem` to the agency. A certificate whose subject names another agency's code is
+   * refused (CERT_SUBJECT_MISMATCH) unless `o.overrideSubject` gives the reason, which is audited.
+   */
+  async register(
+    actor: string,
+    agencyCode: string,
+    pem: string,
+    o: { overrideSubject?: SubjectOverride } = {},
+  ): Promise<RegisteredCertificateView> {
     let cert;
     try {
       cert = new x509.X509Certificate(pem);
     } catch {
       throw new HubError('VALIDATION_FAILED', 'not a PEM or DER X.509 certificate');
     }
+    const reason = o.overrideSubject?.reason.trim();
+    if (o.overrideSubject && (!reason || reason.length < 10))
+      throw new HubError(
+        'VALIDATION_FAILED',
+        'an override of the subject check needs a reason (10 characters or more)',
+      );
     const agency = await this.#m.Agency.findOne(
       { $or: [{ _id: agencyCode }, { legacyCode: agencyCode }] },
-      { _id: 1, status: 1, certificates: 1 },
-    ).lean<AgencyCerts & { status: string }>();
+      { _id: 1, status: 1, certificates: 1, legacyCode: 1 },
+    ).lean<AgencyCerts & { status: string; legacyCode?: string }>();
     if (!agency) throw new HubError('NOT_FOUND', `no agency ${agencyCode}`);
     if (agency.status !== 'active') throw new HubError('CONFLICT', `agency ${agency._id} is closed`);
     await this.#trust.validate(cert, [], new Date()); // chain, validity, key usage, revocation
@@ -63,6 +110,21 @@ export class CertificateService {
     if (agency.certificates.some((c) => c.fingerprintSha256 === fingerprintSha256 && !c.revokedAt)) {
       throw new HubError('CONFLICT', `this certificate is already registered to ${agency._id}`);
     }
+    const own = new Set(
+      [
+        agency._id,
+        agency.legacyCode,
+        currentToLegacy(agency._id),
+        agency.legacyCode && legacyToCurrent(agency.legacyCode),
+      ].filter((c): c is string => Boolean(c)),
+    );
+    const others = agencyCodesInSubject(cert).filter((c) => !own.has(c));
+    if (others.length && !reason)
+      throw new HubError(
+        'CERT_SUBJECT_MISMATCH',
+        `the subject (${cert.subject}) names ${others.join(', ')}, not ${agency._id}; register it with an explicit override and a reason if this is intended`,
+        { agency: agency._id, named: others },
+      );
     const entry = {
       fingerprintSha256,
       pem: cert.toString('pem'),
@@ -78,7 +140,12 @@ export class CertificateService {
       actor,
       action: 'certificate.registered',
       subject: agency._id,
-      data: { fingerprintSha256, subject: cert.subject, notAfter: cert.notAfter.toISOString() },
+      data: {
+        fingerprintSha256,
+        subject: cert.subject,
+        notAfter: cert.notAfter.toISOString(),
+        ...(others.length ? { subjectOverride: { named: others, reason } } : {}),
+      },
     });
     return {
       agency: agency._id,

@@ -92,6 +92,11 @@ export const ERROR_CODES = {
     vi: 'Chứng thư số không dùng để ký',
     en: 'The certificate key usage does not allow signing',
   },
+  CERT_SUBJECT_MISMATCH: {
+    status: 422,
+    vi: 'Chủ thể của chứng thư số ghi mã của cơ quan khác',
+    en: 'The certificate subject names another agency',
+  },
   SENDER_MISMATCH: {
     status: 422,
     vi: 'Chứng thư số không thuộc cơ quan gửi',

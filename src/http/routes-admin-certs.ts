@@ -13,12 +13,25 @@ export function adminCertificatesRouter(certs: CertificateService): Router {
       items: await certs.list(typeof req.query.agency === 'string' ? req.query.agency : undefined),
     });
   });
-  // Body: the certificate PEM (application/x-pem-file or text/plain).
+  // Body: the certificate PEM (application/x-pem-file or text/plain). `?forceSubject=<reason>`
+  // registers a certificate whose subject names another agency (audited with the reason).
   r.post('/agencies/:code/certificates', async (req, res) => {
     const pem = req.rawBody?.toString('utf8') ?? '';
     if (!pem.includes('BEGIN CERTIFICATE'))
       throw new HubError('VALIDATION_FAILED', 'send the certificate as PEM');
-    res.status(201).json(await certs.register(callerOf(req).systemId, req.params.code, pem));
+    const force = req.query.forceSubject;
+    if (force !== undefined && typeof force !== 'string')
+      throw new HubError('VALIDATION_FAILED', 'forceSubject: one reason');
+    res
+      .status(201)
+      .json(
+        await certs.register(
+          callerOf(req).systemId,
+          req.params.code,
+          pem,
+          force !== undefined ? { overrideSubject: { reason: force } } : {},
+        ),
+      );
   });
   r.delete('/agencies/:code/certificates/:fingerprint', async (req, res) => {
     await certs.unregister(callerOf(req).systemId, req.params.code, req.params.fingerprint.toLowerCase());

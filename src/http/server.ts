@@ -42,6 +42,8 @@ export interface HttpDeps {
   readonly ready: () => Promise<ReadyReport>;
   readonly maxMessageBytes: number;
   readonly clockSkewSeconds: number;
+  /** Express's `trust proxy` (config http.trustProxy): whose X-Forwarded-For req.ip believes. */
+  readonly trustProxy?: boolean | number | readonly string[];
   readonly isStopping: () => boolean;
   /** The web UI for clerks and administrators (src/web), mounted at /ui when given. */
   readonly ui?: WebUiDeps;
@@ -59,6 +61,10 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set(
+    'trust proxy',
+    typeof deps.trustProxy === 'object' ? [...deps.trustProxy] : (deps.trustProxy ?? false),
+  );
   app.use(helmet());
 
   mountHealth(app, deps);

@@ -191,27 +191,40 @@ export class UserService {
   /**
    * Checks a login. One answer (LOGIN_FAILED) for an unknown user, a disabled user and a wrong
    * password, with the same scrypt work in each case; LOGIN_THROTTLED while the name or the
-   * address is locked out.
+   * address is locked out. The attempt is reserved before scrypt runs (throttle.ts), so parallel
+   * guesses cannot outrun the lock. Every failure is audited (name, address, reason; never the
+   * password), and so is the failure that locks a name or an address.
    */
   async authenticate(rawUsername: string, password: string, ip: string): Promise<UserView> {
     const username = normalizeUsername(rawUsername).slice(0, 64);
-    const decision = await this.#d.throttle.check(username, ip);
-    if (!decision.allowed) {
-      const minutes = Math.ceil(decision.retryAfterMs / 60_000);
+    const attempt = await this.#d.throttle.reserve(username, ip);
+    if (!attempt.allowed) {
+      const minutes = Math.ceil(attempt.retryAfterMs / 60_000);
       throw new HubError('LOGIN_THROTTLED', `try again in ${minutes} minute(s)`, {
-        retryAfterSeconds: Math.ceil(decision.retryAfterMs / 1000),
+        retryAfterSeconds: Math.ceil(attempt.retryAfterMs / 1000),
       });
     }
     const u = USERNAME.test(username) ? await this.#d.users.get(username) : null;
     const ok = await verifyPassword(password.slice(0, 1024), u?.passwordHash ?? (await dummyHash()));
     if (!u || !ok || !u.active) {
-      await this.#d.throttle.failed(username, ip);
-      const after = await this.#d.throttle.check(username, ip);
-      if (!after.allowed && u)
-        await this.#d.audit.append({ actor: `ip:${ip}`, action: 'user.login-locked', subject: username });
+      const reason = !u ? 'unknown-user' : !ok ? 'wrong-password' : 'disabled';
+      const actor = `ip:${ip}`;
+      await this.#d.audit.append({
+        actor,
+        action: 'user.login-failed',
+        subject: username,
+        data: { ip, reason },
+      });
+      if (attempt.locks.length)
+        await this.#d.audit.append({
+          actor,
+          action: 'user.login-locked',
+          subject: username,
+          data: { ip, locked: [...attempt.locks] },
+        });
       throw new HubError('LOGIN_FAILED');
     }
-    await this.#d.throttle.succeeded(username);
+    await this.#d.throttle.succeeded(username, attempt);
     await this.#d.throttle.purge().catch(() => 0); // housekeeping: failures older than the window
     const now = this.#now();
     const set: Partial<User> = { lastLoginAt: now };

@@ -51,11 +51,28 @@ export interface SessionStore {
   purgeExpired(now: Date, idleBefore: Date): Promise<number>;
 }
 
-/** Failed logins, one record each (inserts are atomic on every backend; counters are not on FerretDB 1.x). */
+/**
+ * Login attempts, one record each, reserved BEFORE the password is checked (issue 18 §3): a
+ * reservation either takes one of the `max` places of its key inside the window or is refused, and
+ * that decision is atomic across processes. A reservation that turns out to be a success is released
+ * (it no longer counts); the others stay as the failures they were.
+ */
 export interface LoginAttemptStore {
-  record(key: string, at: Date): Promise<void>;
-  /** Times of the attempts under `key` since `since`, oldest first. */
+  /**
+   * Takes one attempt under `key` at `at` unless `max` unreleased attempts since `since` hold it;
+   * then returns the times of those attempts (oldest first). `count` includes the new attempt.
+   */
+  reserve(
+    key: string,
+    at: Date,
+    since: Date,
+    max: number,
+  ): Promise<{ readonly id: string; readonly count: number } | { readonly locked: Date[] }>;
+  /** The attempt no longer counts (a login that succeeded, or was refused on its other key). */
+  release(id: string): Promise<void>;
+  /** Times of the unreleased attempts under `key` since `since`, oldest first. */
   since(key: string, since: Date): Promise<Date[]>;
+  /** Every attempt under `key` so far stops counting (a successful login resets the user name). */
   clear(key: string): Promise<void>;
   purge(before: Date): Promise<number>;
 }

@@ -33,8 +33,11 @@ export interface CsrfInput {
   readonly given: string | undefined;
 }
 
-/** null when the request may proceed; otherwise why it is refused. */
-export function csrfProblem(r: CsrfInput): string | null {
+/**
+ * The part of the check that needs no body: a request the browser marks as coming from another
+ * origin. null when the request may proceed; otherwise why it is refused.
+ */
+export function crossSiteProblem(r: Omit<CsrfInput, 'expected' | 'given'>): string | null {
   if (SAFE_METHODS.has(r.method.toUpperCase())) return null;
   if (r.secFetchSite === 'cross-site') return 'cross-site request';
   // Browsers send "Origin: null" for some same-origin requests (privacy settings, referrer policy);
@@ -50,6 +53,14 @@ export function csrfProblem(r: CsrfInput): string | null {
     if (!originHost || !r.host || originHost.toLowerCase() !== r.host.toLowerCase())
       return `request from another origin (${r.origin})`;
   }
+  return null;
+}
+
+/** null when the request may proceed; otherwise why it is refused. */
+export function csrfProblem(r: CsrfInput): string | null {
+  if (SAFE_METHODS.has(r.method.toUpperCase())) return null;
+  const crossSite = crossSiteProblem(r);
+  if (crossSite) return crossSite;
   if (!r.given) return 'the anti-forgery token is missing';
   if (!tokensEqual(r.expected, r.given)) return 'the anti-forgery token does not match';
   return null;

@@ -302,6 +302,11 @@ const M = {
   'cert.file': ['Tệp PEM', 'PEM file'],
   'cert.pem': ['Chứng thư (PEM)', 'Certificate (PEM)'],
   'cert.registerSubmit': ['Đăng ký', 'Register'],
+  'cert.forceSubject': [
+    'Vẫn đăng ký dù chủ thể chứng thư ghi mã của cơ quan khác',
+    'Register although the certificate subject names another agency',
+  ],
+  'cert.forceReason': ['Lý do (được ghi vào nhật ký kiểm toán)', 'Reason (recorded in the audit log)'],
   'cert.revoke': ['Thu hồi', 'Revoke'],
   'cert.revokeConfirm': [
     'Ngừng chấp nhận chữ ký bằng chứng thư này?',

@@ -22,6 +22,7 @@ export interface WebUiOptions {
   readonly directory: DirectoryService;
   readonly log: Logger;
   readonly publicUrl: string;
+  readonly secureCookies: boolean;
   readonly certExpiryWarnDays: number;
   readonly maxImportBytes: number;
 }
@@ -51,6 +52,7 @@ export async function createWebUi(o: WebUiOptions): Promise<{ deps: WebUiDeps; s
       documents: o.stores.documents,
       audit: o.stores.audit,
       publicUrl: o.publicUrl,
+      secureCookies: o.secureCookies,
       certExpiryWarnDays: o.certExpiryWarnDays,
       maxImportBytes: o.maxImportBytes,
     },

@@ -16,7 +16,15 @@ import type { Logger } from '../observability/logger.ts';
 import type { MongoWebQueryStore } from '../store/web-store.ts';
 import type { SessionService } from '../users/sessions.ts';
 import type { UserService } from '../users/service.ts';
-import { csrfGuard, requireRole, requireUser, sessionMiddleware, web } from './context.ts';
+import {
+  csrfGuard,
+  formBody,
+  requireRole,
+  requireUser,
+  sessionGate,
+  sessionMiddleware,
+  web,
+} from './context.ts';
 import { html } from './html.ts';
 import type { ImportJobs } from './imports.ts';
 import { renderPage } from './layout.ts';
@@ -27,6 +35,10 @@ import { dashboardRouter } from './pages/dashboard.ts';
 import { documentsRouter } from './pages/documents.ts';
 import { loginRouter } from './pages/login.ts';
 import type { WebQueries } from './queries.ts';
+
+/** Forms take kilobytes: 64 KiB for any form, 16 KiB for the login form (before any session). */
+export const FORM_MAX_BYTES = 64 * 1024;
+export const LOGIN_FORM_MAX_BYTES = 16 * 1024;
 
 export const ASSETS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets');
 
@@ -39,6 +51,8 @@ export interface WebUiDeps {
   readonly documents: Pick<DocumentStore, 'getPayload'>;
   readonly audit: AuditLog;
   readonly publicUrl: string;
+  /** Cookies always Secure (config http.secureCookies: production). */
+  readonly secureCookies?: boolean;
   readonly certExpiryWarnDays: number;
   readonly maxImportBytes: number;
 }
@@ -114,8 +128,18 @@ export function webRouter(hub: WebHubDeps, ui: WebUiDeps): Router {
     res.setHeader('Referrer-Policy', 'same-origin');
     next();
   });
-  r.use(sessionMiddleware(ui.sessions, ui.publicUrl));
-  r.use(express.urlencoded({ extended: false, limit: ui.maxImportBytes + 256 * 1024, parameterLimit: 200 }));
+  r.use(
+    sessionMiddleware(ui.sessions, { publicUrl: ui.publicUrl, secureCookies: ui.secureCookies ?? false }),
+  );
+  // Session and origin first, then the body under the route's cap, then the token (issue 18 §4).
+  r.use(sessionGate());
+  r.use(
+    formBody({
+      login: LOGIN_FORM_MAX_BYTES,
+      form: FORM_MAX_BYTES,
+      adminUploads: new Map([['/admin/agencies/import', ui.maxImportBytes + FORM_MAX_BYTES]]),
+    }),
+  );
   r.use(csrfGuard());
   r.use(loginRouter({ users: ui.users, sessions: ui.sessions }));
   r.use(requireUser());

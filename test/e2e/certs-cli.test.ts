@@ -110,4 +110,73 @@ describe('hubctl certs and devpki', function () {
       (JSON.parse(issued.out) as { fingerprintSha256: string }).fingerprintSha256,
     );
   });
+
+  describe('a certificate whose subject names another agency', () => {
+    /** A fresh development certificate of H29.001 (O=H29.001), registered nowhere yet. */
+    function issueH29(): string {
+      const out = mkdtempSync(path.join(tmpdir(), 'devpki-subject-'));
+      const r = hubctl(['devpki', 'issue', 'H29.001', 'UBND phường Sài Gòn (bản khác)', '--out', out]);
+      expect(r.code, r.err).to.equal(0);
+      return path.join(out, 'H29.001.pem');
+    }
+    const admin = () =>
+      new HubClient({ baseUrl: t.url, systemId: 'hub-admin', secret: 'DEV-ONLY-secret-admin' });
+    const overrides = async () =>
+      (
+        await t.hub.stores.models.Audit.find({ action: 'certificate.registered', subject: 'H41.001' }).lean<
+          { actor: string; data: { subjectOverride?: { named: string[]; reason: string } } }[]
+        >()
+      ).filter((a) => a.data.subjectOverride);
+
+    it('is refused with CERT_SUBJECT_MISMATCH by the CLI and the API, leaving nothing registered', async () => {
+      const file = issueH29();
+      const cli = hubctl(['certs', 'register', 'H41.001', file, '--db', t.dbName]);
+      expect(cli.code).to.equal(3);
+      expect(cli.err).to.contain('CERT_SUBJECT_MISMATCH');
+      const api = await admin().request(
+        'POST',
+        '/v1/admin/agencies/H41.001/certificates',
+        readFileSync(file, 'utf8'),
+        'application/x-pem-file',
+      );
+      expect(api.status).to.equal(422);
+      expect(await api.json()).to.deep.include({ code: 'CERT_SUBJECT_MISMATCH' });
+      const list = JSON.parse(hubctl(['--json', 'certs', 'list', 'H41.001', '--db', t.dbName]).out) as {
+        subject?: string;
+      }[];
+      expect(list.filter((c) => c.subject?.includes('O=H29.001'))).to.have.length(0);
+    });
+
+    it('is registered with an explicit override through the API (?forceSubject=<reason>)', async () => {
+      const reason = 'Registered on purpose during the merger';
+      const ok = await admin().request(
+        'POST',
+        `/v1/admin/agencies/H41.001/certificates?forceSubject=${encodeURIComponent(reason)}`,
+        readFileSync(issueH29(), 'utf8'),
+        'application/x-pem-file',
+      );
+      expect(ok.status).to.equal(201);
+      expect((await overrides()).map((a) => a.data.subjectOverride!.reason)).to.include(reason);
+    });
+    it('is registered with an explicit override, whose reason is audited (CLI --force-subject)', async () => {
+      const reason = 'Cơ quan dùng chung chứng thư trong thời gian sáp nhập';
+      const r = hubctl([
+        '--json',
+        'certs',
+        'register',
+        'H41.001',
+        issueH29(),
+        '--force-subject',
+        reason,
+        '--db',
+        t.dbName,
+      ]);
+      expect(r.code, r.err).to.equal(0);
+      expect(JSON.parse(r.out)).to.include({ agency: 'H41.001' });
+      expect((await overrides()).map((a) => a.data.subjectOverride)).to.deep.include({
+        named: ['H29.001'],
+        reason,
+      });
+    });
+  });
 });

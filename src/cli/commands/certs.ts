@@ -38,9 +38,18 @@ export function register(program: Command): void {
       'register a certificate (PEM file) to an agency after validating it against the trust anchors',
     )
     .option('--db <name>', 'database name')
-    .action(async (agency: string, file: string, o: { db?: string }) => {
+    .option(
+      '--force-subject <reason>',
+      'register even though the subject names another agency (the reason is audited)',
+    )
+    .action(async (agency: string, file: string, o: { db?: string; forceSubject?: string }) => {
       const r = await withService(o.db, (svc) =>
-        svc.register(`hubctl:${process.env.USER ?? 'admin'}`, agency, readFileSync(file, 'utf8')),
+        svc.register(
+          `hubctl:${process.env.USER ?? 'admin'}`,
+          agency,
+          readFileSync(file, 'utf8'),
+          o.forceSubject !== undefined ? { overrideSubject: { reason: o.forceSubject } } : {},
+        ),
       );
       console.log(
         json()

@@ -40,7 +40,11 @@ export function adminOpsRouter(deps: OpsDeps): Router {
   const r = express.Router();
 
   // ---- certificates ----
-  const certsPage = async (req: Request, flash?: Flash | null, form?: { agency: string; pem: string }) => {
+  const certsPage = async (
+    req: Request,
+    flash?: Flash | null,
+    form?: { agency: string; pem: string; forceReason?: string },
+  ) => {
     const { t, lang } = web(req);
     const filter = typeof req.query.agency === 'string' ? req.query.agency.slice(0, 40) : '';
     const rows = await deps.certificates.list(filter || undefined);
@@ -158,6 +162,15 @@ export function adminOpsRouter(deps: OpsDeps): Router {
                   >${t('cert.pem')}<textarea name="pem" rows="8" spellcheck="false" required>
 ${form?.pem ?? ''}</textarea>
                 </label>
+                <label class="check"
+                  ><input type="checkbox" name="forceSubject" value="1" /> ${t('cert.forceSubject')}</label
+                >
+                <label
+                  >${t('cert.forceReason')}<input
+                    name="forceReason"
+                    maxlength="500"
+                    value="${form?.forceReason ?? ''}"
+                /></label>
                 <button type="submit" class="primary">${t('cert.registerSubmit')}</button>
               </form>
             </section>`
@@ -173,9 +186,18 @@ ${form?.pem ?? ''}</textarea>
 
   r.post('/certificates', async (req, res) => {
     adminOnly(req);
-    const form = { agency: field(req, 'agency', 40), pem: textField(req, 'pem', 64 * 1024) };
+    const form = {
+      agency: field(req, 'agency', 40),
+      pem: textField(req, 'pem', 64 * 1024),
+      forceReason: field(req, 'forceReason', 500),
+    };
     try {
-      const c = await deps.certificates.register(actorOf(req), form.agency, form.pem);
+      const c = await deps.certificates.register(
+        actorOf(req),
+        form.agency,
+        form.pem,
+        field(req, 'forceSubject') === '1' ? { overrideSubject: { reason: form.forceReason } } : {},
+      );
       res.redirect(303, href('/ui/admin/certificates', { agency: c.agency, ok: 1 }));
     } catch (err) {
       const flash = errorFlash(req, err);

@@ -38,4 +38,15 @@ describe('configuration', () => {
     expect(loadConfig({ ...env, HUB_PINS: `${pin}, ${pin.toUpperCase()}` }).pki.hubPins).to.have.length(2);
     expect(() => loadConfig({ ...env, HUB_PINS: 'not-a-fingerprint' })).to.throw(/pki\.hubPins\.0/);
   });
+
+  it('reads http.trustProxy as Express takes it and refuses anything else by name', () => {
+    expect(loadConfig({}).http.trustProxy).to.equal(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy).to.equal(1);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy).to.equal(false);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).http.trustProxy).to.deep.equal([
+      'loopback',
+      '10.0.0.0/8',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: 'the-load-balancer' })).to.throw(ConfigError, /http\.trustProxy/);
+  });
 });

@@ -7,21 +7,30 @@ import { HubError } from '../../../src/domain/errors.ts';
 import { SessionService, sessionIdOf } from '../../../src/users/sessions.ts';
 
 class MemoryAttempts implements LoginAttemptStore {
-  readonly rows: { key: string; at: Date }[] = [];
-  record(key: string, at: Date) {
-    this.rows.push({ key, at });
+  readonly rows: { id: string; key: string; at: Date; released?: boolean }[] = [];
+  #n = 0;
+  reserve(key: string, at: Date, since: Date, max: number) {
+    const live = this.#live(key, since);
+    if (live.length >= max) return Promise.resolve({ locked: live });
+    const id = `${key}#${++this.#n}`;
+    this.rows.push({ id, key, at });
+    return Promise.resolve({ id, count: live.length + 1 });
+  }
+  release(id: string) {
+    for (const r of this.rows) if (r.id === id) r.released = true;
     return Promise.resolve();
   }
+  #live(key: string, since: Date) {
+    return this.rows
+      .filter((r) => r.key === key && !r.released && r.at >= since)
+      .map((r) => r.at)
+      .sort((a, b) => +a - +b);
+  }
   since(key: string, since: Date) {
-    return Promise.resolve(
-      this.rows
-        .filter((r) => r.key === key && r.at >= since)
-        .map((r) => r.at)
-        .sort((a, b) => +a - +b),
-    );
+    return Promise.resolve(this.#live(key, since));
   }
   clear(key: string) {
-    for (let i = this.rows.length - 1; i >= 0; i--) if (this.rows[i]!.key === key) this.rows.splice(i, 1);
+    for (const r of this.rows) if (r.key === key) r.released = true;
     return Promise.resolve();
   }
   purge(before: Date) {
@@ -95,14 +104,18 @@ describe('login throttling', () => {
     store = new MemoryAttempts();
     throttle = new LoginThrottle(store, policy, () => now);
   });
+  /** An attempt that is let through and then fails (its reservation stays). */
+  async function fail(username: string, ip: string) {
+    expect((await throttle.reserve(username, ip)).allowed).to.equal(true);
+  }
 
   it('locks a user name after maxPerUser failures within the window, until they age out', async () => {
     for (let i = 0; i < 4; i++) {
-      await throttle.failed('clerk', '10.0.0.1');
+      await fail('clerk', '10.0.0.1');
       now = new Date(now.getTime() + 60_000);
     }
     expect((await throttle.check('clerk', '10.0.0.1')).allowed).to.equal(true);
-    await throttle.failed('clerk', '10.0.0.1'); // 5th failure at t0 + 4 min
+    await fail('clerk', '10.0.0.1'); // 5th failure at t0 + 4 min
     const d = await throttle.check('clerk', '10.0.0.2');
     expect(d.allowed).to.equal(false);
     // Unlocked when the oldest of the last five (t0) leaves the 15-minute window: 11 minutes from now.
@@ -112,24 +125,40 @@ describe('login throttling', () => {
   });
 
   it('treats user names case-insensitively and keeps other users free', async () => {
-    for (let i = 0; i < 5; i++) await throttle.failed('Clerk', `10.0.0.${i}`);
+    for (let i = 0; i < 5; i++) await fail('Clerk', `10.0.0.${i}`);
     expect((await throttle.check('CLERK', '192.0.2.1')).allowed).to.equal(false);
     expect((await throttle.check('other', '192.0.2.1')).allowed).to.equal(true);
   });
 
   it('locks an address that tries many user names', async () => {
-    for (let i = 0; i < 8; i++) await throttle.failed(`user${i}`, '203.0.113.7');
+    for (let i = 0; i < 8; i++) await fail(`user${i}`, '203.0.113.7');
     expect((await throttle.check('fresh-user', '203.0.113.7')).allowed).to.equal(false);
     expect((await throttle.check('fresh-user', '203.0.113.8')).allowed).to.equal(true);
   });
 
+  it('refuses a locked address without leaving an attempt on the user name', async () => {
+    for (let i = 0; i < 8; i++) await fail(`user${i}`, '203.0.113.7');
+    const d = await throttle.reserve('innocent', '203.0.113.7');
+    expect(d.allowed).to.equal(false);
+    expect(await store.since('user:innocent', new Date(0))).to.have.length(0);
+  });
+
+  it('releases only its own address attempt on success (other names from there stay counted)', async () => {
+    for (let i = 0; i < 3; i++) await fail(`user${i}`, '203.0.113.7');
+    const r = await throttle.reserve('clerk', '203.0.113.7');
+    expect(r.allowed).to.equal(true);
+    if (r.allowed) await throttle.succeeded('clerk', r);
+    expect(await store.since('ip:203.0.113.7', new Date(0))).to.have.length(3);
+  });
+
   it('clears a user’s failures on success and purges old records', async () => {
-    for (let i = 0; i < 4; i++) await throttle.failed('clerk', '10.0.0.1');
+    for (let i = 0; i < 4; i++) await fail('clerk', '10.0.0.1');
     await throttle.succeeded('clerk');
-    for (let i = 0; i < 4; i++) await throttle.failed('clerk', '10.0.0.1');
+    expect(store.rows.filter((r) => r.key === 'user:clerk' && !r.released)).to.have.length(0);
+    for (let i = 0; i < 4; i++) await fail('clerk', '10.0.0.1');
     expect((await throttle.check('clerk', '10.0.0.9')).allowed).to.equal(true);
     now = new Date(now.getTime() + policy.windowMs + 1);
-    expect(await throttle.purge()).to.equal(12); // 4 + 4 address records, 4 user records of the second round
+    expect(await throttle.purge()).to.equal(16); // 8 user records (the first 4 released) + 8 address records
   });
 
   describe('through the login use case', function () {
