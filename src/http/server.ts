@@ -1,5 +1,5 @@
 /** The Express application: security headers, raw bodies (hashed for auth), routes, error mapping. */
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { CredentialStore } from '../domain/ports.ts';
 import type { DocumentQueries } from '../documents/queries.ts';
@@ -44,11 +44,24 @@ export interface HttpDeps {
   readonly vdxp?: VdxpStore;
 }
 
+/** A path whose percent-encoding does not decode (`/v1/documents/%E0%A4%A`): `URL_MALFORMED`. */
+function rejectMalformedPath(req: Request, _res: Response, next: NextFunction): void {
+  try {
+    decodeURIComponent(req.path);
+  } catch {
+    return next(new HubError('URL_MALFORMED', 'the path is not valid percent-encoded UTF-8'));
+  }
+  next();
+}
+
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(helmet());
+  // Issue 18 §6: a path Express cannot decode is the client's mistake (400), on /v1, /ui and /vdxp
+  // alike, refused before any router (whose own error pages would call it an internal error).
+  app.use(rejectMalformedPath);
 
   mountHealth(app, deps);
   app.get('/v1/openapi.json', (_req, res) => {
