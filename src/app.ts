@@ -41,6 +41,7 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type HubMetrics } from './observability/metrics.ts';
 import { connectMongo, pingMongo } from './store/mongo.ts';
 import { createMongoStores, type MongoStores } from './store/stores.ts';
+import { MongoSignatureLedger } from './store/signature-ledger.ts';
 
 export interface Hub {
   readonly config: Config;
@@ -258,6 +259,8 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       if (seededUsers)
         log.info({ users: seededUsers }, 'development web UI accounts seeded (DEV-ONLY passwords)');
     }
+    const signatures = new MongoSignatureLedger(mongo);
+    if (config.roles.includes('api')) await signatures.ensureIndexes();
     const app = config.roles.includes('api')
       ? createHttpApp({
           log,
@@ -279,7 +282,8 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
               hubCertPem: hubKey.certificatePem,
             }),
           maxMessageBytes: config.http.maxMessageBytes,
-          clockSkewSeconds: config.auth.clockSkewSeconds,
+          intake: { ...config.http, clockSkewSeconds: config.auth.clockSkewSeconds },
+          signatures,
           isStopping: () => stopping,
           ready,
         })

@@ -19,6 +19,17 @@ const ConfigSchema = z.object({
     publicUrl: z.string(),
     keepAliveTimeoutMs: z.number().int().positive(),
     maxMessageBytes: z.number().int().positive(),
+    // Issue 18 §4 (docs/security.md §9): /v1 bodies read before the signature is checked, bodies
+    // that need a slot, and per-process token buckets.
+    unsignedBodyMaxBytes: z.number().int().min(0).default(65536),
+    largeBodyBytes: z.number().int().min(1024).default(1048576),
+    maxConcurrentLargeBodies: z.number().int().min(1).default(8),
+    rateLimit: z
+      .object({
+        perAddress: z.object({ burst: z.number().int().min(1), perSecond: z.number().positive() }),
+        perCredential: z.object({ burst: z.number().int().min(1), perSecond: z.number().positive() }),
+      })
+      .default({ perAddress: { burst: 400, perSecond: 200 }, perCredential: { burst: 200, perSecond: 100 } }),
   }),
   mongodb: z.object({ uri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI') }),
   amqp: z.object({

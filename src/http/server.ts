@@ -1,12 +1,12 @@
 /** The Express application: security headers, raw bodies (hashed for auth), routes, error mapping. */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import type { CredentialStore } from '../domain/ports.ts';
+import type { CredentialStore, SignatureLedger } from '../domain/ports.ts';
 import type { DocumentQueries } from '../documents/queries.ts';
 import type { SubmissionService } from '../documents/submission.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
-import { hmacAuth } from './auth.ts';
+import { v1Intake, type IntakeLimits } from './intake.ts';
 import { errorHandler } from './errors.ts';
 import { HubError } from '../domain/errors.ts';
 import { v1Router } from './routes-v1.ts';
@@ -34,7 +34,10 @@ export interface HttpDeps {
   readonly directory: DirectoryService;
   readonly ready: () => Promise<{ ok: boolean; checks: Record<string, boolean> }>;
   readonly maxMessageBytes: number;
-  readonly clockSkewSeconds: number;
+  /** Bounds of /v1 intake (config http.*, auth.clockSkewSeconds). */
+  readonly intake: IntakeLimits;
+  /** One-use ledger of accepted /v1 request signatures. */
+  readonly signatures: SignatureLedger;
   readonly isStopping: () => boolean;
   /** The web UI for clerks and administrators (src/web), mounted at /ui when given. */
   readonly ui?: WebUiDeps;
@@ -72,16 +75,17 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use('/v1', (_req, _res, next) => {
     next(deps.isStopping() ? new HubError('UNAVAILABLE', 'the hub is shutting down') : undefined);
   });
-  // Every /v1 body is read raw (bounded), so that the HMAC covers the exact bytes and the
-  // signature verification sees the exact bytes the agency signed.
+  // The caller is authenticated from the headers before any large read; the body is then read raw
+  // (bounded, hashed as it arrives), so that the HMAC covers the exact bytes and the signature
+  // verification sees the exact bytes the agency signed (src/http/intake.ts).
   app.use(
     '/v1',
-    express.raw({ type: () => true, limit: deps.maxMessageBytes }),
-    (req, _res, next) => {
-      req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      next();
-    },
-    hmacAuth(deps.credentials, deps.clockSkewSeconds),
+    v1Intake({
+      credentials: deps.credentials,
+      signatures: deps.signatures,
+      limits: deps.intake,
+      largeBodies: deps.metrics.largeBodiesInFlight,
+    }),
     v1Router(deps),
   );
   app.use('/v1/admin', adminCertificatesRouter(deps.certificates), adminDeadLettersRouter(deps.deadLetters));

@@ -4,7 +4,121 @@
  * served on the public port.
  */
 import { expect } from 'chai';
-import { startTestHub, type TestHub } from '../support/hub.ts';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
+import { documentMessage, signed } from '../support/messages.ts';
+import { CONTENT_SHA256_HEADER, sha256Hex, signRequest } from '../../src/http/hmac-auth.ts';
+import { HubClient } from '../../src/sdk/client.ts';
+
+const MiB = 1024 * 1024;
+const ADMIN = { systemId: 'hub-admin', secret: 'DEV-ONLY-secret-admin' }; // DEV-ONLY seed credential
+const H29 = { systemId: 'dms-H29.001', secret: 'DEV-ONLY-secret-H29.001' };
+const H41 = { systemId: 'dms-H41.001', secret: 'DEV-ONLY-secret-H41.001' };
+const G22 = { systemId: 'dms-G22', secret: 'DEV-ONLY-secret-G22' };
+
+/** Headers of a signed /v1 request, fixed so that the very same request can be sent twice. */
+function signedHeaders(
+  who: { systemId: string; secret: string },
+  method: string,
+  pathWithQuery: string,
+  body: Uint8Array,
+  o: { declaredSha256?: string; timestamp?: number } = {},
+): Record<string, string> {
+  const bodySha256 = sha256Hex(body);
+  return {
+    authorization: signRequest(who.systemId, who.secret, {
+      method,
+      pathWithQuery,
+      timestamp: o.timestamp ?? Math.floor(Date.now() / 1000),
+      bodySha256: o.declaredSha256 ?? bodySha256,
+    }),
+    [CONTENT_SHA256_HEADER]: o.declaredSha256 ?? bodySha256,
+  };
+}
+
+interface LargePost {
+  status: number;
+  code: string | undefined;
+  retryAfter: string | undefined;
+  /** Bytes the hub's side of the connection read, headers included. */
+  serverBytesRead: number;
+}
+
+/**
+ * POSTs a body of `total` bytes 64 KiB at a time with back-pressure, stopping as soon as the hub
+ * answers or closes; resolves once the hub's side of the connection is closed. `hold` keeps the
+ * request open after the first chunk until it resolves (a slow upload).
+ */
+function postLarge(
+  url: string,
+  server: http.Server,
+  path: string,
+  headers: Record<string, string>,
+  total: number,
+  hold?: Promise<void>,
+): Promise<LargePost> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let serverSocket: Socket | undefined;
+    let answer: Omit<LargePost, 'serverBytesRead'> | undefined;
+    let serverClosed = false;
+    const finish = () => {
+      if (answer && serverClosed) resolve({ ...answer, serverBytesRead: serverSocket!.bytesRead });
+    };
+    const req = http.request({
+      host: hostname,
+      port,
+      method: 'POST',
+      path,
+      agent: false,
+      headers: { ...headers, 'content-type': 'application/xml', 'content-length': String(total) },
+    });
+    req.on('socket', (client: Socket) => {
+      const onConnection = (s: Socket) => {
+        if (s.remotePort !== client.localPort) return;
+        server.off('connection', onConnection);
+        serverSocket = s;
+        s.once('close', () => {
+          serverClosed = true;
+          finish();
+        });
+      };
+      server.on('connection', onConnection);
+    });
+    req.on('response', (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(parts).toString('utf8');
+        answer = {
+          status: res.statusCode!,
+          code: body.startsWith('{') ? (JSON.parse(body) as { code: string }).code : undefined,
+          retryAfter: res.headers['retry-after'],
+        };
+        req.destroy(); // the answer is all we wanted: closing our side ends a held upload too
+        finish();
+      });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!answer && err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
+    });
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    let wake: (() => void) | undefined;
+    const wakeUp = () => wake?.();
+    req.on('drain', wakeUp).on('close', wakeUp).on('response', wakeUp);
+    void (async () => {
+      for (let sent = 0; sent < total && !answer && !req.destroyed;) {
+        const n = Math.min(chunk.length, total - sent);
+        req.write(chunk.subarray(0, n));
+        sent += n;
+        if (sent === n && hold) await hold;
+        if (req.writableNeedDrain) await new Promise<void>((r) => (wake = r));
+      }
+      if (!req.destroyed) req.end();
+    })();
+  });
+}
 
 describe('request intake', function () {
   this.timeout(60_000);
@@ -24,7 +138,7 @@ describe('request intake', function () {
       errors = [];
       const log = t.hub.log;
       const original = log.error.bind(log);
-      log.error = ((...args: unknown[]) => void errors.push(args)) as typeof log.error;
+      log.error = (...args: unknown[]) => void errors.push(args);
       restore = () => (log.error = original);
     });
     afterEach(() => restore());
@@ -44,5 +158,170 @@ describe('request intake', function () {
         expect(errors).to.deep.equal([]);
       });
     }
+  });
+
+  describe('nothing large is read before the caller is known', () => {
+    const BIG = 24 * MiB;
+    // The hub reads what the kernel already buffered before it answers: far less than the body.
+    const SMALL_READ = 2 * MiB;
+
+    it('answers 401 to an unsigned 24 MiB POST and closes the connection having read a fraction', async () => {
+      const r = await postLarge(t.url, t.hub.server, '/v1/documents', {}, BIG);
+      expect(r.status).to.equal(401);
+      expect(r.code).to.equal('UNAUTHENTICATED');
+      expect(r.serverBytesRead).to.be.below(SMALL_READ);
+    });
+
+    it('answers 401 to a 24 MiB POST from an unknown system, having read a fraction', async () => {
+      const h = signedHeaders(
+        { systemId: 'dms-nobody', secret: 'x' },
+        'POST',
+        '/v1/documents',
+        Buffer.alloc(0),
+      );
+      const r = await postLarge(t.url, t.hub.server, '/v1/documents', h, BIG);
+      expect(r.status).to.equal(401);
+      expect(r.serverBytesRead).to.be.below(SMALL_READ);
+    });
+
+    it('answers 401 to a 24 MiB POST with a wrong signature over the declared hash, having read a fraction', async () => {
+      const h = signedHeaders({ ...H29, secret: 'wrong' }, 'POST', '/v1/documents', Buffer.alloc(0));
+      const r = await postLarge(t.url, t.hub.server, '/v1/documents', h, BIG);
+      expect(r.status).to.equal(401);
+      expect(r.serverBytesRead).to.be.below(SMALL_READ);
+    });
+
+    it('answers 428 BODY_HASH_REQUIRED to a known system sending 24 MiB without X-Hub-Content-SHA256', async () => {
+      const h = signedHeaders(H29, 'POST', '/v1/documents', Buffer.alloc(BIG, 0x61));
+      delete h[CONTENT_SHA256_HEADER];
+      const r = await postLarge(t.url, t.hub.server, '/v1/documents', h, BIG);
+      expect(r.status).to.equal(428);
+      expect(r.code).to.equal('BODY_HASH_REQUIRED');
+      expect(r.serverBytesRead).to.be.below(SMALL_READ);
+    });
+
+    it('still accepts a small request signed the old way (no header, no nonce)', async () => {
+      const h = signedHeaders(H29, 'GET', '/v1/inbox', Buffer.alloc(0));
+      delete h[CONTENT_SHA256_HEADER];
+      const res = await fetch(`${t.url}/v1/inbox`, { headers: h });
+      expect(res.status).to.equal(200);
+    });
+
+    it('refuses a body that is not the one the signature declared (BODY_HASH_MISMATCH), storing nothing', async () => {
+      const before = await t.hub.stores.models.Document.countDocuments();
+      const xml = signed(documentMessage('H29.001', ['H41.001']), t.signingKey('H29.001'));
+      const h = signedHeaders(H29, 'POST', '/v1/documents', Buffer.from(xml), {
+        declaredSha256: sha256Hex(Buffer.from('<edXML/>')),
+      });
+      const res = await fetch(`${t.url}/v1/documents`, {
+        method: 'POST',
+        headers: { ...h, 'content-type': 'application/xml' },
+        body: xml,
+      });
+      expect(res.status).to.equal(400);
+      expect(((await res.json()) as { code: string }).code).to.equal('BODY_HASH_MISMATCH');
+      expect(await t.hub.stores.models.Document.countDocuments()).to.equal(before);
+    });
+  });
+
+  describe('a signed request is accepted once', () => {
+    it('refuses a replayed rotation with REQUEST_REPLAYED, and the secret does not change again', async () => {
+      const path = '/v1/admin/systems/dms-M41.001/rotate';
+      const h = signedHeaders(ADMIN, 'POST', path, Buffer.alloc(0));
+      const first = await fetch(`${t.url}${path}`, { method: 'POST', headers: h });
+      expect(first.status).to.equal(200);
+      const { secret } = (await first.json()) as { secret: string };
+      const replay = await fetch(`${t.url}${path}`, { method: 'POST', headers: h });
+      expect(replay.status).to.equal(401);
+      const body = (await replay.json()) as { code: string; secret?: string };
+      expect(body.code).to.equal('REQUEST_REPLAYED');
+      expect(body.secret).to.equal(undefined);
+      expect((await t.hub.stores.credentials.find('dms-M41.001'))!.secret).to.equal(secret);
+    });
+
+    it('refuses a replayed submission with REQUEST_REPLAYED', async () => {
+      const xml = signed(documentMessage('H29.001', ['H41.001']), t.signingKey('H29.001'));
+      const h = {
+        ...signedHeaders(H29, 'POST', '/v1/documents', Buffer.from(xml)),
+        'content-type': 'application/xml',
+      };
+      const first = await fetch(`${t.url}/v1/documents`, { method: 'POST', headers: h, body: xml });
+      expect(first.status).to.equal(202);
+      const replay = await fetch(`${t.url}/v1/documents`, { method: 'POST', headers: h, body: xml });
+      expect(replay.status).to.equal(401);
+      expect(((await replay.json()) as { code: string }).code).to.equal('REQUEST_REPLAYED');
+    });
+
+    it('lets the SDK send the same request twice in one second (a fresh nonce each time)', async () => {
+      const c = t.client('H29.001');
+      const [a, b] = await Promise.all([c.request('GET', '/v1/inbox'), c.request('GET', '/v1/inbox')]);
+      expect([a.status, b.status]).to.deep.equal([200, 200]);
+    });
+  });
+});
+
+describe('request intake limits', function () {
+  this.timeout(60_000);
+  let t: TestHub;
+
+  before(async () => {
+    t = await startTestHub('intakelimits', {
+      http: {
+        port: 0,
+        host: '127.0.0.1',
+        largeBodyBytes: 1024,
+        maxConcurrentLargeBodies: 1,
+        rateLimit: {
+          perAddress: { burst: 1000, perSecond: 1000 },
+          perCredential: { burst: 3, perSecond: 0.001 },
+        },
+      },
+    });
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  it('answers 503 INTAKE_BUSY with Retry-After while every large-body slot is taken, and frees it after', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    const body = Buffer.alloc(256 * 1024, 0x61);
+    const slow = postLarge(
+      t.url,
+      t.hub.server,
+      '/v1/documents',
+      signedHeaders(H29, 'POST', '/v1/documents', body),
+      body.length,
+      hold,
+    );
+    // The first upload holds the only slot as soon as its headers are in.
+    await eventually(async () => (await t.hub.metrics.largeBodiesInFlight.get()).values[0]?.value === 1);
+    const busy = await postLarge(
+      t.url,
+      t.hub.server,
+      '/v1/documents',
+      signedHeaders(H41, 'POST', '/v1/documents', body),
+      body.length,
+    );
+    expect(busy.code).to.equal('INTAKE_BUSY');
+    expect(busy.status).to.equal(503);
+    expect(busy.retryAfter).to.match(/^\d+$/);
+    release();
+    expect((await slow).code).to.not.equal('INTAKE_BUSY');
+    await eventually(async () => (await t.hub.metrics.largeBodiesInFlight.get()).values[0]?.value === 0);
+  });
+
+  it('answers 429 RATE_LIMITED with Retry-After once a system has spent its burst', async () => {
+    const c = new HubClient({ baseUrl: t.url, ...G22 });
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 4; i++) {
+      last = await c.request('GET', '/v1/inbox');
+      statuses.push(last.status);
+    }
+    expect(statuses.slice(0, 3)).to.deep.equal([200, 200, 200]);
+    expect(statuses[3]).to.equal(429);
+    expect(((await last!.json()) as { code: string }).code).to.equal('RATE_LIMITED');
+    expect(last!.headers.get('retry-after')).to.match(/^\d+$/);
   });
 });
