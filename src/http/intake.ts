@@ -120,14 +120,18 @@ function contentLength(req: Request): number | null {
 
 /**
  * Reads the body, at most `max` bytes (`tooLarge` above), hashing it as it arrives. `onLarge` runs
- * once when the bytes first pass `largeAt` and may throw to stop the reading.
+ * once when the bytes first pass `largeAt` and may throw to stop the reading. With a Content-Length
+ * the bytes are copied into one buffer of that size as they come (one copy of the body in memory,
+ * not the chunks and then their concatenation).
  */
 function readBody(
   req: Request,
   o: { max: number; tooLarge: () => HubError; largeAt: number; onLarge: () => void },
 ): Promise<{ body: Buffer; sha256: string }> {
+  const expected = contentLength(req);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let whole: Buffer | undefined;
     const hash = createHash('sha256');
     let size = 0;
     const stop = (err: Error) => {
@@ -136,6 +140,7 @@ function readBody(
       req.off('error', onError);
       req.off('aborted', onAborted);
       chunks.length = 0;
+      whole = undefined;
       reject(err);
     };
     const onData = (c: Buffer) => {
@@ -150,13 +155,18 @@ function readBody(
         }
       }
       hash.update(c);
-      chunks.push(c);
+      if (expected !== null && expected <= o.max) {
+        whole ??= Buffer.allocUnsafe(expected);
+        c.copy(whole, before);
+      } else chunks.push(c);
     };
     const onEnd = () => {
       req.off('data', onData);
       req.off('error', onError);
       req.off('aborted', onAborted);
-      resolve({ body: Buffer.concat(chunks, size), sha256: hash.digest('hex') });
+      // Node's parser ends a body with a Content-Length only once that many bytes arrived.
+      const body = whole ? whole.subarray(0, size) : Buffer.concat(chunks, size);
+      resolve({ body, sha256: hash.digest('hex') });
     };
     const onError = (err: Error) => stop(err);
     const onAborted = () => stop(new HubError('VALIDATION_FAILED', 'the request body ended early'));

@@ -4,10 +4,9 @@
  * served on the public port.
  */
 import { expect } from 'chai';
-import http from 'node:http';
-import type { Socket } from 'node:net';
 import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed } from '../support/messages.ts';
+import { postLarge } from '../support/large-post.ts';
 import { CONTENT_SHA256_HEADER, sha256Hex, signRequest } from '../../src/http/hmac-auth.ts';
 import { HubClient } from '../../src/sdk/client.ts';
 
@@ -35,89 +34,6 @@ function signedHeaders(
     }),
     [CONTENT_SHA256_HEADER]: o.declaredSha256 ?? bodySha256,
   };
-}
-
-interface LargePost {
-  status: number;
-  code: string | undefined;
-  retryAfter: string | undefined;
-  /** Bytes the hub's side of the connection read, headers included. */
-  serverBytesRead: number;
-}
-
-/**
- * POSTs a body of `total` bytes 64 KiB at a time with back-pressure, stopping as soon as the hub
- * answers or closes; resolves once the hub's side of the connection is closed. `hold` keeps the
- * request open after the first chunk until it resolves (a slow upload).
- */
-function postLarge(
-  url: string,
-  server: http.Server,
-  path: string,
-  headers: Record<string, string>,
-  total: number,
-  hold?: Promise<void>,
-): Promise<LargePost> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    let serverSocket: Socket | undefined;
-    let answer: Omit<LargePost, 'serverBytesRead'> | undefined;
-    let serverClosed = false;
-    const finish = () => {
-      if (answer && serverClosed) resolve({ ...answer, serverBytesRead: serverSocket!.bytesRead });
-    };
-    const req = http.request({
-      host: hostname,
-      port,
-      method: 'POST',
-      path,
-      agent: false,
-      headers: { ...headers, 'content-type': 'application/xml', 'content-length': String(total) },
-    });
-    req.on('socket', (client: Socket) => {
-      const onConnection = (s: Socket) => {
-        if (s.remotePort !== client.localPort) return;
-        server.off('connection', onConnection);
-        serverSocket = s;
-        s.once('close', () => {
-          serverClosed = true;
-          finish();
-        });
-      };
-      server.on('connection', onConnection);
-    });
-    req.on('response', (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(parts).toString('utf8');
-        answer = {
-          status: res.statusCode!,
-          code: body.startsWith('{') ? (JSON.parse(body) as { code: string }).code : undefined,
-          retryAfter: res.headers['retry-after'],
-        };
-        req.destroy(); // the answer is all we wanted: closing our side ends a held upload too
-        finish();
-      });
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      if (!answer && err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
-    });
-    const chunk = Buffer.alloc(64 * 1024, 0x61);
-    let wake: (() => void) | undefined;
-    const wakeUp = () => wake?.();
-    req.on('drain', wakeUp).on('close', wakeUp).on('response', wakeUp);
-    void (async () => {
-      for (let sent = 0; sent < total && !answer && !req.destroyed;) {
-        const n = Math.min(chunk.length, total - sent);
-        req.write(chunk.subarray(0, n));
-        sent += n;
-        if (sent === n && hold) await hold;
-        if (req.writableNeedDrain) await new Promise<void>((r) => (wake = r));
-      }
-      if (!req.destroyed) req.end();
-    })();
-  });
 }
 
 describe('request intake', function () {
@@ -166,7 +82,7 @@ describe('request intake', function () {
     const SMALL_READ = 2 * MiB;
 
     it('answers 401 to an unsigned 24 MiB POST and closes the connection having read a fraction', async () => {
-      const r = await postLarge(t.url, t.hub.server, '/v1/documents', {}, BIG);
+      const r = await postLarge(t.url, '/v1/documents', {}, BIG, { server: t.hub.server });
       expect(r.status).to.equal(401);
       expect(r.code).to.equal('UNAUTHENTICATED');
       expect(r.serverBytesRead).to.be.below(SMALL_READ);
@@ -179,14 +95,14 @@ describe('request intake', function () {
         '/v1/documents',
         Buffer.alloc(0),
       );
-      const r = await postLarge(t.url, t.hub.server, '/v1/documents', h, BIG);
+      const r = await postLarge(t.url, '/v1/documents', h, BIG, { server: t.hub.server });
       expect(r.status).to.equal(401);
       expect(r.serverBytesRead).to.be.below(SMALL_READ);
     });
 
     it('answers 401 to a 24 MiB POST with a wrong signature over the declared hash, having read a fraction', async () => {
       const h = signedHeaders({ ...H29, secret: 'wrong' }, 'POST', '/v1/documents', Buffer.alloc(0));
-      const r = await postLarge(t.url, t.hub.server, '/v1/documents', h, BIG);
+      const r = await postLarge(t.url, '/v1/documents', h, BIG, { server: t.hub.server });
       expect(r.status).to.equal(401);
       expect(r.serverBytesRead).to.be.below(SMALL_READ);
     });
@@ -194,7 +110,7 @@ describe('request intake', function () {
     it('answers 428 BODY_HASH_REQUIRED to a known system sending 24 MiB without X-Hub-Content-SHA256', async () => {
       const h = signedHeaders(H29, 'POST', '/v1/documents', Buffer.alloc(BIG, 0x61));
       delete h[CONTENT_SHA256_HEADER];
-      const r = await postLarge(t.url, t.hub.server, '/v1/documents', h, BIG);
+      const r = await postLarge(t.url, '/v1/documents', h, BIG, { server: t.hub.server });
       expect(r.status).to.equal(428);
       expect(r.code).to.equal('BODY_HASH_REQUIRED');
       expect(r.serverBytesRead).to.be.below(SMALL_READ);
@@ -288,17 +204,18 @@ describe('request intake limits', function () {
     const body = Buffer.alloc(256 * 1024, 0x61);
     const slow = postLarge(
       t.url,
-      t.hub.server,
       '/v1/documents',
       signedHeaders(H29, 'POST', '/v1/documents', body),
       body.length,
-      hold,
+      {
+        server: t.hub.server,
+        hold,
+      },
     );
     // The first upload holds the only slot as soon as its headers are in.
     await eventually(async () => (await t.hub.metrics.largeBodiesInFlight.get()).values[0]?.value === 1);
     const busy = await postLarge(
       t.url,
-      t.hub.server,
       '/v1/documents',
       signedHeaders(H41, 'POST', '/v1/documents', body),
       body.length,

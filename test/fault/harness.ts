@@ -86,6 +86,11 @@ export class HubProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The process id while it runs (0 otherwise). */
+  get pid(): number {
+    return this.#child?.pid ?? 0;
+  }
+
   async start(): Promise<void> {
     this.#child = spawn(
       process.execPath,
