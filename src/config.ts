@@ -19,6 +19,10 @@ const ConfigSchema = z.object({
     publicUrl: z.string(),
     keepAliveTimeoutMs: z.number().int().positive(),
     maxMessageBytes: z.number().int().positive(),
+    // Issue 18 §6: an api process serves /metrics (with /healthz, /readyz) only on this port, never
+    // on the public one; 0 picks a free port (tests).
+    opsHost: z.string().min(1).default('127.0.0.1'),
+    opsPort: z.number().int().min(0).max(65535).default(9464),
     // Issue 18 §4 (docs/security.md §9): /v1 bodies read before the signature is checked, bodies
     // that need a slot, and per-process token buckets.
     unsignedBodyMaxBytes: z.number().int().min(0).default(65536),
@@ -115,6 +119,8 @@ const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'lis
   PORT: { path: ['http', 'port'], type: 'number' },
   PUBLIC_URL: { path: ['http', 'publicUrl'], type: 'string' },
   MAX_MESSAGE_BYTES: { path: ['http', 'maxMessageBytes'], type: 'number' },
+  OPS_HOST: { path: ['http', 'opsHost'], type: 'string' },
+  OPS_PORT: { path: ['http', 'opsPort'], type: 'number' },
   MONGODB_URI: { path: ['mongodb', 'uri'], type: 'string' },
   AMQP_URL: { path: ['amqp', 'urls'], type: 'list' },
   AMQP_PREFIX: { path: ['amqp', 'prefix'], type: 'string' },
