@@ -203,7 +203,9 @@ export function v1Intake(deps: IntakeDeps): RequestHandler {
   };
 
   async function admit(req: Request, res: Response): Promise<void> {
-    const wait = byAddress.take(req.socket.remoteAddress ?? '');
+    // req.ip: the socket's address (the load balancer's, unless Express's `trust proxy` is set), as
+    // the web UI's login throttle uses.
+    const wait = byAddress.take(req.ip ?? req.socket.remoteAddress ?? '');
     if (wait) throw rateLimited(res, wait, 'address');
     const auth = parseAuthorization(req.header('authorization'));
     if (!auth) throw unauthenticated('missing or malformed Authorization header (HUB1-HMAC-SHA256)');
