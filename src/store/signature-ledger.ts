@@ -42,8 +42,13 @@ export class MongoSignatureLedger implements SignatureLedger {
     if (now - this.#lastPrune >= this.#pruneEveryMs) {
       this.#lastPrune = now;
       // Housekeeping only: the next accepted request of this process tries again.
-      void this.#col.deleteMany({ expiresAt: { $lt: new Date(now) } }).catch(() => undefined);
+      void this.prune(new Date(now)).catch(() => undefined);
     }
     return true;
+  }
+
+  /** Deletes the entries expired at `now`; answers how many. */
+  async prune(now: Date = new Date()): Promise<number> {
+    return (await this.#col.deleteMany({ expiresAt: { $lt: now } })).deletedCount;
   }
 }
