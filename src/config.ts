@@ -33,7 +33,10 @@ const ConfigSchema = z.object({
         perAddress: z.object({ burst: z.number().int().min(1), perSecond: z.number().positive() }),
         perCredential: z.object({ burst: z.number().int().min(1), perSecond: z.number().positive() }),
       })
-      .default({ perAddress: { burst: 400, perSecond: 200 }, perCredential: { burst: 200, perSecond: 100 } }),
+      .default({
+        perAddress: { burst: 2000, perSecond: 1000 },
+        perCredential: { burst: 1000, perSecond: 500 },
+      }),
   }),
   mongodb: z.object({ uri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI') }),
   amqp: z.object({
