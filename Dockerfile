@@ -21,6 +21,7 @@ COPY schemas ./schemas
 # Production trust anchors and the hub key are mounted, never baked in: TRUST_DIR, HUB_CERT, HUB_KEY.
 RUN useradd --system --uid 10001 --home /app hub && chown -R hub /app
 USER hub
-EXPOSE 8080
+# 8080: the public API (api role) or health and metrics (worker role); 9464: /metrics of an api process.
+EXPOSE 8080 9464
 HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 CMD ["node", "--disable-warning=ExperimentalWarning", "src/main.ts"]

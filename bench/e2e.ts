@@ -100,13 +100,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // from /proc.
 class HubProc {
   readonly port: number;
+  readonly opsPort: number;
   #child: ChildProcess | null = null;
   #out = '';
-  constructor(port: number) {
+  constructor(port: number, opsPort: number) {
     this.port = port;
+    this.opsPort = opsPort;
   }
   get url() {
     return `http://127.0.0.1:${this.port}`;
+  }
+  /** /metrics is served on the ops port only. */
+  get opsUrl() {
+    return `http://127.0.0.1:${this.opsPort}`;
   }
   get pid() {
     return this.#child?.pid ?? 0;
@@ -118,7 +124,13 @@ class HubProc {
     ];
     if (profDir) flags.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
     this.#child = spawn(process.execPath, [...flags, path.join(PROJECT_ROOT, 'src/main.ts')], {
-      env: { ...process.env, ...env, PORT: String(this.port), HOST: '127.0.0.1' },
+      env: {
+        ...process.env,
+        ...env,
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+        OPS_PORT: String(this.opsPort),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (b: Buffer) => {
@@ -383,12 +395,12 @@ async function rawBroker(messageBytes: number, n: number) {
  */
 type StageSnapshot = Map<string, { buckets: [number, number][]; sum: number; count: number }>;
 
-async function stageSnapshot(hubUrl: string): Promise<StageSnapshot> {
+async function stageSnapshot(opsUrl: string): Promise<StageSnapshot> {
   // A kept-alive connection the hub closes just as it is reused fails once ("other side closed"):
   // ask again on a new one.
   const metrics = async (attempt = 1): Promise<string> => {
     try {
-      return await (await fetch(`${hubUrl}/metrics`, { headers: { connection: 'close' } })).text();
+      return await (await fetch(`${opsUrl}/metrics`, { headers: { connection: 'close' } })).text();
     } catch (err) {
       if (attempt >= 3) throw err;
       await sleep(200);
@@ -481,7 +493,7 @@ async function main() {
     version?: string;
     ferretdbVersion?: string;
   };
-  const hub = new HubProc(await freePort());
+  const hub = new HubProc(await freePort(), await freePort());
   const profDir = args['cpu-prof'] ? path.join(PROJECT_ROOT, 'bench/results/prof') : undefined;
   const out: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -556,7 +568,7 @@ async function main() {
       const cpu0 = hub.cpuSeconds();
       const threads0 = hub.threadCpu();
       const machine0 = machineCpu();
-      const stages0 = await stageSnapshot(hub.url);
+      const stages0 = await stageSnapshot(hub.opsUrl);
       log(`${sc.size} × ${sc.fanout}: submitting ${counted}${perSecond ? ` at ${perSecond}/s` : ''}`);
       const sub = await submitAll(sender, messages, { concurrency, ...(perSecond ? { perSecond } : {}) });
       const docIds = [...sub.submitted.keys()];
@@ -582,7 +594,7 @@ async function main() {
         await sleep(100);
       }
       const cpu = hub.cpuSeconds() - cpu0;
-      const { listing, ...stages } = stagesBetween(stages0, await stageSnapshot(hub.url));
+      const { listing, ...stages } = stagesBetween(stages0, await stageSnapshot(hub.opsUrl));
       const machine1 = machineCpu();
       const mem = hub.memory();
       const cpuByThread: Record<string, number> = {};

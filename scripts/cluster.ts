@@ -385,6 +385,7 @@ export async function startHub(s: ClusterState, h: HubMember, timeoutMs = 90_000
         HUB_ROLES: h.role,
         HOST: '127.0.0.1',
         PORT: String(h.port),
+        OPS_PORT: '0', // an api member's /metrics port: any free one (several members share the host)
         MONGODB_URI: withDatabase(s.mongoUri, s.db),
         AMQP_URL: h.amqpUrls.join(','),
         AMQP_PREFIX: s.prefix,

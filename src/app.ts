@@ -44,6 +44,7 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type HubMetrics } from './observability/metrics.ts';
 import { connectMongo, pingMongo } from './store/mongo.ts';
 import { createMongoStores, type MongoStores } from './store/stores.ts';
+import { MongoSignatureLedger } from './store/signature-ledger.ts';
 
 export interface Hub {
   readonly config: Config;
@@ -58,7 +59,7 @@ export interface Hub {
   readonly server: http.Server;
   /** Base URL of the HTTP server when the api role runs. */
   readonly url: string | null;
-  /** Base URL of /healthz, /readyz and /metrics (every role). */
+  /** Base URL of /healthz, /readyz and /metrics (every role): the ops port of an api process. */
   readonly healthUrl: string;
   readonly mongo: Connection;
   readonly revocation: RevocationService;
@@ -271,8 +272,9 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       const checks = { mongodb: await pingMongo(mongo), rabbitmq: broker.connected };
       return { ok: checks.mongodb && checks.rabbitmq, checks, revocation: freshness.health() };
     };
-    // The api serves /v1 with the health and metrics endpoints; a worker-only process serves
-    // /healthz, /readyz and /metrics alone on the same port (probes and scraping of every process).
+    // The api serves /v1 with the health endpoints, and /metrics on the ops port; a worker-only
+    // process serves /healthz, /readyz and /metrics alone on its port (probes and scraping of every
+    // process).
     // The web UI for clerks and administrators (src/web, docs/ui.md) is served by the api role.
     const ui = config.roles.includes('api')
       ? await createWebUi({
@@ -292,6 +294,8 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       if (seededUsers)
         log.info({ users: seededUsers }, 'development web UI accounts seeded (DEV-ONLY passwords)');
     }
+    const signatures = new MongoSignatureLedger(mongo);
+    if (config.roles.includes('api')) await signatures.ensureIndexes();
     const app = config.roles.includes('api')
       ? createHttpApp({
           log,
@@ -318,31 +322,40 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
             }),
           hubCertificates,
           maxMessageBytes: config.http.maxMessageBytes,
-          clockSkewSeconds: config.auth.clockSkewSeconds,
           trustProxy: config.http.trustProxy,
+          intake: { ...config.http, clockSkewSeconds: config.auth.clockSkewSeconds },
+          signatures,
           isStopping: () => stopping,
           ready,
         })
       : createOpsApp({ metrics, roles: config.roles, ready, isStopping: () => stopping });
-    const srv = http.createServer(app);
-    srv.keepAliveTimeout = config.http.keepAliveTimeoutMs;
-    await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(config.http.port, config.http.host, () => resolve());
-    });
-    const server: http.Server = srv;
-    const addr = srv.address() as AddressInfo;
-    const healthUrl = `http://${config.http.host}:${addr.port}`;
-    if (config.roles.includes('api')) url = config.http.publicUrl || healthUrl;
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          stopping = true;
-          srv.close(() => resolve());
-          srv.closeIdleConnections();
-          setTimeout(() => srv.closeAllConnections(), 10_000).unref();
-        }),
-    );
+    const listen = async (handler: http.RequestListener, port: number, host: string) => {
+      const srv = http.createServer(handler);
+      srv.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(port, host, () => resolve());
+      });
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            stopping = true;
+            srv.close(() => resolve());
+            srv.closeIdleConnections();
+            setTimeout(() => srv.closeAllConnections(), 10_000).unref();
+          }),
+      );
+      return { srv, url: `http://${host}:${(srv.address() as AddressInfo).port}` };
+    };
+    const main = await listen(app, config.http.port, config.http.host);
+    const server: http.Server = main.srv;
+    let healthUrl = main.url;
+    if (config.roles.includes('api')) {
+      url = config.http.publicUrl || main.url;
+      // /metrics only on the ops port (issue 18 §6), an api process serves that port too.
+      const opsApp = createOpsApp({ metrics, roles: config.roles, ready, isStopping: () => stopping });
+      healthUrl = (await listen(opsApp, config.http.opsPort, config.http.opsHost)).url;
+    }
 
     let stopped: Promise<void> | null = null;
     return {

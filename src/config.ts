@@ -57,6 +57,24 @@ const ConfigSchema = z.object({
       .default(false),
     /** Web UI cookies always Secure (production: TLS ends at the load balancer, whatever PUBLIC_URL says). */
     secureCookies: z.boolean().default(false),
+    // Issue 18 §6: an api process serves /metrics (with /healthz, /readyz) only on this port, never
+    // on the public one; 0 picks a free port (tests).
+    opsHost: z.string().min(1).default('127.0.0.1'),
+    opsPort: z.number().int().min(0).max(65535).default(9464),
+    // Issue 18 §4 (docs/security.md §9): /v1 bodies read before the signature is checked, bodies
+    // that need a slot, and per-process token buckets.
+    unsignedBodyMaxBytes: z.number().int().min(0).default(65536),
+    largeBodyBytes: z.number().int().min(1024).default(1048576),
+    maxConcurrentLargeBodies: z.number().int().min(1).default(8),
+    rateLimit: z
+      .object({
+        perAddress: z.object({ burst: z.number().int().min(1), perSecond: z.number().positive() }),
+        perCredential: z.object({ burst: z.number().int().min(1), perSecond: z.number().positive() }),
+      })
+      .default({
+        perAddress: { burst: 2000, perSecond: 1000 },
+        perCredential: { burst: 1000, perSecond: 500 },
+      }),
   }),
   mongodb: z.object({ uri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI') }),
   amqp: z.object({
@@ -167,6 +185,8 @@ const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'lis
   PUBLIC_URL: { path: ['http', 'publicUrl'], type: 'string' },
   MAX_MESSAGE_BYTES: { path: ['http', 'maxMessageBytes'], type: 'number' },
   TRUST_PROXY: { path: ['http', 'trustProxy'], type: 'string' },
+  OPS_HOST: { path: ['http', 'opsHost'], type: 'string' },
+  OPS_PORT: { path: ['http', 'opsPort'], type: 'number' },
   MONGODB_URI: { path: ['mongodb', 'uri'], type: 'string' },
   AMQP_URL: { path: ['amqp', 'urls'], type: 'list' },
   AMQP_PREFIX: { path: ['amqp', 'prefix'], type: 'string' },

@@ -37,9 +37,27 @@ const END_COMMENT = bytes('-->');
 const END_CDATA = bytes(']]>');
 const END_PI = bytes('?>');
 
+/**
+ * edXML travels as UTF-8 (the hub hashes, signs and stores the exact bytes). A UTF-16 message — a
+ * UTF-16/UTF-32 BOM, ASCII interleaved with NULs, or an XML declaration naming another encoding — is
+ * named as such (issue 18 §6) rather than failing later as a depth/count or well-formedness error.
+ */
+function rejectNonUtf8Encoding(b: Uint8Array): void {
+  const fail = (what: string) => {
+    throw new HubError('XML_ENCODING_UNSUPPORTED', what);
+  };
+  if ((b[0] === 0xfe && b[1] === 0xff) || (b[0] === 0xff && b[1] === 0xfe)) fail('UTF-16 byte order mark');
+  if (b[0] === 0 || b[1] === 0) fail('NUL bytes at the start (UTF-16 or UTF-32 without a byte order mark)');
+  const start = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+  const head = Buffer.from(b.subarray(start, start + 200)).toString('latin1');
+  const decl = /^<\?xml\s[^>]*?\bencoding\s*=\s*["']([^"']*)["']/.exec(head);
+  if (decl && decl[1]!.toLowerCase() !== 'utf-8') fail(`the XML declaration names encoding "${decl[1]}"`);
+}
+
 export function guardXml(b: Uint8Array, limits: XmlLimits = DEFAULT_XML_LIMITS): void {
   if (b.length > limits.maxBytes)
     throw new HubError('PAYLOAD_TOO_LARGE', `${b.length} bytes, limit ${limits.maxBytes}`);
+  rejectNonUtf8Encoding(b);
   let start = 0;
   if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) start = 3;
   if (b[start] !== LT) {

@@ -176,6 +176,37 @@ export const ERROR_CODES = {
     vi: 'Hệ thống hoặc địa chỉ này không được dùng thao tác quản trị qua API tương thích trục quốc gia',
     en: 'This system or source address may not use the administrative operations of the national-axis API',
   },
+  // Issue 18 §4-§6 (docs/security.md §9): request intake on /v1 and malformed input.
+  BODY_HASH_REQUIRED: {
+    status: 428,
+    vi: 'Thân yêu cầu lớn phải kèm tiêu đề X-Hub-Content-SHA256',
+    en: 'A body this large needs the X-Hub-Content-SHA256 header',
+  },
+  BODY_HASH_MISMATCH: {
+    status: 400,
+    vi: 'Mã băm của thân yêu cầu không khớp với tiêu đề X-Hub-Content-SHA256',
+    en: 'The body does not match its X-Hub-Content-SHA256 header',
+  },
+  REQUEST_REPLAYED: {
+    status: 401,
+    vi: 'Yêu cầu đã ký này đã được dùng, hãy ký lại yêu cầu',
+    en: 'This signed request was already used; sign the request again',
+  },
+  INTAKE_BUSY: {
+    status: 503,
+    vi: 'Trục đang nhận quá nhiều thông điệp lớn, vui lòng thử lại sau',
+    en: 'Too many large messages are being received; retry later',
+  },
+  URL_MALFORMED: {
+    status: 400,
+    vi: 'Đường dẫn có mã hóa phần trăm không hợp lệ',
+    en: 'The URL path has a malformed percent-encoding',
+  },
+  XML_ENCODING_UNSUPPORTED: {
+    status: 400,
+    vi: 'Thông điệp phải mã hóa UTF-8 (không nhận UTF-16)',
+    en: 'The message must be encoded in UTF-8 (UTF-16 is not accepted)',
+  },
   UNAVAILABLE: { status: 503, vi: 'Dịch vụ tạm thời không sẵn sàng', en: 'Service temporarily unavailable' },
   // Hub-signed artefacts (receipts, evidence): src/crypto/hub-signed.ts, docs/security.md §7.
   HUB_SIGNER_NOT_HUB: {

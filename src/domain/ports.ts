@@ -224,3 +224,11 @@ export interface Stores {
   readonly outbox: OutboxStore;
   readonly audit: AuditLog;
 }
+
+/**
+ * Signed /v1 requests already accepted (issue 18 §5), shared by every api process: `firstUse` records
+ * the key until `expiresAt` (the end of its clock-skew window) and answers false if it was there.
+ */
+export interface SignatureLedger {
+  firstUse(key: string, expiresAt: Date): Promise<boolean>;
+}

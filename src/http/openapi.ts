@@ -18,7 +18,9 @@ export const openApiSpec = {
         type: 'apiKey',
         in: 'header',
         name: 'Authorization',
-        description: 'HUB1-HMAC-SHA256 Credential=<systemId>, Timestamp=<unix s>, Signature=<hex>',
+        description:
+          'HUB1-HMAC-SHA256 Credential=<systemId>, Timestamp=<unix s>[, Nonce=<nonce>], Signature=<hex>; ' +
+          'send the body hash in X-Hub-Content-SHA256 (required above 64 KiB); each signature is accepted once',
       },
     },
     schemas: {

@@ -1,7 +1,8 @@
 /**
- * Health and metrics endpoints of a process without the api role (a worker): the same /healthz,
- * /readyz and /metrics as the api serves, and nothing else, so orchestrators can probe workers
- * and Prometheus can scrape their delivery counters.
+ * The ops port: /healthz, /readyz and /metrics, and nothing else. An api process serves it on
+ * `http.opsPort` besides the public port (which has no /metrics: issue 18 §6, the counters and
+ * refusal codes are not for the internet); a worker-only process serves it on its one port. So
+ * orchestrators can probe every process and Prometheus can scrape it from the internal network.
  */
 import express, { type Express } from 'express';
 import type { HubMetrics } from '../observability/metrics.ts';
@@ -26,16 +27,21 @@ export function createOpsApp(deps: OpsDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   mountHealth(app, deps);
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
   app.use((_req, res) => {
-    res.status(404).json({ code: 'NOT_FOUND', message: 'this process runs the worker role only' });
+    res
+      .status(404)
+      .json({ code: 'NOT_FOUND', message: 'the ops port serves /healthz, /readyz and /metrics' });
   });
   return app;
 }
 
-/** /healthz, /readyz and /metrics: the same on api and worker processes. */
+/** /healthz and /readyz: the same on the public and the ops port (load balancers probe the former). */
 export function mountHealth(
   app: Express,
-  deps: Pick<OpsDeps, 'metrics' | 'ready' | 'isStopping'> & { readonly roles?: readonly string[] },
+  deps: Pick<OpsDeps, 'ready' | 'isStopping'> & { readonly roles?: readonly string[] },
 ): void {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ...(deps.roles ? { roles: deps.roles } : {}) });
@@ -53,8 +59,5 @@ export function mountHealth(
       stopping: deps.isStopping(),
       ...(r.revocation ? { revocation: r.revocation } : {}),
     });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 }

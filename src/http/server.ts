@@ -1,12 +1,12 @@
 /** The Express application: security headers, raw bodies (hashed for auth), routes, error mapping. */
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import type { CredentialStore } from '../domain/ports.ts';
+import type { CredentialStore, SignatureLedger } from '../domain/ports.ts';
 import type { DocumentQueries } from '../documents/queries.ts';
 import type { SubmissionService } from '../documents/submission.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
-import { hmacAuth } from './auth.ts';
+import { v1Intake, type IntakeLimits } from './intake.ts';
 import { errorHandler } from './errors.ts';
 import { HubError } from '../domain/errors.ts';
 import { v1Router } from './routes-v1.ts';
@@ -41,9 +41,12 @@ export interface HttpDeps {
   readonly directory: DirectoryService;
   readonly ready: () => Promise<ReadyReport>;
   readonly maxMessageBytes: number;
-  readonly clockSkewSeconds: number;
   /** Express's `trust proxy` (config http.trustProxy): whose X-Forwarded-For req.ip believes. */
   readonly trustProxy?: boolean | number | readonly string[];
+  /** Bounds of /v1 intake (config http.*, auth.clockSkewSeconds). */
+  readonly intake: IntakeLimits;
+  /** One-use ledger of accepted /v1 request signatures. */
+  readonly signatures: SignatureLedger;
   readonly isStopping: () => boolean;
   /** The web UI for clerks and administrators (src/web), mounted at /ui when given. */
   readonly ui?: WebUiDeps;
@@ -57,6 +60,16 @@ export interface HttpDeps {
   };
 }
 
+/** A path whose percent-encoding does not decode (`/v1/documents/%E0%A4%A`): `URL_MALFORMED`. */
+function rejectMalformedPath(req: Request, _res: Response, next: NextFunction): void {
+  try {
+    decodeURIComponent(req.path);
+  } catch {
+    return next(new HubError('URL_MALFORMED', 'the path is not valid percent-encoded UTF-8'));
+  }
+  next();
+}
+
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -66,6 +79,9 @@ export function createHttpApp(deps: HttpDeps): Express {
     typeof deps.trustProxy === 'object' ? [...deps.trustProxy] : (deps.trustProxy ?? false),
   );
   app.use(helmet());
+  // Issue 18 §6: a path Express cannot decode is the client's mistake (400), on /v1, /ui and /vdxp
+  // alike, refused before any router (whose own error pages would call it an internal error).
+  app.use(rejectMalformedPath);
 
   mountHealth(app, deps);
   app.get('/v1/openapi.json', (_req, res) => {
@@ -83,16 +99,17 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use('/v1', (_req, _res, next) => {
     next(deps.isStopping() ? new HubError('UNAVAILABLE', 'the hub is shutting down') : undefined);
   });
-  // Every /v1 body is read raw (bounded), so that the HMAC covers the exact bytes and the
-  // signature verification sees the exact bytes the agency signed.
+  // The caller is authenticated from the headers before any large read; the body is then read raw
+  // (bounded, hashed as it arrives), so that the HMAC covers the exact bytes and the signature
+  // verification sees the exact bytes the agency signed (src/http/intake.ts).
   app.use(
     '/v1',
-    express.raw({ type: () => true, limit: deps.maxMessageBytes }),
-    (req, _res, next) => {
-      req.rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      next();
-    },
-    hmacAuth(deps.credentials, deps.clockSkewSeconds),
+    v1Intake({
+      credentials: deps.credentials,
+      signatures: deps.signatures,
+      limits: deps.intake,
+      largeBodies: deps.metrics.largeBodiesInFlight,
+    }),
     v1Router(deps),
   );
   app.use('/v1/admin', adminCertificatesRouter(deps.certificates), adminDeadLettersRouter(deps.deadLetters));

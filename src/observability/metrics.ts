@@ -20,6 +20,8 @@ export interface HubMetrics {
   readonly revocationSourceStale: Gauge<'source'>;
   /** Sets what refreshes the revocation gauges at each scrape (src/ops/revocation-freshness.ts). */
   onRevocationScrape(fn: () => void): void;
+  /** /v1 bodies over http.largeBodyBytes being received or handled (src/http/intake.ts). */
+  readonly largeBodiesInFlight: Gauge;
 }
 
 export function createMetrics(withDefaults = true): HubMetrics {
@@ -113,6 +115,11 @@ export function createMetrics(withDefaults = true): HubMetrics {
     overdueDeliveries: new Gauge({
       name: 'hub_deliveries_overdue',
       help: 'Deliveries past their acceptance deadline (DueDate / Priority) without status 03',
+      registers: [registry],
+    }),
+    largeBodiesInFlight: new Gauge({
+      name: 'hub_intake_large_bodies',
+      help: '/v1 bodies over http.largeBodyBytes held by this process (at most http.maxConcurrentLargeBodies)',
       registers: [registry],
     }),
     certificatesExpiring: new Gauge({

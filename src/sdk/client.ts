@@ -2,7 +2,7 @@
  * Client of the hub's agency API for document-management systems.
  *
  *  - every request is signed with the system's HMAC credentials (HUB1-HMAC-SHA256, fresh timestamp
- *    per attempt);
+ *    and nonce per attempt, the body's hash in X-Hub-Content-SHA256);
  *  - transient failures (connection refused/reset, request timeout, 5xx such as 503 UNAVAILABLE, 408,
  *    429) are retried with exponential backoff and jitter; other 4xx never are. Every call it makes is
  *    idempotent: resending the same signed bytes is answered with the original receipt (200,
@@ -13,8 +13,8 @@
  *    — chaining to a trusted root, src/crypto/hub-signed.ts; the receipt's DocumentId and SHA-256 equal
  *    to what was sent), and received messages can be verified.
  */
-import { createHash } from 'node:crypto';
-import { signRequest } from '../http/hmac-auth.ts';
+import { createHash, randomBytes } from 'node:crypto';
+import { CONTENT_SHA256_HEADER, sha256Hex, signRequest } from '../http/hmac-auth.ts';
 import { buildEdxml, parseEdxml, type EdocMessage, type EdxmlMessage } from '../domain/edxml/index.ts';
 import { signEdxml, verifyEdxml, type SigningKey, type VerifiedMessage } from '../crypto/signature.ts';
 import { decryptEdxml, encryptEdxml, isEncrypted, type RecipientKey } from '../crypto/encryption.ts';
@@ -263,13 +263,18 @@ export class HubClient {
   ): Promise<Response> {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : (body ?? new Uint8Array(0));
     const timestamp = Math.floor(Date.now() / 1000);
+    // The body's hash in a header lets the hub authenticate before reading the body; a fresh nonce
+    // makes every attempt a new signature (the hub accepts each signature once).
+    const bodySha256 = sha256Hex(bytes);
     const headers: Record<string, string> = {
       authorization: signRequest(this.#o.systemId, this.#o.secret, {
         method,
         pathWithQuery,
         timestamp,
-        body: bytes,
+        nonce: randomBytes(16).toString('base64url'),
+        bodySha256,
       }),
+      [CONTENT_SHA256_HEADER]: bodySha256,
       accept: 'application/json',
     };
     if (contentType) headers['content-type'] = contentType;

@@ -242,11 +242,14 @@ describe('end-to-end slice: one document from a commune to another, and its stat
   });
 
   describe('operations', () => {
-    it('serves health, readiness and Prometheus metrics', async () => {
+    it('serves health and readiness, and Prometheus metrics on the ops port only', async () => {
       expect((await fetch(`${t.url}/healthz`)).status).to.equal(200);
       const ready = (await (await fetch(`${t.url}/readyz`)).json()) as { checks: Record<string, boolean> };
       expect(ready.checks).to.deep.equal({ mongodb: true, rabbitmq: true });
-      const metrics = await (await fetch(`${t.url}/metrics`)).text();
+      expect(t.hub.healthUrl).to.not.equal(t.url);
+      expect((await fetch(`${t.url}/metrics`)).status).to.equal(404);
+      expect((await fetch(`${t.hub.healthUrl}/readyz`)).status).to.equal(200);
+      const metrics = await (await fetch(`${t.hub.healthUrl}/metrics`)).text();
       expect(metrics).to.contain('hub_documents_refused_total{code="SIGNATURE_INVALID"}');
       expect(metrics).to.contain('hub_delivery_latency_seconds_bucket');
     });

@@ -76,7 +76,7 @@ describe('hubctl users, and sessions shared by api processes', function () {
     // A second api process on the same database (another port, no worker).
     const config = loadConfig(process.env, {
       roles: ['api'],
-      http: { port: 0, host: '127.0.0.1' },
+      http: { port: 0, host: '127.0.0.1', opsPort: 0 },
       amqp: { prefix: t.hub.config.amqp.prefix, shards: 2 },
       crypto: { verifyWorkers: 0 },
       log: { level: 'silent' },

@@ -86,12 +86,18 @@ export class HubProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The process id while it runs (0 otherwise). */
+  get pid(): number {
+    return this.#child?.pid ?? 0;
+  }
+
   async start(): Promise<void> {
     this.#child = spawn(
       process.execPath,
       ['--disable-warning=ExperimentalWarning', path.join(PROJECT_ROOT, 'src/main.ts')],
       {
-        env: { ...process.env, ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
+        // OPS_PORT 0: an api process's /metrics port, any free one unless the test sets it.
+        env: { ...process.env, OPS_PORT: '0', ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

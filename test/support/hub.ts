@@ -37,11 +37,12 @@ export async function startTestHub(name: string, overrides: ConfigOverrides = {}
   const suffix = `${name.replace(/[^a-z0-9]/gi, '').slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   const dbName = `t_${suffix}`;
   const config = loadConfig(process.env, {
-    http: { port: 0, host: '127.0.0.1' },
     amqp: { prefix: `t.${suffix}`, shards: 2 },
     delivery: { outboxIntervalMs: 200, outboxGraceMs: 1000 },
     log: { level: (process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent' },
     ...overrides,
+    // Ephemeral public and ops ports, whatever else a test sets under http.
+    http: { port: 0, host: '127.0.0.1', ...overrides.http, opsPort: 0 },
   });
   const hub = await createHub(config, { dbName, log: createLogger(config.log.level), defaultMetrics: false });
   return {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseAuthorization, signRequest, verifySignature } from '../../../src/http/hmac-auth.ts';
+import { parseAuthorization, sha256Hex, signRequest, verifySignature } from '../../../src/http/hmac-auth.ts';
 
 const parts = {
   method: 'POST',
@@ -31,5 +31,16 @@ describe('HUB1-HMAC-SHA256 request authentication', () => {
       parseAuthorization('HUB1-HMAC-SHA256 Credential=x, Timestamp=abc, Signature=' + 'a'.repeat(64)),
     ).to.equal(null);
     expect(parseAuthorization('HUB1-HMAC-SHA256 Credential=x, Timestamp=1, Signature=zz')).to.equal(null);
+  });
+
+  it('verifies a signature over the declared body hash and nonce, and not without the nonce', () => {
+    const declared = { ...parts, bodySha256: sha256Hex(parts.body), nonce: 'n0nce-abcdef' };
+    const auth = parseAuthorization(signRequest('dms-H29.001', 's3cret', declared))!;
+    expect(auth.nonce).to.equal('n0nce-abcdef');
+    expect(verifySignature('s3cret', auth, { ...parts, bodySha256: declared.bodySha256 })).to.equal(true);
+    expect(verifySignature('s3cret', auth, parts)).to.equal(true);
+    expect(verifySignature('s3cret', { ...auth, nonce: 'other-nonce' }, parts)).to.equal(false);
+    const { nonce: _dropped, ...withoutNonce } = auth;
+    expect(verifySignature('s3cret', withoutNonce, parts)).to.equal(false);
   });
 });
