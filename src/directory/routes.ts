@@ -4,12 +4,13 @@
  * - systems with the 'admin' right: /admin/agencies (register, update, close, import, export).
  */
 import express, { type Response, type Router } from 'express';
+import { parseCalendarDate } from '../domain/calendar.ts';
 import { HubError } from '../domain/errors.ts';
 import { jsonBody, str } from '../http/body.ts';
 import type { Agency, Block } from '../domain/types.ts';
 import { callerOf, requireRight } from '../http/auth.ts';
 import { exportCsvHeader, exportCsvRow } from './csv.ts';
-import type { DirectoryService, RegisterInput, UpdateInput } from './service.ts';
+import type { DirectoryService, PredecessorCorrection, RegisterInput, UpdateInput } from './service.ts';
 import { adminView, publicView } from './views.ts';
 
 function int(v: unknown, name: string): number | undefined {
@@ -27,12 +28,16 @@ function optString(body: Record<string, unknown>, key: string): string | undefin
   return v;
 }
 
+/** A calendar date (no time zone shift): YYYY-MM-DD, or an ISO date-time with its offset. */
 function optDate(body: Record<string, unknown>, key: string): Date | undefined {
   const v = optString(body, key);
   if (v === undefined) return undefined;
-  const d = new Date(v);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime()))
-    throw new HubError('VALIDATION_FAILED', `${key} must be a date (YYYY-MM-DD or ISO 8601)`);
+  const d = parseCalendarDate(v);
+  if (!d)
+    throw new HubError(
+      'VALIDATION_FAILED',
+      `${key} must be a date (YYYY-MM-DD, or an ISO 8601 date-time with its offset)`,
+    );
   return d;
 }
 
@@ -66,6 +71,8 @@ function registerInput(body: Record<string, unknown>): RegisterInput {
   const validFrom = optDate(body, 'validFrom');
   const contact = optObject<Agency['contact']>(body, 'contact');
   const delivery = optObject<Agency['delivery']>(body, 'delivery');
+  const distinctFrom = optCodes(body, 'distinctFrom');
+  const correction = optObject<Record<string, unknown>>(body, 'predecessorCorrection');
   return {
     name,
     block: block as Block,
@@ -79,6 +86,15 @@ function registerInput(body: Record<string, unknown>): RegisterInput {
     ...(validFrom ? { validFrom } : {}),
     ...(contact ? { contact } : {}),
     ...(delivery ? { delivery } : {}),
+    ...(distinctFrom ? { distinctFrom } : {}),
+    ...(correction
+      ? {
+          predecessorCorrection: {
+            mode: optString(correction, 'mode') as PredecessorCorrection['mode'],
+            reason: optString(correction, 'reason') ?? '',
+          },
+        }
+      : {}),
   };
 }
 

@@ -11,10 +11,16 @@ import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
+import { parseCalendarDate, vnCalendarDay } from '../../domain/calendar.ts';
 import { HubError } from '../../domain/errors.ts';
 import type { Agency, Block } from '../../domain/types.ts';
 import { exportCsvHeader, exportCsvRow, splitList } from '../../directory/csv.ts';
-import { DirectoryService, type ImportProgress } from '../../directory/service.ts';
+import {
+  CORRECTION_MODES,
+  DirectoryService,
+  type ImportProgress,
+  type PredecessorCorrection,
+} from '../../directory/service.ts';
 import { adminView, publicView } from '../../directory/views.ts';
 import { EXIT, openContext, type CliContext } from '../context.ts';
 
@@ -37,11 +43,11 @@ async function withDirectory<T>(
   }
 }
 
+/** A calendar date (YYYY-MM-DD), whatever the machine's time zone. */
 function date(v: string | undefined, name: string): Date | undefined {
   if (v === undefined) return undefined;
-  const d = new Date(v);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime()))
-    throw new HubError('VALIDATION_FAILED', `${name}: not a date`);
+  const d = parseCalendarDate(v);
+  if (!d) throw new HubError('VALIDATION_FAILED', `${name}: not a date (YYYY-MM-DD)`);
   return d;
 }
 
@@ -49,7 +55,8 @@ function describe(a: Agency): string {
   const lines = [
     `${a.code}${a.legacyCode ? ` (${a.legacyCode})` : ''}  ${a.name}${a.shortName ? ` [${a.shortName}]` : ''}`,
     `  ${a.block} / ${a.kind}, parent ${a.parentCode ?? '-'}, province ${a.province ?? '-'}, ${a.status}` +
-      (a.closedAt ? ` since ${new Date(a.closedAt).toISOString().slice(0, 10)}` : ''),
+      (a.validFrom ? `, from ${vnCalendarDay(a.validFrom)}` : '') +
+      (a.closedAt ? ` until ${vnCalendarDay(a.closedAt)}` : ''),
   ];
   if (a.successors.length) lines.push(`  successors: ${a.successors.join(', ')}`);
   if (a.predecessors?.length) lines.push(`  predecessors: ${a.predecessors.join(', ')}`);
@@ -185,6 +192,12 @@ export function register(program: Command): void {
     .option('--valid-from <date>', 'effective date (predecessors close on it; default: now)')
     .option('--code <code>', 'register this existing code instead of assigning one')
     .option('--legacy-code <code>', 'its legacy 13-character code')
+    .option('--distinct-from <codes>', 'same-named active units it is NOT, ";"-separated (else refused)')
+    .option(
+      '--correct-closed <mode>',
+      `a predecessor is already closed: ${CORRECTION_MODES.join(' | ')} its successors`,
+    )
+    .option('--correction-reason <text>', 'why the closed predecessor is corrected (audited)')
     .option('--email <email>')
     .option('--phone <phone>')
     .option('--address <address>')
@@ -201,6 +214,9 @@ export function register(program: Command): void {
         validFrom?: string;
         code?: string;
         legacyCode?: string;
+        distinctFrom?: string;
+        correctClosed?: string;
+        correctionReason?: string;
         email?: string;
         phone?: string;
         address?: string;
@@ -224,6 +240,15 @@ export function register(program: Command): void {
             ...(validFrom ? { validFrom } : {}),
             ...(o.code ? { code: o.code } : {}),
             ...(o.legacyCode ? { legacyCode: o.legacyCode } : {}),
+            ...(o.distinctFrom ? { distinctFrom: splitList(o.distinctFrom) } : {}),
+            ...(o.correctClosed !== undefined || o.correctionReason !== undefined
+              ? {
+                  predecessorCorrection: {
+                    mode: o.correctClosed as PredecessorCorrection['mode'],
+                    reason: o.correctionReason ?? '',
+                  },
+                }
+              : {}),
             contact,
           }),
         );
