@@ -1,4 +1,5 @@
 /** Display formats of the web UI: dates in Vietnam time, sizes, durations. */
+import { vnCalendarDay } from '../domain/calendar.ts';
 import type { Lang } from './i18n.ts';
 
 const TZ = 'Asia/Ho_Chi_Minh';
@@ -38,8 +39,7 @@ export function fmtDate(d: Date | string | undefined | null, lang: Lang): string
 
 /** "YYYY-MM-DD" of a moment in Vietnam time (for date inputs and day buckets). */
 export function vnDay(d: Date): string {
-  const shifted = new Date(d.getTime() + 7 * 3_600_000);
-  return shifted.toISOString().slice(0, 10);
+  return vnCalendarDay(d);
 }
 
 /** The start (00:00 Vietnam time) of a "YYYY-MM-DD" day, or null. */

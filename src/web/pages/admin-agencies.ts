@@ -6,7 +6,12 @@ import express, { type Request, type Response, type Router } from 'express';
 import { HubError, isHubError } from '../../domain/errors.ts';
 import type { Agency, Block, DeliveryMode } from '../../domain/types.ts';
 import { streamExport } from '../../directory/routes.ts';
-import type { DirectoryService, RegisterInput } from '../../directory/service.ts';
+import {
+  CORRECTION_MODES,
+  type DirectoryService,
+  type PredecessorCorrection,
+  type RegisterInput,
+} from '../../directory/service.ts';
 import { BLOCKS, DELIVERY_MODES } from '../../directory/validation.ts';
 import { actorOf, canWrite, userOf, web } from '../context.ts';
 import { fmtDate, fmtDateTime, vnDayStart } from '../format.ts';
@@ -36,6 +41,9 @@ const REGISTER_FIELDS = [
   'province',
   'predecessors',
   'validFrom',
+  'distinctFrom',
+  'correctionMode',
+  'correctionReason',
   'email',
   'phone',
   'address',
@@ -90,6 +98,27 @@ function registerForm(req: Request, v: Record<string, string>): SafeHtml {
     /></label>
     <label>${t('ag.validFrom')}<input type="date" name="validFrom" value="${v.validFrom ?? ''}" /></label>
     <label
+      >${t('ag.distinctFrom')}<input
+        name="distinctFrom"
+        maxlength="200"
+        value="${v.distinctFrom ?? ''}"
+        placeholder="H41.004"
+    /></label>
+    <label
+      >${t('ag.correction')}<select name="correctionMode">
+        ${option('', t('ag.correctionNone'), !v.correctionMode)}
+        ${CORRECTION_MODES.map((m) =>
+          option(m, t(m === 'split' ? 'ag.correctionSplit' : 'ag.correctionReplace'), v.correctionMode === m),
+        )}
+      </select></label
+    >
+    <label class="wide"
+      >${t('ag.correctionReason')}<input
+        name="correctionReason"
+        maxlength="500"
+        value="${v.correctionReason ?? ''}"
+    /></label>
+    <label
       >${t('ag.email')}<input type="email" name="email" maxlength="200" value="${v.email ?? ''}"
     /></label>
     <label>${t('ag.phone')}<input name="phone" maxlength="50" value="${v.phone ?? ''}" /></label>
@@ -133,6 +162,15 @@ function registerInput(v: Record<string, string>): RegisterInput {
     ...(v.parent ? { parentCode: v.parent } : {}),
     ...(v.province ? { province: v.province } : {}),
     ...(v.predecessors ? { predecessors: codeList(v.predecessors) } : {}),
+    ...(v.distinctFrom ? { distinctFrom: codeList(v.distinctFrom) } : {}),
+    ...(v.correctionMode
+      ? {
+          predecessorCorrection: {
+            mode: v.correctionMode as PredecessorCorrection['mode'],
+            reason: v.correctionReason ?? '',
+          },
+        }
+      : {}),
     ...(validFrom ? { validFrom } : {}),
     ...(Object.keys(contact).length ? { contact } : {}),
     delivery: { mode, ...(v.url ? { url: v.url } : {}) },
