@@ -57,6 +57,16 @@ function optObject<T>(body: Record<string, unknown>, key: string): T | undefined
   return v as T;
 }
 
+/** `{mode, reason}`: the explicit correction of a closed unit's successors (docs/directory.md §4). */
+function optCorrection(body: Record<string, unknown>, key: string): PredecessorCorrection | undefined {
+  const c = optObject<Record<string, unknown>>(body, key);
+  if (!c) return undefined;
+  return {
+    mode: optString(c, 'mode') as PredecessorCorrection['mode'],
+    reason: optString(c, 'reason') ?? '',
+  };
+}
+
 function registerInput(body: Record<string, unknown>): RegisterInput {
   const name = optString(body, 'name');
   const block = optString(body, 'block');
@@ -72,7 +82,7 @@ function registerInput(body: Record<string, unknown>): RegisterInput {
   const contact = optObject<Agency['contact']>(body, 'contact');
   const delivery = optObject<Agency['delivery']>(body, 'delivery');
   const distinctFrom = optCodes(body, 'distinctFrom');
-  const correction = optObject<Record<string, unknown>>(body, 'predecessorCorrection');
+  const correction = optCorrection(body, 'predecessorCorrection');
   return {
     name,
     block: block as Block,
@@ -87,14 +97,7 @@ function registerInput(body: Record<string, unknown>): RegisterInput {
     ...(contact ? { contact } : {}),
     ...(delivery ? { delivery } : {}),
     ...(distinctFrom ? { distinctFrom } : {}),
-    ...(correction
-      ? {
-          predecessorCorrection: {
-            mode: optString(correction, 'mode') as PredecessorCorrection['mode'],
-            reason: optString(correction, 'reason') ?? '',
-          },
-        }
-      : {}),
+    ...(correction ? { predecessorCorrection: correction } : {}),
   };
 }
 
@@ -238,10 +241,12 @@ export function directoryRouter(directory: DirectoryService): Router {
     const successors = optCodes(body, 'successors');
     const at = optDate(body, 'at');
     const reason = optString(body, 'reason');
+    const correction = optCorrection(body, 'correction');
     const agency = await directory.close(callerOf(req).systemId, req.params.code, {
       ...(successors ? { successors } : {}),
       ...(at ? { at } : {}),
       ...(reason ? { reason } : {}),
+      ...(correction ? { correction } : {}),
     });
     res.json(adminView(agency));
   });

@@ -89,6 +89,8 @@ export interface CloseInput {
   readonly successors?: readonly string[];
   readonly at?: Date;
   readonly reason?: string;
+  /** Giving an already closed agency other successors is refused without this correction (§4). */
+  readonly correction?: PredecessorCorrection;
 }
 
 export interface SearchInput {
@@ -176,6 +178,21 @@ function duplicateReason(name: string, parent: string, existing: readonly Agency
     `"${name.trim()}" has the name of active unit ${list} under ${parent}; if it is a different unit, ` +
     `say so (distinctFrom / distinct_from: ${existing.map((a) => a.code).join(';')})`
   );
+}
+
+function closedView(p: Agency) {
+  return {
+    code: p.code,
+    name: p.name,
+    closedAt: p.closedAt ? vnCalendarDay(p.closedAt) : null,
+    successors: p.successors,
+  };
+}
+
+function correctionProblems(c: PredecessorCorrection): string[] {
+  return CORRECTION_MODES.includes(c.mode) && typeof c.reason === 'string' && c.reason.trim()
+    ? []
+    : [`the correction needs a mode (${CORRECTION_MODES.join(' or ')}) and a reason`];
 }
 
 function closedPredecessorReason(p: Agency): string {
@@ -354,14 +371,7 @@ export class DirectoryService {
         throw new HubError(
           'PREDECESSOR_CLOSED',
           `${reasons.join('; ')}. To correct it, resend with predecessorCorrection {mode: split | replace, reason}`,
-          {
-            predecessors: closedPreds.map((p) => ({
-              code: p.code,
-              name: p.name,
-              closedAt: p.closedAt ? vnCalendarDay(p.closedAt) : null,
-              successors: p.successors,
-            })),
-          },
+          { predecessors: closedPreds.map(closedView) },
         );
       }
       if (parent) {
@@ -395,20 +405,9 @@ export class DirectoryService {
           changes.push(await this.#closeWith(p.code, [created.code], validFrom, from + 1 + i));
           continue;
         }
-        // An explicit correction of a closed unit: recorded with what routing does before and after.
-        const [routingBefore] = await routeRecipients(this.#store, [p.code]);
-        const c = await this.#closeWith(p.code, [created.code], validFrom, from + 1 + i, correction!.mode);
-        const [routingAfter] = await routeRecipients(this.#store, [p.code]);
-        changes.push(c);
-        corrections.push({
-          code: p.code,
-          mode: correction!.mode,
-          reason: correction!.reason,
-          successorsBefore: c.before.successors,
-          successorsAfter: c.after.successors,
-          routingBefore,
-          routingAfter,
-        });
+        const c = await this.#correctClosed(p.code, [created.code], validFrom, from + 1 + i, correction!);
+        changes.push(c.change);
+        corrections.push(c.record);
       }
       return { agency: created, closed: changes, corrected: corrections };
     });
@@ -437,6 +436,32 @@ export class DirectoryService {
         data: { ...c, successorOf: agency.code },
       });
     return { agency, closed: closed.map((c) => c.after) };
+  }
+
+  /**
+   * Gives a closed agency other successors: the explicit correction of issue 19 §1, recorded with
+   * what routing does with documents addressed to it before and after (under the writer lock).
+   */
+  async #correctClosed(
+    code: string,
+    successors: readonly string[],
+    at: Date,
+    version: number,
+    correction: PredecessorCorrection,
+  ) {
+    const [routingBefore] = await routeRecipients(this.#store, [code]);
+    const change = await this.#closeWith(code, successors, at, version, correction.mode);
+    const [routingAfter] = await routeRecipients(this.#store, [code]);
+    const record: Record<string, unknown> = {
+      code,
+      mode: correction.mode,
+      reason: correction.reason,
+      successorsBefore: change.before.successors,
+      successorsAfter: change.after.successors,
+      routingBefore,
+      routingAfter,
+    };
+    return { change, record };
   }
 
   /** Active units directly under `parent`, by name key. */
@@ -495,11 +520,38 @@ export class DirectoryService {
         else if (a.status !== 'active') problems.push(`successor ${a.code} is closed`);
         else successors.push(a.code);
       }
+      if (input.correction) problems.push(...correctionProblems(input.correction));
       if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { problems });
       if (agency.status === 'closed' && successors.every((s) => agency.successors.includes(s))) return null;
+      if (agency.status === 'closed') {
+        // Not silently re-closed (issue 19 §1): other successors change where its documents go.
+        if (!input.correction)
+          throw new HubError(
+            'PREDECESSOR_CLOSED',
+            `${closedPredecessorReason(agency).replace(/^predecessor /, '')}. To correct it, resend with correction {mode: split | replace, reason}`,
+            { predecessors: [closedView(agency)] },
+          );
+        const c = await this.#correctClosed(
+          agency.code,
+          successors,
+          input.at ?? this.#now(),
+          await w.versions(1),
+          input.correction,
+        );
+        return { ...c.change, corrected: c.record };
+      }
       return this.#closeWith(agency.code, successors, input.at ?? this.#now(), await w.versions(1));
     });
     if (!change) return (await this.#store.findByCode(code))!; // already closed so: nothing changed
+    if ('corrected' in change) {
+      await this.#audit.append({
+        actor,
+        action: 'agency.successors.corrected',
+        subject: change.after.code,
+        data: change.corrected,
+      });
+      return change.after;
+    }
     await this.#audit.append({
       actor,
       action: 'agency.closed',
@@ -1221,12 +1273,7 @@ function inputProblems(input: RegisterInput): string[] {
     p.push('a legacy code needs the code it stands for');
   if (input.validFrom !== undefined && Number.isNaN(input.validFrom.getTime()))
     p.push('validFrom is not a valid date');
-  const c = input.predecessorCorrection;
-  if (
-    c !== undefined &&
-    (!CORRECTION_MODES.includes(c.mode) || typeof c.reason !== 'string' || !c.reason.trim())
-  )
-    p.push(`predecessorCorrection needs a mode (${CORRECTION_MODES.join(' or ')}) and a reason`);
+  if (input.predecessorCorrection) p.push(...correctionProblems(input.predecessorCorrection));
   if (input.contact) p.push(...contactProblems(input.contact));
   if (input.delivery) p.push(...deliveryProblems(input.delivery));
   return p;

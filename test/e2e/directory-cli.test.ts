@@ -188,6 +188,10 @@ describe('hubctl directory', function () {
     expect(show.stdout).to.contain('routing: refused');
     const audit = await t.mongo.db!.collection('audit').findOne({ action: 'agency.successors.corrected' });
     expect(audit).to.deep.include({ actor: 'hubctl:clerk-a', subject: 'H29.21.02' });
+    const close = hubctl('directory', 'close', 'H29.21.01', '--successors', code);
+    expect(close.code).to.equal(3);
+    expect(close.stderr).to.contain('PREDECESSOR_CLOSED');
+    expect(close.stderr).to.contain('--correct-closed');
     expect(audit!.data).to.deep.include({
       mode: 'split',
       successorsBefore: ['H29.001'],

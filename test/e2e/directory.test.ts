@@ -256,6 +256,22 @@ describe('directory API through the hub', function () {
     const daKao = await call<AgencyJson>(dms, 'GET', '/v1/agencies/000.02.21.H29');
     expect(daKao.body.successors).to.deep.equal([r.body.code]);
     expect(daKao.body.routing).to.include({ outcome: 'rerouted', deliveredTo: r.body.code });
+    // Closing it again with other successors is the same correction, refused without it.
+    const close = (body: Record<string, unknown>) =>
+      call<Refusal & AgencyJson>(
+        admin,
+        'POST',
+        '/v1/admin/agencies/H29.21.02/close',
+        JSON.stringify(body),
+        'application/json',
+      );
+    const refused = await close({ successors: ['H29.001'] });
+    expect([refused.status, refused.body.code]).to.deep.equal([409, 'PREDECESSOR_CLOSED']);
+    const corrected = await close({
+      successors: ['H29.001'],
+      correction: { mode: 'replace', reason: 'trả về Sài Gòn' },
+    });
+    expect([corrected.status, corrected.body.successors]).to.deep.equal([200, ['H29.001']]);
   });
 
   it('lists in the import dry run the rows that duplicate an active unit, with that unit', async () => {

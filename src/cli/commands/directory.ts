@@ -64,6 +64,24 @@ function describe(a: Agency): string {
   return lines.join('\n');
 }
 
+interface CloseOptions {
+  successors?: string;
+  at?: string;
+  reason?: string;
+  correctClosed?: string;
+  correctionReason?: string;
+  db?: string;
+}
+
+/** --correct-closed / --correction-reason: the explicit correction of a closed unit (docs/directory.md §4). */
+function correctionOf(o: {
+  correctClosed?: string;
+  correctionReason?: string;
+}): PredecessorCorrection | undefined {
+  if (o.correctClosed === undefined && o.correctionReason === undefined) return undefined;
+  return { mode: o.correctClosed as PredecessorCorrection['mode'], reason: o.correctionReason ?? '' };
+}
+
 /** Row problems of a refused import: every one, with its line. */
 function reportRefusal(err: unknown, json: boolean): never {
   if (err instanceof HubError && Array.isArray(err.details?.errors)) {
@@ -241,14 +259,7 @@ export function register(program: Command): void {
             ...(o.code ? { code: o.code } : {}),
             ...(o.legacyCode ? { legacyCode: o.legacyCode } : {}),
             ...(o.distinctFrom ? { distinctFrom: splitList(o.distinctFrom) } : {}),
-            ...(o.correctClosed !== undefined || o.correctionReason !== undefined
-              ? {
-                  predecessorCorrection: {
-                    mode: o.correctClosed as PredecessorCorrection['mode'],
-                    reason: o.correctionReason ?? '',
-                  },
-                }
-              : {}),
+            ...(correctionOf(o) ? { predecessorCorrection: correctionOf(o)! } : {}),
             contact,
           }),
         );
@@ -267,14 +278,18 @@ export function register(program: Command): void {
     .option('--successors <codes>', '";"-separated successor codes')
     .option('--at <date>', 'closing date (default: now)')
     .option('--reason <text>')
+    .option('--correct-closed <mode>', `it is closed already: ${CORRECTION_MODES.join(' | ')} its successors`)
+    .option('--correction-reason <text>', 'why its successors are corrected (audited)')
     .option('--db <name>', 'database name')
-    .action(async (code: string, o: { successors?: string; at?: string; reason?: string; db?: string }) => {
+    .action(async (code: string, o: CloseOptions) => {
       const at = date(o.at, '--at');
+      const correction = correctionOf(o);
       const a = await withDirectory(o.db, (svc) =>
         svc.close(actor(), code, {
           successors: splitList(o.successors),
           ...(at ? { at } : {}),
           ...(o.reason ? { reason: o.reason } : {}),
+          ...(correction ? { correction } : {}),
         }),
       );
       console.log(json() ? JSON.stringify(adminView(a)) : describe(a));

@@ -268,6 +268,26 @@ describe('closed predecessors are not silently re-closed (FerretDB)', function (
     expect(audit.data.routingBefore).to.include({ outcome: 'rerouted', deliveredTo: 'H29.001' });
     expect(audit.data.routingAfter).to.include({ outcome: 'rerouted', deliveredTo: agency.code });
   });
+
+  it('refuses to give a merged unit other successors through close, unless the request corrects it', async () => {
+    const svc = t.service();
+    const err = await refusalOf(svc.close('admin-1', 'H29.21.01', { successors: ['H29.001', 'H41.001'] }));
+    expect(err.code).to.equal('PREDECESSOR_CLOSED');
+    expect((await svc.get('H29.21.01')).agency.successors).to.deep.equal(['H29.001']);
+    const again = await svc.close('admin-1', 'H29.21.01', { successors: ['H29.001'] });
+    expect(again.successors).to.deep.equal(['H29.001']); // the same successors: nothing to correct
+    const split = await svc.close('admin-2', 'H29.21.01', {
+      successors: ['H41.001'],
+      correction: { mode: 'split', reason: 'một phần Bến Nghé chuyển về H41.001' },
+    });
+    expect(split.successors).to.deep.equal(['H29.001', 'H41.001']);
+    const audit = (await t.stores.models.Audit.findOne({
+      action: 'agency.successors.corrected',
+      subject: 'H29.21.01',
+    }).lean()) as unknown as { actor: string; data: Record<string, unknown> };
+    expect(audit.actor).to.equal('admin-2');
+    expect(audit.data.routingAfter).to.include({ outcome: 'refused' });
+  });
 });
 
 describe('dates without time are dates (FerretDB, any TZ)', function () {
