@@ -113,36 +113,17 @@ describe('hubctl directory', function () {
 
   // ---- issue 19 §1: registration keeps the directory clean ----
 
-  const register = (...extra: string[]) =>
-    hubctl(
-      '--json',
-      'directory',
-      'register',
-      '--block',
-      'state',
-      '--kind',
-      'commune-people-committee',
-      '--province',
-      'H41',
-      ...extra,
-    );
+  /** `hubctl directory register` of a commune People's Committee under H41, `--json` unless `plain`. */
+  const COMMUNE = ['--block', 'state', '--kind', 'commune-people-committee', '--province', 'H41'];
+  const registerIn = (env: Record<string, string>, ...extra: string[]) =>
+    hubctlIn(env, '--json', 'directory', 'register', ...COMMUNE, ...extra);
+  const register = (...extra: string[]) => registerIn({}, ...extra);
 
   it('refuses a wrong kind, a duplicate name and a closed predecessor with their codes, burning no code', () => {
     const kind = register('--name', 'UBND xã Vinh Kim', '--kind', 'Xã');
     expect(kind.code).to.equal(3);
     expect(JSON.parse(kind.stdout)).to.include({ code: 'VALIDATION_FAILED' });
-    const dup = hubctl(
-      'directory',
-      'register',
-      '--name',
-      'ubnd xa DIEN  chau',
-      '--block',
-      'state',
-      '--kind',
-      'commune-people-committee',
-      '--province',
-      'H41',
-    );
+    const dup = hubctl('directory', 'register', ...COMMUNE, '--name', 'ubnd xa DIEN  chau');
     expect(dup.code).to.equal(3);
     expect(dup.stderr).to.contain('AGENCY_DUPLICATE_NAME');
     expect(dup.stderr).to.contain('H41.001 "UBND xã Diễn Châu"');
@@ -218,22 +199,7 @@ describe('hubctl directory', function () {
 
   it('keeps a date the same day whatever the time zone of the machine running hubctl', () => {
     for (const TZ of ['Asia/Ho_Chi_Minh', 'UTC', 'America/New_York']) {
-      const r = hubctlIn(
-        { TZ },
-        '--json',
-        'directory',
-        'register',
-        '--name',
-        `UBND xã Thử ${TZ}`,
-        '--block',
-        'state',
-        '--kind',
-        'commune-people-committee',
-        '--province',
-        'H41',
-        '--valid-from',
-        '2025-07-01',
-      );
+      const r = registerIn({ TZ }, '--name', `UBND xã Thử ${TZ}`, '--valid-from', '2025-07-01');
       expect(r.code, r.stderr).to.equal(0);
       const { code, validFrom } = JSON.parse(r.stdout) as { code: string; validFrom: string };
       expect(validFrom, TZ).to.equal('2025-07-01');
