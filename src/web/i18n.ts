@@ -400,7 +400,7 @@ const M = {
 
   'form.save': ['Lưu', 'Save'],
   'form.saved': ['Đã lưu.', 'Saved.'],
-  'form.badDate': ['Ngày không hợp lệ (YYYY-MM-DD).', 'Invalid date (YYYY-MM-DD).'],
+  'form.badDate': ['Ngày không hợp lệ (dd/mm/yyyy).', 'Invalid date (dd/mm/yyyy).'],
 
   'error.code': ['Mã lỗi', 'Code'],
   'error.ref': ['Mã tham chiếu', 'Reference'],
