@@ -143,25 +143,16 @@ describe('hubctl directory', function () {
   });
 
   it('corrects a closed predecessor with --correct-closed and a reason, audited as the user', async () => {
-    const noReason = register(
+    const split = [
       '--name',
       'UBND xã Đa Kao mới',
       '--predecessors',
       'H29.21.02',
       '--correct-closed',
       'split',
-    );
-    expect(noReason.code).to.equal(3);
-    const r = register(
-      '--name',
-      'UBND xã Đa Kao mới',
-      '--predecessors',
-      'H29.21.02',
-      '--correct-closed',
-      'split',
-      '--correction-reason',
-      'Đa Kao chia cho hai đơn vị',
-    );
+    ];
+    expect(register(...split).code, 'a correction needs its reason').to.equal(3);
+    const r = register(...split, '--correction-reason', 'Đa Kao chia cho hai đơn vị');
     expect(r.code, r.stderr).to.equal(0);
     const code = (JSON.parse(r.stdout) as { code: string }).code;
     const show = hubctl('directory', 'show', 'H29.21.02');
