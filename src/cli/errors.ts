@@ -14,6 +14,10 @@ export const HUB_HINTS: Record<string, string> = {
   UNAUTHENTICATED:
     'check the system id and secret (HUB_SYSTEM_ID / HUB_SECRET or --system / --secret) and that this machine’s clock is right',
   FORBIDDEN: 'this system lacks the right for that request: ask the hub administrator',
+  AGENCY_DUPLICATE_NAME:
+    'the unit is probably registered already (see the code named); if it really is another unit, add --distinct-from <that code>',
+  PREDECESSOR_CLOSED:
+    'that predecessor was merged or split already; to correct it, add --correct-closed split|replace --correction-reason "…"',
   NOT_FOUND: 'check the identifier (docId, inbox item id or agency code)',
   PAYLOAD_TOO_LARGE: 'send smaller attachments (compress them, or split the document)',
   UNSUPPORTED_MEDIA_TYPE: 'send the edXML message as application/xml',

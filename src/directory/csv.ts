@@ -4,6 +4,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import { vnCalendarDay as isoDate } from '../domain/calendar.ts';
 import type { Agency } from '../domain/types.ts';
 
 /** Columns of an import file. `name`, `block`, `kind` and one of `parent`/`province` are required. */
@@ -25,6 +26,7 @@ export const IMPORT_COLUMNS = [
   'website',
   'delivery_mode',
   'delivery_url',
+  'distinct_from',
 ] as const;
 export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
 
@@ -159,10 +161,6 @@ export const EXPORT_COLUMNS = [
   'version',
   'updated_at',
 ] as const;
-
-function isoDate(d: Date | string): string {
-  return new Date(d).toISOString().slice(0, 10);
-}
 
 export function exportCsvHeader(): string {
   return stringify([[...EXPORT_COLUMNS]]);

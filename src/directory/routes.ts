@@ -4,12 +4,13 @@
  * - systems with the 'admin' right: /admin/agencies (register, update, close, import, export).
  */
 import express, { type Response, type Router } from 'express';
+import { parseCalendarDate } from '../domain/calendar.ts';
 import { HubError } from '../domain/errors.ts';
 import { jsonBody, str } from '../http/body.ts';
 import type { Agency, Block } from '../domain/types.ts';
 import { callerOf, requireRight } from '../http/auth.ts';
 import { exportCsvHeader, exportCsvRow } from './csv.ts';
-import type { DirectoryService, RegisterInput, UpdateInput } from './service.ts';
+import type { DirectoryService, PredecessorCorrection, RegisterInput, UpdateInput } from './service.ts';
 import { adminView, publicView } from './views.ts';
 
 function int(v: unknown, name: string): number | undefined {
@@ -27,12 +28,16 @@ function optString(body: Record<string, unknown>, key: string): string | undefin
   return v;
 }
 
+/** A calendar date (no time zone shift): YYYY-MM-DD, or an ISO date-time with its offset. */
 function optDate(body: Record<string, unknown>, key: string): Date | undefined {
   const v = optString(body, key);
   if (v === undefined) return undefined;
-  const d = new Date(v);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime()))
-    throw new HubError('VALIDATION_FAILED', `${key} must be a date (YYYY-MM-DD or ISO 8601)`);
+  const d = parseCalendarDate(v);
+  if (!d)
+    throw new HubError(
+      'VALIDATION_FAILED',
+      `${key} must be a date (YYYY-MM-DD, or an ISO 8601 date-time with its offset)`,
+    );
   return d;
 }
 
@@ -52,6 +57,16 @@ function optObject<T>(body: Record<string, unknown>, key: string): T | undefined
   return v as T;
 }
 
+/** `{mode, reason}`: the explicit correction of a closed unit's successors (docs/directory.md §4). */
+function optCorrection(body: Record<string, unknown>, key: string): PredecessorCorrection | undefined {
+  const c = optObject<Record<string, unknown>>(body, key);
+  if (!c) return undefined;
+  return {
+    mode: optString(c, 'mode') as PredecessorCorrection['mode'],
+    reason: optString(c, 'reason') ?? '',
+  };
+}
+
 function registerInput(body: Record<string, unknown>): RegisterInput {
   const name = optString(body, 'name');
   const block = optString(body, 'block');
@@ -66,6 +81,8 @@ function registerInput(body: Record<string, unknown>): RegisterInput {
   const validFrom = optDate(body, 'validFrom');
   const contact = optObject<Agency['contact']>(body, 'contact');
   const delivery = optObject<Agency['delivery']>(body, 'delivery');
+  const distinctFrom = optCodes(body, 'distinctFrom');
+  const correction = optCorrection(body, 'predecessorCorrection');
   return {
     name,
     block: block as Block,
@@ -79,6 +96,8 @@ function registerInput(body: Record<string, unknown>): RegisterInput {
     ...(validFrom ? { validFrom } : {}),
     ...(contact ? { contact } : {}),
     ...(delivery ? { delivery } : {}),
+    ...(distinctFrom ? { distinctFrom } : {}),
+    ...(correction ? { predecessorCorrection: correction } : {}),
   };
 }
 
@@ -222,10 +241,12 @@ export function directoryRouter(directory: DirectoryService): Router {
     const successors = optCodes(body, 'successors');
     const at = optDate(body, 'at');
     const reason = optString(body, 'reason');
+    const correction = optCorrection(body, 'correction');
     const agency = await directory.close(callerOf(req).systemId, req.params.code, {
       ...(successors ? { successors } : {}),
       ...(at ? { at } : {}),
       ...(reason ? { reason } : {}),
+      ...(correction ? { correction } : {}),
     });
     res.json(adminView(agency));
   });

@@ -11,7 +11,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { formatChildCode, normalizeCode } from '../domain/codes.ts';
-import { HubError } from '../domain/errors.ts';
+import { calendarDate, parseCalendarDate, vnCalendarDay } from '../domain/calendar.ts';
+import { HubError, type ErrorCode } from '../domain/errors.ts';
 import type {
   AgencySearch,
   AuditLog,
@@ -20,7 +21,7 @@ import type {
   DirectoryWriter,
 } from '../domain/ports.ts';
 import type { Agency, AgencyStatus, Block, RoutingOutcome } from '../domain/types.ts';
-import { foldVietnamese } from '../domain/text.ts';
+import { foldVietnamese, nameKey } from '../domain/text.ts';
 import { routeRecipients } from '../documents/routing.ts';
 import { childWidth, type DirectorySettings } from './settings.ts';
 import {
@@ -55,7 +56,26 @@ export interface RegisterInput {
   readonly legacyCode?: string;
   readonly contact?: Agency['contact'];
   readonly delivery?: Agency['delivery'];
+  /**
+   * Codes of active units under the same parent whose name matches this one (without diacritics,
+   * case and spacing) and that this unit is confirmed NOT to be: without them the registration is
+   * refused with AGENCY_DUPLICATE_NAME (issue 19 §1).
+   */
+  readonly distinctFrom?: readonly string[];
+  /**
+   * Naming a predecessor that is already closed changes how documents addressed to it are routed;
+   * it is refused with PREDECESSOR_CLOSED unless the request is this explicit, audited correction:
+   * `split` adds the new unit to the predecessor's successors, `replace` makes it the only one.
+   */
+  readonly predecessorCorrection?: PredecessorCorrection;
 }
+
+export interface PredecessorCorrection {
+  readonly mode: 'split' | 'replace';
+  readonly reason: string;
+}
+
+export const CORRECTION_MODES: readonly PredecessorCorrection['mode'][] = ['split', 'replace'];
 
 export interface UpdateInput {
   readonly name?: string;
@@ -69,6 +89,8 @@ export interface CloseInput {
   readonly successors?: readonly string[];
   readonly at?: Date;
   readonly reason?: string;
+  /** Giving an already closed agency other successors is refused without this correction (§4). */
+  readonly correction?: PredecessorCorrection;
 }
 
 export interface SearchInput {
@@ -110,6 +132,10 @@ export interface ImportResult {
 export interface RowError {
   readonly line: number;
   readonly reason: string;
+  /** The stable code of the refusal where it has one of its own (AGENCY_DUPLICATE_NAME, PREDECESSOR_CLOSED). */
+  readonly code?: ErrorCode;
+  /** For AGENCY_DUPLICATE_NAME: the active units of the same name under the same parent. */
+  readonly existing?: readonly { code: string; name: string }[];
 }
 
 export interface DirectoryServiceDeps {
@@ -136,10 +162,45 @@ function parseBlock(v: string | undefined): Block | undefined {
   return BLOCKS.includes(v as Block) ? (v as Block) : undefined;
 }
 
-function parseDate(v: string): Date | null {
-  if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) return null;
-  const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? null : d;
+/** Active units of a parent, by name key (nameKey): what a new unit's name must not repeat. */
+type NamesUnder = Map<string, Agency[]>;
+
+/** The duplicates of `name` among `names` that the request did not declare distinct (nor succeeds). */
+function undeclaredDuplicates(names: NamesUnder, name: string, declared: ReadonlySet<string>): Agency[] {
+  return (names.get(nameKey(name)) ?? []).filter(
+    (a) => !declared.has(a.code) && !(a.legacyCode && declared.has(a.legacyCode)),
+  );
+}
+
+function duplicateReason(name: string, parent: string, existing: readonly Agency[]): string {
+  const list = existing.map((a) => `${a.code} "${a.name}"`).join(', ');
+  return (
+    `"${name.trim()}" has the name of active unit ${list} under ${parent}; if it is a different unit, ` +
+    `say so (distinctFrom / distinct_from: ${existing.map((a) => a.code).join(';')})`
+  );
+}
+
+function closedView(p: Agency) {
+  return {
+    code: p.code,
+    name: p.name,
+    closedAt: p.closedAt ? vnCalendarDay(p.closedAt) : null,
+    successors: p.successors,
+  };
+}
+
+function correctionProblems(c: PredecessorCorrection): string[] {
+  return CORRECTION_MODES.includes(c.mode) && typeof c.reason === 'string' && c.reason.trim()
+    ? []
+    : [`the correction needs a mode (${CORRECTION_MODES.join(' or ')}) and a reason`];
+}
+
+function closedPredecessorReason(p: Agency): string {
+  const to = p.successors.length ? `successors: ${p.successors.join(', ')}` : 'no successor';
+  return (
+    `predecessor ${p.code} "${p.name}" is already closed since ${vnCalendarDay(p.closedAt ?? p.updatedAt)} ` +
+    `(${to}); naming it again would change where documents addressed to it go`
+  );
 }
 
 export class DirectoryService {
@@ -236,9 +297,11 @@ export class DirectoryService {
   async register(actor: string, input: RegisterInput): Promise<{ agency: Agency; closed: Agency[] }> {
     const problems = inputProblems(input);
     if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { problems });
+    const correction = input.predecessorCorrection;
     const label = `register ${input.code ?? `a unit under ${input.parentCode ?? input.province ?? '?'}`}`;
     // Looked up and validated under the writer lock: the parent and predecessors cannot change meanwhile.
-    const { agency, closed } = await this.#store.withWriter(label, async (w) => {
+    // Everything is checked BEFORE a code is reserved (issue 19 §1: a refused registration burns no code).
+    const { agency, closed, corrected } = await this.#store.withWriter(label, async (w) => {
       const parent = await this.#resolveParent(input);
       const explicit = input.code === undefined ? undefined : normalizeCode(input.code);
       const predCodes = [...new Set((input.predecessors ?? []).map(normalizeCode))];
@@ -262,16 +325,15 @@ export class DirectoryService {
       if (refProblems.length)
         throw new HubError('VALIDATION_FAILED', refProblems.join('; '), { problems: refProblems });
 
-      const issued = explicit
-        ? await this.#reserveExplicit(explicit, input.legacyCode, actor)
-        : await this.#assign(parent!.code, 1, actor).then((a) => a[0]!);
       const now = this.#now();
-      const validFrom = input.validFrom ?? now;
-      const predecessorList = [...new Set([...preds.values()].map((p) => p.code))];
+      const validFrom = calendarDate(input.validFrom ?? now);
+      const predecessors = [...new Map([...preds.values()].map((p) => [p.code, p])).values()];
+      const predecessorList = predecessors.map((p) => p.code);
       const province = input.province ? normalizeCode(input.province) : parent?.province;
-      const draft: Agency = {
-        code: issued.code,
-        ...(issued.legacyCode ? { legacyCode: issued.legacyCode } : {}),
+      const legacyGiven = input.legacyCode === undefined ? undefined : normalizeCode(input.legacyCode);
+      const draft = (code: string, legacyCode: string | undefined, version: number): Agency => ({
+        code,
+        ...(legacyCode ? { legacyCode } : {}),
         name: input.name.trim(),
         ...(input.shortName ? { shortName: input.shortName.trim() } : {}),
         block: input.block,
@@ -285,31 +347,79 @@ export class DirectoryService {
         contact: input.contact ?? {},
         delivery: input.delivery ?? { mode: 'pull' },
         certificates: [],
-        version: 0,
+        version,
         updatedAt: now,
-      };
-      const recordProblems = agencyProblems(draft, this.#settings);
-      if (recordProblems.length) {
-        // Never issued: the reservation is dropped (nothing carries the code yet).
-        await this.#store.dropReservations(
-          [issued.code, ...(issued.legacyCode ? [issued.legacyCode] : [])],
-          actor,
+      });
+      // The complete record, with the code it will get: the given one, or a probe that has the same
+      // problems as the code the counter will give (same parent, same level-1 letter). The probe
+      // carries no predecessors: an assigned code is never a predecessor's (issued codes are skipped).
+      let record = draft(explicit ?? '', legacyGiven, 0);
+      if (!explicit) {
+        const { predecessors: _p, ...rest } = draft(
+          formatChildCode(parent!.code, 1, childWidth(this.#settings, parent!.code)),
+          undefined,
+          0,
         );
-        throw new HubError('VALIDATION_FAILED', recordProblems.join('; '), { problems: recordProblems });
+        record = rest;
       }
-      const from = await w.versions(1 + predecessorList.length);
-      const created: Agency = { ...draft, version: from };
-      await this.#store.insertAgencies([created]);
+      const recordProblems = agencyProblems(record, this.#settings);
+      if (recordProblems.length)
+        throw new HubError('VALIDATION_FAILED', recordProblems.join('; '), { problems: recordProblems });
+      const closedPreds = predecessors.filter((p) => p.status === 'closed');
+      if (closedPreds.length && !correction) {
+        const reasons = closedPreds.map(closedPredecessorReason);
+        throw new HubError(
+          'PREDECESSOR_CLOSED',
+          `${reasons.join('; ')}. To correct it, resend with predecessorCorrection {mode: split | replace, reason}`,
+          { predecessors: closedPreds.map(closedView) },
+        );
+      }
+      if (parent) {
+        const declared = new Set([...(input.distinctFrom ?? []).map(normalizeCode), ...predecessorList]);
+        const dups = undeclaredDuplicates(await this.#namesUnder(parent.code), input.name, declared);
+        if (dups.length)
+          throw new HubError('AGENCY_DUPLICATE_NAME', duplicateReason(input.name, parent.code, dups), {
+            parent: parent.code,
+            existing: dups.map((a) => ({ code: a.code, name: a.name })),
+          });
+      }
+
+      // Reserve, then write. A write that fails before the unit exists gives the code back.
+      const issued = explicit
+        ? { ...(await this.#reserveExplicit(explicit, legacyGiven, actor)), ordinals: null }
+        : await this.#assign(parent!.code, 1, actor).then((a) => ({ ...a.codes[0]!, ordinals: a.ordinals }));
+      let created: Agency;
+      let from: number;
+      try {
+        from = await w.versions(1 + predecessorList.length);
+        created = draft(issued.code, issued.legacyCode, from);
+        await this.#store.insertAgencies([created]);
+      } catch (err) {
+        await this.#giveBack(parent?.code, [issued], issued.ordinals, actor);
+        throw err;
+      }
       const changes: { before: Agency; after: Agency }[] = [];
-      for (const [i, code] of predecessorList.entries())
-        changes.push(await this.#closeWith(code, [created.code], validFrom, from + 1 + i));
-      return { agency: created, closed: changes };
+      const corrections: Record<string, unknown>[] = [];
+      for (const [i, p] of predecessors.entries()) {
+        if (p.status !== 'closed') {
+          changes.push(await this.#closeWith(p.code, [created.code], validFrom, from + 1 + i));
+          continue;
+        }
+        const c = await this.#correctClosed(p.code, [created.code], validFrom, from + 1 + i, correction!);
+        changes.push(c.change);
+        corrections.push(c.record);
+      }
+      return { agency: created, closed: changes, corrected: corrections };
     });
     await this.#audit.append({
       actor,
       action: 'agency.registered',
       subject: agency.code,
-      data: { before: null, after: auditView(agency) },
+      data: {
+        before: null,
+        after: auditView(agency),
+        ...(input.distinctFrom?.length ? { distinctFrom: input.distinctFrom.map(normalizeCode) } : {}),
+      },
     });
     for (const c of closed)
       await this.#audit.append({
@@ -318,7 +428,77 @@ export class DirectoryService {
         subject: c.after.code,
         data: { before: auditView(c.before), after: auditView(c.after), successorOf: agency.code },
       });
+    for (const c of corrected)
+      await this.#audit.append({
+        actor,
+        action: 'agency.successors.corrected',
+        subject: c.code as string,
+        data: { ...c, successorOf: agency.code },
+      });
     return { agency, closed: closed.map((c) => c.after) };
+  }
+
+  /**
+   * Gives a closed agency other successors: the explicit correction of issue 19 §1, recorded with
+   * what routing does with documents addressed to it before and after (under the writer lock).
+   */
+  async #correctClosed(
+    code: string,
+    successors: readonly string[],
+    at: Date,
+    version: number,
+    correction: PredecessorCorrection,
+  ) {
+    const [routingBefore] = await routeRecipients(this.#store, [code]);
+    const change = await this.#closeWith(code, successors, at, version, correction.mode);
+    const [routingAfter] = await routeRecipients(this.#store, [code]);
+    const record: Record<string, unknown> = {
+      code,
+      mode: correction.mode,
+      reason: correction.reason,
+      successorsBefore: change.before.successors,
+      successorsAfter: change.after.successors,
+      routingBefore,
+      routingAfter,
+    };
+    return { change, record };
+  }
+
+  /** Active units directly under `parent`, by name key. */
+  async #namesUnder(parent: string): Promise<NamesUnder> {
+    const out: NamesUnder = new Map();
+    const limit = this.#settings.maxPageSize;
+    for (let after: string | undefined; ;) {
+      const page = await this.#store.search({
+        parentCode: parent,
+        status: 'active',
+        limit,
+        ...(after ? { after } : {}),
+      });
+      for (const a of page) {
+        const k = nameKey(a.name);
+        out.set(k, [...(out.get(k) ?? []), a]);
+      }
+      if (page.length < limit) return out;
+      after = page.at(-1)!.code;
+    }
+  }
+
+  /**
+   * Undoes reservations of codes no agency carries yet (a write failed after reserving): the
+   * register entries are dropped and the parent's counter goes back, so no gap is left.
+   */
+  async #giveBack(
+    parent: string | undefined,
+    codes: readonly { code: string; legacyCode?: string | undefined }[],
+    ordinals: { first: number; last: number } | null,
+    by: string,
+  ) {
+    await this.#store.dropReservations(
+      codes.flatMap((c) => [c.code, ...(c.legacyCode ? [c.legacyCode] : [])]),
+      by,
+    );
+    if (parent && ordinals) await this.#store.returnOrdinals(parent, ordinals.first, ordinals.last);
   }
 
   /** Closes an agency (merger: one successor; split: several; dissolution: none). Idempotent. */
@@ -340,11 +520,38 @@ export class DirectoryService {
         else if (a.status !== 'active') problems.push(`successor ${a.code} is closed`);
         else successors.push(a.code);
       }
+      if (input.correction) problems.push(...correctionProblems(input.correction));
       if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { problems });
       if (agency.status === 'closed' && successors.every((s) => agency.successors.includes(s))) return null;
+      if (agency.status === 'closed') {
+        // Not silently re-closed (issue 19 §1): other successors change where its documents go.
+        if (!input.correction)
+          throw new HubError(
+            'PREDECESSOR_CLOSED',
+            `${closedPredecessorReason(agency).replace(/^predecessor /, '')}. To correct it, resend with correction {mode: split | replace, reason}`,
+            { predecessors: [closedView(agency)] },
+          );
+        const c = await this.#correctClosed(
+          agency.code,
+          successors,
+          input.at ?? this.#now(),
+          await w.versions(1),
+          input.correction,
+        );
+        return { ...c.change, corrected: c.record };
+      }
       return this.#closeWith(agency.code, successors, input.at ?? this.#now(), await w.versions(1));
     });
     if (!change) return (await this.#store.findByCode(code))!; // already closed so: nothing changed
+    if ('corrected' in change) {
+      await this.#audit.append({
+        actor,
+        action: 'agency.successors.corrected',
+        subject: change.after.code,
+        data: change.corrected,
+      });
+      return change.after;
+    }
     await this.#audit.append({
       actor,
       action: 'agency.closed',
@@ -391,13 +598,19 @@ export class DirectoryService {
    * Closes `code` with these successors added (the caller holds the writer lock and took
    * `version` from it). The version check guards against writers that bypass the lock.
    */
-  async #closeWith(code: string, successors: readonly string[], at: Date, version: number) {
+  async #closeWith(
+    code: string,
+    successors: readonly string[],
+    at: Date,
+    version: number,
+    mode: 'split' | 'replace' = 'split',
+  ) {
     for (let attempt = 0; ; attempt++) {
       const before = await this.#store.findByCode(code);
       if (!before) throw new HubError('NOT_FOUND', `no agency with code ${code}`);
       const after = await this.#store.update(before.code, before.version, version, {
-        set: { status: 'closed', closedAt: before.closedAt ?? at },
-        addSuccessors: successors,
+        set: { status: 'closed', closedAt: before.closedAt ?? calendarDate(at) },
+        ...(mode === 'replace' ? { replaceSuccessors: successors } : { addSuccessors: successors }),
       });
       if (after) return { before, after };
       if (attempt > 10) throw new HubError('CONFLICT', `${code} keeps changing; try again`);
@@ -460,13 +673,21 @@ export class DirectoryService {
    * never down), codes already issued (registered by hand, or by an earlier scheme) are skipped,
    * each code is issued by inserting it into the register. Concurrent callers never get the same.
    */
-  async #assign(parent: string, n: number, by: string): Promise<{ code: string; legacyCode?: string }[]> {
+  async #assign(
+    parent: string,
+    n: number,
+    by: string,
+  ): Promise<{ codes: { code: string; legacyCode?: string }[]; ordinals: { first: number; last: number } }> {
     const width = childWidth(this.#settings, parent);
     const max = 10 ** width - 1;
     const out: { code: string; legacyCode?: string }[] = [];
+    let firstTaken: number | undefined;
+    let lastTaken = 0;
     while (out.length < n) {
       const want = n - out.length;
       const first = await this.#store.takeOrdinals(parent, want);
+      firstTaken ??= first;
+      lastTaken = first + want - 1;
       if (first > max)
         throw new HubError('CONFLICT', `no free code left under ${parent} (group width ${width})`);
       const candidates: { code: string; legacyCode?: string }[] = [];
@@ -490,7 +711,7 @@ export class DirectoryService {
       if (first + want - 1 > max && out.length < n)
         throw new HubError('CONFLICT', `no free code left under ${parent} (group width ${width})`);
     }
-    return out;
+    return { codes: out, ordinals: { first: firstTaken!, last: lastTaken } };
   }
 
   // ---- bulk import ---------------------------------------------------------------------------
@@ -533,9 +754,13 @@ export class DirectoryService {
 
   async #planImport(rows: readonly CsvRow[], opts: ImportOptions): Promise<ImportPlan> {
     const errors: RowError[] = [];
-    const fail = (line: number, reason: string) => errors.push({ line, reason });
+    const fail = (line: number, reason: string, extra: Omit<RowError, 'line' | 'reason'> = {}) =>
+      errors.push({ line, reason, ...extra });
     const progress = (done: number) => opts.onProgress?.({ phase: 'validate', done, total: rows.length });
-    const defaultFrom = opts.validFrom ?? this.#now();
+    const defaultFrom = calendarDate(opts.validFrom ?? this.#now());
+    // Names already used under each parent (issue 19 §1), looked up once per parent.
+    const namesUnder = new Map<string, NamesUnder>();
+    const namesInFile = new Map<string, number>();
 
     // 1. Each row on its own.
     const drafts: DraftRow[] = [];
@@ -618,6 +843,12 @@ export class DirectoryService {
         const a = known.get(p);
         const f = inFile.get(p);
         if (!a && !f) fail(d.line, `predecessor ${p} is not in the directory nor in the file`);
+        // A closed unit is not re-closed by an import (its routing would change without a word):
+        // correct it with one registration and its predecessorCorrection.
+        if (a?.status === 'closed' && !f)
+          fail(d.line, `${closedPredecessorReason(a)}; correct it with a single registration`, {
+            code: 'PREDECESSOR_CLOSED',
+          });
         const canonical = a?.code ?? p;
         if (
           d.resolvedParent &&
@@ -627,6 +858,27 @@ export class DirectoryService {
         if (d.code && canonical === d.code) fail(d.line, `${d.code} cannot succeed itself`);
         d.resolvedPredecessors.push(canonical);
         predecessorOf.set(canonical, [...(predecessorOf.get(canonical) ?? []), d]);
+      }
+      // The same name as an active unit under the same parent, or as an earlier row of the file.
+      if (d.resolvedParent) {
+        const parentCode = d.resolvedParent;
+        const fileKey = `${parentCode} ${nameKey(d.name)}`;
+        const earlier = namesInFile.get(fileKey);
+        if (earlier !== undefined)
+          fail(d.line, `"${d.name}" has the name of line ${earlier} under ${parentCode}`, {
+            code: 'AGENCY_DUPLICATE_NAME',
+          });
+        else namesInFile.set(fileKey, d.line);
+        if (!inFile.has(parentCode)) {
+          if (!namesUnder.has(parentCode)) namesUnder.set(parentCode, await this.#namesUnder(parentCode));
+          const declared = new Set([...d.distinctFrom, ...d.resolvedPredecessors]);
+          const dups = undeclaredDuplicates(namesUnder.get(parentCode)!, d.name, declared);
+          if (dups.length)
+            fail(d.line, duplicateReason(d.name, parentCode, dups), {
+              code: 'AGENCY_DUPLICATE_NAME',
+              existing: dups.map((a) => ({ code: a.code, name: a.name })),
+            });
+        }
       }
       // The complete record, as it will be written (a placeholder code when one is assigned).
       const probe = draftAgency(
@@ -681,6 +933,14 @@ export class DirectoryService {
       await this.#rollbackAbandoned(actor, w);
       await this.#store.startImport({ id: importId, actor, fileSha256, rows: total, startedAt: this.#now() });
       const keepAlive = () => Promise.all([w.renew(), this.#store.heartbeatImport(importId)]);
+      // Codes assigned so far, and whether any unit was written: a failure before the first write
+      // gives them back (nobody can have seen them); after it they stay burnt (docs/directory.md §5).
+      const assignedCodes: {
+        parent: string;
+        codes: { code: string; legacyCode?: string }[];
+        ordinals: { first: number; last: number };
+      }[] = [];
+      let written = false;
       try {
         // What validation relied on may have changed before the lock was taken: check it again.
         const parents = await this.#store.findMany([...plan.perParent.keys()]);
@@ -690,6 +950,21 @@ export class DirectoryService {
             ? parentUseProblems(p, ds[0]!.block!)
             : [`parent ${code} is no longer in the directory`];
           if (problems.length) throw new HubError('CONFLICT', `${problems.join('; ')}; nothing was imported`);
+        }
+        // The state of every predecessor before the import touches it, checked before any code is
+        // reserved (a refused import reserves nothing) and saved before any write.
+        const newCodes = new Set(drafts.flatMap((d) => (d.code ? [d.code] : [])));
+        const before = await this.#store.findMany(predecessors.filter((p) => !newCodes.has(p)));
+        for (const p of predecessors) {
+          if (newCodes.has(p)) continue;
+          const b = before.get(p);
+          if (!b)
+            throw new HubError(
+              'CONFLICT',
+              `predecessor ${p} is no longer in the directory; nothing was imported`,
+            );
+          if (b.status === 'closed')
+            throw new HubError('PREDECESSOR_CLOSED', `${closedPredecessorReason(b)}; nothing was imported`);
         }
         // Codes given in the file first: a race with another writer since validation fails the file.
         const explicit: CodeReservation[] = drafts.flatMap((d) =>
@@ -710,24 +985,16 @@ export class DirectoryService {
           );
         let assigned = 0;
         for (const [parent, ds] of plan.perParent) {
-          const codes = await this.#assign(parent, ds.length, importId);
+          const a = await this.#assign(parent, ds.length, importId);
+          assignedCodes.push({ parent, codes: a.codes, ordinals: a.ordinals });
           ds.forEach((d, i) => {
-            d.code = codes[i]!.code;
-            d.legacyCode = codes[i]!.legacyCode;
+            d.code = a.codes[i]!.code;
+            d.legacyCode = a.codes[i]!.legacyCode;
           });
           assigned += ds.length;
           opts.onProgress?.({ phase: 'assign', done: assigned, total: total });
         }
         const from = await w.versions(total + predecessors.length);
-        // The state of every predecessor before the import touches it, saved before any write.
-        const newCodes = new Set(drafts.map((d) => d.code));
-        const before = await this.#store.findMany(predecessors.filter((p) => !newCodes.has(p)));
-        for (const p of predecessors)
-          if (!newCodes.has(p) && !before.has(p))
-            throw new HubError(
-              'CONFLICT',
-              `predecessor ${p} is no longer in the directory; nothing was imported`,
-            );
         await this.#store.saveUndo(
           importId,
           predecessors.flatMap((p, i) => {
@@ -739,6 +1006,7 @@ export class DirectoryService {
           draftAgency(d, d.code!, d.legacyCode, from + i, plan.defaultFrom),
         );
         for (let i = 0; i < created.length; i += IMPORT_BATCH) {
+          written = true;
           await this.#store.insertAgencies(created.slice(i, i + IMPORT_BATCH), importId);
           await keepAlive();
           opts.onProgress?.({ phase: 'write', done: Math.min(i + IMPORT_BATCH, created.length), total });
@@ -821,6 +1089,9 @@ export class DirectoryService {
           resultCsv: resultCsv(resultRows),
         };
       } catch (err) {
+        if (!written)
+          for (const a of assignedCodes.reverse())
+            await this.#giveBack(a.parent, a.codes, a.ordinals, importId);
         await this.#rollback(actor, importId, (err as Error).message, w);
         throw err;
       }
@@ -888,6 +1159,8 @@ interface DraftRow {
   readonly parentCode?: string;
   province?: string;
   readonly predecessors: string[];
+  /** Codes of same-named active units this row is confirmed not to be (`distinct_from`). */
+  readonly distinctFrom: string[];
   readonly validFrom?: Date;
   code?: string;
   legacyCode?: string;
@@ -916,7 +1189,7 @@ function draftFromRow(row: CsvRow): DraftRow {
     problems.push('a parent or a province is required');
   let validFrom: Date | undefined;
   if (v.valid_from) {
-    const d = parseDate(v.valid_from);
+    const d = parseCalendarDate(v.valid_from);
     if (d) validFrom = d;
     else problems.push(`valid_from ${JSON.stringify(v.valid_from)} is not a date (YYYY-MM-DD)`);
   }
@@ -952,6 +1225,7 @@ function draftFromRow(row: CsvRow): DraftRow {
     ...(v.parent ? { parentCode: normalizeCode(v.parent) } : {}),
     ...(province ? { province } : {}),
     predecessors: [...new Set(predecessors)],
+    distinctFrom: splitList(v.distinct_from).map(normalizeCode),
     ...(validFrom ? { validFrom } : {}),
     ...(code ? { code } : {}),
     ...(legacyCode ? { legacyCode } : {}),
@@ -999,6 +1273,7 @@ function inputProblems(input: RegisterInput): string[] {
     p.push('a legacy code needs the code it stands for');
   if (input.validFrom !== undefined && Number.isNaN(input.validFrom.getTime()))
     p.push('validFrom is not a valid date');
+  if (input.predecessorCorrection) p.push(...correctionProblems(input.predecessorCorrection));
   if (input.contact) p.push(...contactProblems(input.contact));
   if (input.delivery) p.push(...deliveryProblems(input.delivery));
   return p;

@@ -1,4 +1,5 @@
 /** How agencies are shown: to every agency system (address book), and to administrators. */
+import { vnCalendarDay } from '../domain/calendar.ts';
 import type { Agency } from '../domain/types.ts';
 
 function base(a: Agency) {
@@ -12,8 +13,9 @@ function base(a: Agency) {
     parentCode: a.parentCode,
     ...(a.province ? { province: a.province } : {}),
     status: a.status,
-    ...(a.validFrom ? { validFrom: a.validFrom } : {}),
-    ...(a.closedAt ? { closedAt: a.closedAt } : {}),
+    // Calendar dates: `YYYY-MM-DD`, never an instant printed through UTC (issue 19 §1).
+    ...(a.validFrom ? { validFrom: vnCalendarDay(a.validFrom) } : {}),
+    ...(a.closedAt ? { closedAt: vnCalendarDay(a.closedAt) } : {}),
     successors: a.successors,
     ...(a.predecessors?.length ? { predecessors: a.predecessors } : {}),
     contact: a.contact,

@@ -148,6 +148,16 @@ export const ERROR_CODES = {
     vi: 'Trạng thái cho văn bản mà cơ quan chưa nhận',
     en: 'Status for a document the reporter never received',
   },
+  AGENCY_DUPLICATE_NAME: {
+    status: 409,
+    vi: 'Đơn vị cùng tên đã có trong cùng đơn vị cấp trên',
+    en: 'An active unit with the same name already exists under this parent',
+  },
+  PREDECESSOR_CLOSED: {
+    status: 409,
+    vi: 'Đơn vị tiền thân đã bị đóng (đã sáp nhập hoặc chia tách)',
+    en: 'The predecessor is already closed (merged or split)',
+  },
   VALIDATION_FAILED: { status: 400, vi: 'Dữ liệu không hợp lệ', en: 'Invalid request data' },
   CONFLICT: { status: 409, vi: 'Xung đột dữ liệu', en: 'Conflicting data' },
   RATE_LIMITED: { status: 429, vi: 'Quá nhiều yêu cầu', en: 'Too many requests' },

@@ -66,6 +66,8 @@ export interface CodeReservation {
 export interface AgencyPatch {
   readonly set: Partial<Omit<Agency, 'code' | 'version' | 'updatedAt' | 'successors' | 'certificates'>>;
   readonly addSuccessors?: readonly string[];
+  /** Replaces the successors (an audited correction of a merger, issue 19 §1). */
+  readonly replaceSuccessors?: readonly string[];
 }
 
 /** The journal of a bulk import: an import interrupted mid-way is rolled back from it. */
@@ -111,6 +113,12 @@ export interface DirectoryStore extends AgencyStore {
   watermark(): Promise<{ watermark: number; stalled: boolean }>;
   /** The last ordinal handed out under `parent` (0 when none). */
   lastOrdinal(parent: string): Promise<number>;
+  /**
+   * Gives back ordinals `first…last` taken by a registration that then failed before any agency
+   * carried them (under the writer lock): the counter goes back to `first - 1` if it still stands at
+   * `last`, so that a failed attempt leaves no gap. Returns whether it went back.
+   */
+  returnOrdinals(parent: string, first: number, last: number): Promise<boolean>;
 
   startImport(job: Omit<ImportJob, 'state' | 'heartbeatAt'>): Promise<void>;
   heartbeatImport(id: string): Promise<void>;

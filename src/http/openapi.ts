@@ -149,6 +149,54 @@ export const openApiSpec = {
         },
       },
     },
+    '/v1/admin/agencies': {
+      post: {
+        summary:
+          'Register a unit (admin right): assigns the next free code under the parent (docs/directory.md §3, §4)',
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['name', 'block', 'kind'],
+                properties: {
+                  name: { type: 'string' },
+                  shortName: { type: 'string' },
+                  block: { enum: ['party', 'state', 'front', 'other'] },
+                  kind: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,63}$' },
+                  parent: { type: 'string' },
+                  province: { type: 'string' },
+                  predecessors: { type: 'array', items: { type: 'string' } },
+                  validFrom: { type: 'string', format: 'date', description: 'calendar date YYYY-MM-DD' },
+                  code: { type: 'string' },
+                  legacyCode: { type: 'string' },
+                  contact: { type: 'object' },
+                  delivery: { type: 'object' },
+                  distinctFrom: {
+                    type: 'array',
+                    items: { type: 'string' },
+                    description: 'same-named active units under the parent this unit is not',
+                  },
+                  predecessorCorrection: {
+                    type: 'object',
+                    required: ['mode', 'reason'],
+                    properties: { mode: { enum: ['split', 'replace'] }, reason: { type: 'string' } },
+                    description: 'required to name a predecessor that is closed already (audited)',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '201': { description: 'The agency with its code, and `closed`: the predecessors' },
+          '400': err('VALIDATION_FAILED (nothing reserved)'),
+          '409': err(
+            'AGENCY_DUPLICATE_NAME (details.existing), PREDECESSOR_CLOSED (details.predecessors), CONFLICT',
+          ),
+        },
+      },
+    },
     '/v1/admin/systems': {
       get: {
         summary:

@@ -435,6 +435,13 @@ export class MongoDirectoryStore implements DirectoryStore {
     return (await this.#counters.findOne({ _id: `code:${parent}` }))?.seq ?? 0;
   }
 
+  async returnOrdinals(parent: string, first: number, last: number): Promise<boolean> {
+    // Read-modify-write under the writer lock (FerretDB 1.x re-checks no filter at write time).
+    if ((await this.lastOrdinal(parent)) !== last) return false;
+    await this.#counters.updateOne({ _id: `code:${parent}` }, { $set: { seq: first - 1 } });
+    return true;
+  }
+
   async reserveCodes(entries: readonly CodeReservation[], by: string): Promise<Set<string>> {
     const taken = new Set<string>();
     const issuedAt = new Date();
@@ -516,6 +523,7 @@ export class MongoDirectoryStore implements DirectoryStore {
     const successors = [...current.successors];
     for (const s of patch.addSuccessors ?? []) if (!successors.includes(s)) successors.push(s);
     if (patch.addSuccessors) set.successors = successors;
+    if (patch.replaceSuccessors) set.successors = [...patch.replaceSuccessors];
     const update: UpdateFilter<AgencyDoc> = { $set: set as Partial<AgencyDoc> };
     if (Object.keys(unset).length) update.$unset = unset;
     // Filter on `_id` alone: the only filter FerretDB serves from an index (a second condition makes

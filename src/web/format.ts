@@ -1,4 +1,5 @@
 /** Display formats of the web UI: dates in Vietnam time, sizes, durations. */
+import { parseCalendarDate, vnCalendarDay } from '../domain/calendar.ts';
 import type { Lang } from './i18n.ts';
 
 const TZ = 'Asia/Ho_Chi_Minh';
@@ -38,8 +39,7 @@ export function fmtDate(d: Date | string | undefined | null, lang: Lang): string
 
 /** "YYYY-MM-DD" of a moment in Vietnam time (for date inputs and day buckets). */
 export function vnDay(d: Date): string {
-  const shifted = new Date(d.getTime() + 7 * 3_600_000);
-  return shifted.toISOString().slice(0, 10);
+  return vnCalendarDay(d);
 }
 
 /** The start (00:00 Vietnam time) of a "YYYY-MM-DD" day, or null. */
@@ -48,6 +48,16 @@ export function vnDayStart(day: string): Date | null {
   if (!m) return null;
   const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) - 7 * 3_600_000);
   return Number.isNaN(d.getTime()) || vnDay(d) !== day ? null : d;
+}
+
+/**
+ * A calendar date typed in a form: `dd/mm/yyyy`, the one date format of the UI (a native date
+ * picker shows the browser's locale: 01/07 read as 7 January in an English browser), or ISO
+ * `YYYY-MM-DD`. Returns the stored form (UTC midnight of that day, src/domain/calendar.ts) or null.
+ */
+export function parseFormDate(s: string): Date | null {
+  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(s.trim());
+  return parseCalendarDate(m ? `${m[3]}-${m[2]!.padStart(2, '0')}-${m[1]!.padStart(2, '0')}` : s);
 }
 
 export function fmtBytes(n: number | undefined): string {

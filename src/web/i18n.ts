@@ -223,6 +223,18 @@ const M = {
     'Trục cấp mã tiếp theo còn trống dưới cơ quan cấp trên; đơn vị tiền thân được đóng với đơn vị mới là kế thừa.',
     'The hub assigns the next free code under the parent; predecessors are closed with the new unit as successor.',
   ],
+  'ag.distinctFrom': [
+    'Khác với đơn vị cùng tên (mã, nếu trục báo trùng tên)',
+    'Distinct from the same-named unit (its code, if the hub reports a duplicate)',
+  ],
+  'ag.correction': ['Đơn vị tiền thân đã đóng', 'Predecessor already closed'],
+  'ag.correctionNone': ['Không sửa (từ chối)', 'No correction (refuse)'],
+  'ag.correctionSplit': [
+    'Thêm đơn vị mới làm kế thừa (chia tách)',
+    'Add the new unit as a successor (split)',
+  ],
+  'ag.correctionReplace': ['Thay đơn vị kế thừa bằng đơn vị mới', 'Make the new unit its only successor'],
+  'ag.correctionReason': ['Lý do sửa (ghi nhật ký)', 'Reason for the correction (audited)'],
   'ag.registered': ['Đã đăng ký. Mã định danh được cấp: {code}', 'Registered. Assigned code: {code}'],
   'ag.import': ['Nhập hàng loạt (CSV)', 'Bulk import (CSV)'],
   'ag.exportCsv': ['Xuất CSV', 'Export CSV'],
@@ -393,7 +405,7 @@ const M = {
 
   'form.save': ['Lưu', 'Save'],
   'form.saved': ['Đã lưu.', 'Saved.'],
-  'form.badDate': ['Ngày không hợp lệ (YYYY-MM-DD).', 'Invalid date (YYYY-MM-DD).'],
+  'form.badDate': ['Ngày không hợp lệ (dd/mm/yyyy).', 'Invalid date (dd/mm/yyyy).'],
 
   'error.code': ['Mã lỗi', 'Code'],
   'error.ref': ['Mã tham chiếu', 'Reference'],

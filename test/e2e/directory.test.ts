@@ -147,12 +147,12 @@ describe('directory API through the hub', function () {
     ).to.deep.equal([]);
 
     const good =
-      'name,block,kind,province,predecessors\nUBND phường Tân Định,state,commune-people-committee,H29,H29.21.02\n';
+      'name,block,kind,province,predecessors\nUBND phường Tân Định,state,commune-people-committee,H29,\n';
     const res = await admin.request('POST', '/v1/admin/agencies/import?format=csv', good, 'text/csv');
     expect(res.status).to.equal(201);
     const rows = parse<Record<string, string>>(await res.text(), { columns: true });
     expect(rows).to.have.length(1);
-    expect(rows[0]).to.include({ name: 'UBND phường Tân Định', predecessors: 'H29.21.02', parent: 'H29' });
+    expect(rows[0]).to.include({ name: 'UBND phường Tân Định', predecessors: '', parent: 'H29' });
     expect(rows[0]!.code).to.match(/^H29\.\d{3}$/);
   });
 
@@ -183,5 +183,133 @@ describe('directory API through the hub', function () {
     const view = await call<AgencyJson>(dms, 'GET', '/v1/agencies/M41.001');
     expect(view.body.routing).to.include({ outcome: 'refused' });
     expect(view.body.routing!.reason).to.contain('no successor');
+  });
+
+  // ---- issue 19 §1: registration keeps the directory clean ----
+
+  interface Refusal {
+    code: string;
+    message: string;
+    messageVi: string;
+    details: Record<string, unknown>;
+  }
+  const post = (path: string, body: Record<string, unknown>) =>
+    call<AgencyJson & Refusal & { validFrom?: string }>(
+      admin,
+      'POST',
+      path,
+      JSON.stringify(body),
+      'application/json',
+    );
+  const ward = (name: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    block: 'party',
+    kind: 'commune-party-committee',
+    province: 'H41',
+    ...extra,
+  });
+
+  it('refuses a wrong kind, a duplicate name and a closed predecessor with stable codes, burning no code', async () => {
+    const kind = await post('/v1/admin/agencies', ward('Đảng ủy xã Vinh Kim', { kind: 'Xã' }));
+    expect([kind.status, kind.body.code]).to.deep.equal([400, 'VALIDATION_FAILED']);
+    const dup = await post('/v1/admin/agencies', ward('dang uy xa DIEN CHAU'));
+    expect([dup.status, dup.body.code]).to.deep.equal([409, 'AGENCY_DUPLICATE_NAME']);
+    expect(dup.body.details).to.deep.equal({
+      parent: 'D41',
+      existing: [{ code: 'D41.001', name: 'Đảng ủy xã Diễn Châu' }],
+    });
+    expect(dup.body.messageVi).to.contain('Đơn vị cùng tên');
+    const closed = await post(
+      '/v1/admin/agencies',
+      ward('Đảng ủy xã Vinh Kim', { predecessors: ['000.02.21.H29'] }),
+    );
+    expect([closed.status, closed.body.code]).to.deep.equal([409, 'PREDECESSOR_CLOSED']);
+    expect(closed.body.details.predecessors).to.deep.equal([
+      { code: 'H29.21.02', name: 'UBND phường Đa Kao (cũ)', closedAt: '2025-07-01', successors: ['H29.001'] },
+    ]);
+    const daKao = await call<AgencyJson>(dms, 'GET', '/v1/agencies/H29.21.02');
+    expect(daKao.body.routing).to.include({ outcome: 'rerouted', deliveredTo: 'H29.001' });
+
+    const ok = await post('/v1/admin/agencies', ward('Đảng ủy xã Vinh Kim', { validFrom: '2025-07-01' }));
+    expect(ok.status).to.equal(201);
+    expect(ok.body.code).to.equal('D41.002'); // no gap: the refusals reserved nothing
+    expect(ok.body.validFrom).to.equal('2025-07-01');
+    const again = await post('/v1/admin/agencies', ward('Đảng ủy xã Vinh Kim'));
+    expect(again.body.details.existing).to.deep.equal([{ code: 'D41.002', name: 'Đảng ủy xã Vinh Kim' }]);
+    const distinct = await post(
+      '/v1/admin/agencies',
+      ward('Đảng ủy xã Vinh Kim', { distinctFrom: ['D41.002'] }),
+    );
+    expect([distinct.status, distinct.body.code]).to.deep.equal([201, 'D41.003']);
+  });
+
+  it('corrects a closed predecessor only on an explicit request, which reroutes documents addressed to it', async () => {
+    const r = await post('/v1/admin/agencies', {
+      name: 'UBND phường Tân Định mới',
+      block: 'state',
+      kind: 'commune-people-committee',
+      province: 'H29',
+      predecessors: ['H29.21.02'],
+      predecessorCorrection: { mode: 'replace', reason: 'Đa Kao nhập vào phường Tân Định mới' },
+    });
+    expect(r.status).to.equal(201);
+    const daKao = await call<AgencyJson>(dms, 'GET', '/v1/agencies/000.02.21.H29');
+    expect(daKao.body.successors).to.deep.equal([r.body.code]);
+    expect(daKao.body.routing).to.include({ outcome: 'rerouted', deliveredTo: r.body.code });
+    // Closing it again with other successors is the same correction, refused without it.
+    const close = (body: Record<string, unknown>) =>
+      call<Refusal & AgencyJson>(
+        admin,
+        'POST',
+        '/v1/admin/agencies/H29.21.02/close',
+        JSON.stringify(body),
+        'application/json',
+      );
+    const refused = await close({ successors: ['H29.001'] });
+    expect([refused.status, refused.body.code]).to.deep.equal([409, 'PREDECESSOR_CLOSED']);
+    const corrected = await close({
+      successors: ['H29.001'],
+      correction: { mode: 'replace', reason: 'trả về Sài Gòn' },
+    });
+    expect([corrected.status, corrected.body.successors]).to.deep.equal([200, ['H29.001']]);
+  });
+
+  it('lists in the import dry run the rows that duplicate an active unit, with that unit', async () => {
+    const csv = 'name,block,kind,province\nUBND PHUONG SAI GON,state,commune-people-committee,H29\n';
+    const r = await call<Refusal>(admin, 'POST', '/v1/admin/agencies/import?dryRun=true', csv, 'text/csv');
+    expect(r.status).to.equal(400);
+    expect(r.body.details.errors).to.deep.equal([
+      {
+        line: 2,
+        code: 'AGENCY_DUPLICATE_NAME',
+        reason: (r.body.details.errors as { reason: string }[])[0]!.reason,
+        existing: [{ code: 'H29.001', name: 'UBND phường Sài Gòn' }],
+      },
+    ]);
+  });
+
+  it('keeps a date without time the same day in the API and the exports', async () => {
+    const bad = await post(
+      '/v1/admin/agencies',
+      ward('Đảng ủy xã Nam Đàn', { validFrom: '2025-07-01T00:00' }),
+    );
+    expect(bad.body.code).to.equal('VALIDATION_FAILED'); // no offset: its day would depend on the server's TZ
+    const r = await post(
+      '/v1/admin/agencies',
+      ward('Đảng ủy xã Nam Đàn', { validFrom: '2025-07-01T00:00:00+07:00' }),
+    );
+    expect(r.body.validFrom).to.equal('2025-07-01');
+    const csv = await call<string>(admin, 'GET', '/v1/admin/agencies/export?format=csv');
+    const rows = parse<Record<string, string>>(csv.body, { columns: true, bom: true });
+    expect(rows.find((x) => x.code === r.body.code)).to.include({ valid_from: '2025-07-01' });
+    expect(rows.find((x) => x.code === 'H29.21.01')).to.include({ closed_at: '2025-07-01' });
+    const json = await call<{ items: (AgencyJson & { validFrom?: string })[] }>(
+      admin,
+      'GET',
+      '/v1/admin/agencies/export?format=json',
+    );
+    expect(json.body.items.find((a) => a.code === r.body.code)!.validFrom).to.equal('2025-07-01');
+    const view = await call<{ validFrom: string }>(dms, 'GET', `/v1/agencies/${r.body.code}`);
+    expect(view.body.validFrom).to.equal('2025-07-01');
   });
 });

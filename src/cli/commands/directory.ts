@@ -11,10 +11,16 @@ import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
+import { parseCalendarDate, vnCalendarDay } from '../../domain/calendar.ts';
 import { HubError } from '../../domain/errors.ts';
 import type { Agency, Block } from '../../domain/types.ts';
 import { exportCsvHeader, exportCsvRow, splitList } from '../../directory/csv.ts';
-import { DirectoryService, type ImportProgress } from '../../directory/service.ts';
+import {
+  CORRECTION_MODES,
+  DirectoryService,
+  type ImportProgress,
+  type PredecessorCorrection,
+} from '../../directory/service.ts';
 import { adminView, publicView } from '../../directory/views.ts';
 import { EXIT, openContext, type CliContext } from '../context.ts';
 
@@ -37,11 +43,11 @@ async function withDirectory<T>(
   }
 }
 
+/** A calendar date (YYYY-MM-DD), whatever the machine's time zone. */
 function date(v: string | undefined, name: string): Date | undefined {
   if (v === undefined) return undefined;
-  const d = new Date(v);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime()))
-    throw new HubError('VALIDATION_FAILED', `${name}: not a date`);
+  const d = parseCalendarDate(v);
+  if (!d) throw new HubError('VALIDATION_FAILED', `${name}: not a date (YYYY-MM-DD)`);
   return d;
 }
 
@@ -49,12 +55,31 @@ function describe(a: Agency): string {
   const lines = [
     `${a.code}${a.legacyCode ? ` (${a.legacyCode})` : ''}  ${a.name}${a.shortName ? ` [${a.shortName}]` : ''}`,
     `  ${a.block} / ${a.kind}, parent ${a.parentCode ?? '-'}, province ${a.province ?? '-'}, ${a.status}` +
-      (a.closedAt ? ` since ${new Date(a.closedAt).toISOString().slice(0, 10)}` : ''),
+      (a.validFrom ? `, from ${vnCalendarDay(a.validFrom)}` : '') +
+      (a.closedAt ? ` until ${vnCalendarDay(a.closedAt)}` : ''),
   ];
   if (a.successors.length) lines.push(`  successors: ${a.successors.join(', ')}`);
   if (a.predecessors?.length) lines.push(`  predecessors: ${a.predecessors.join(', ')}`);
   lines.push(`  version ${a.version}`);
   return lines.join('\n');
+}
+
+interface CloseOptions {
+  successors?: string;
+  at?: string;
+  reason?: string;
+  correctClosed?: string;
+  correctionReason?: string;
+  db?: string;
+}
+
+/** --correct-closed / --correction-reason: the explicit correction of a closed unit (docs/directory.md §4). */
+function correctionOf(o: {
+  correctClosed?: string;
+  correctionReason?: string;
+}): PredecessorCorrection | undefined {
+  if (o.correctClosed === undefined && o.correctionReason === undefined) return undefined;
+  return { mode: o.correctClosed as PredecessorCorrection['mode'], reason: o.correctionReason ?? '' };
 }
 
 /** Row problems of a refused import: every one, with its line. */
@@ -185,6 +210,12 @@ export function register(program: Command): void {
     .option('--valid-from <date>', 'effective date (predecessors close on it; default: now)')
     .option('--code <code>', 'register this existing code instead of assigning one')
     .option('--legacy-code <code>', 'its legacy 13-character code')
+    .option('--distinct-from <codes>', 'same-named active units it is NOT, ";"-separated (else refused)')
+    .option(
+      '--correct-closed <mode>',
+      `a predecessor is already closed: ${CORRECTION_MODES.join(' | ')} its successors`,
+    )
+    .option('--correction-reason <text>', 'why the closed predecessor is corrected (audited)')
     .option('--email <email>')
     .option('--phone <phone>')
     .option('--address <address>')
@@ -201,6 +232,9 @@ export function register(program: Command): void {
         validFrom?: string;
         code?: string;
         legacyCode?: string;
+        distinctFrom?: string;
+        correctClosed?: string;
+        correctionReason?: string;
         email?: string;
         phone?: string;
         address?: string;
@@ -224,6 +258,8 @@ export function register(program: Command): void {
             ...(validFrom ? { validFrom } : {}),
             ...(o.code ? { code: o.code } : {}),
             ...(o.legacyCode ? { legacyCode: o.legacyCode } : {}),
+            ...(o.distinctFrom ? { distinctFrom: splitList(o.distinctFrom) } : {}),
+            ...(correctionOf(o) ? { predecessorCorrection: correctionOf(o)! } : {}),
             contact,
           }),
         );
@@ -242,14 +278,18 @@ export function register(program: Command): void {
     .option('--successors <codes>', '";"-separated successor codes')
     .option('--at <date>', 'closing date (default: now)')
     .option('--reason <text>')
+    .option('--correct-closed <mode>', `it is closed already: ${CORRECTION_MODES.join(' | ')} its successors`)
+    .option('--correction-reason <text>', 'why its successors are corrected (audited)')
     .option('--db <name>', 'database name')
-    .action(async (code: string, o: { successors?: string; at?: string; reason?: string; db?: string }) => {
+    .action(async (code: string, o: CloseOptions) => {
       const at = date(o.at, '--at');
+      const correction = correctionOf(o);
       const a = await withDirectory(o.db, (svc) =>
         svc.close(actor(), code, {
           successors: splitList(o.successors),
           ...(at ? { at } : {}),
           ...(o.reason ? { reason: o.reason } : {}),
+          ...(correction ? { correction } : {}),
         }),
       );
       console.log(json() ? JSON.stringify(adminView(a)) : describe(a));

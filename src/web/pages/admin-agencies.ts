@@ -6,10 +6,15 @@ import express, { type Request, type Response, type Router } from 'express';
 import { HubError, isHubError } from '../../domain/errors.ts';
 import type { Agency, Block, DeliveryMode } from '../../domain/types.ts';
 import { streamExport } from '../../directory/routes.ts';
-import type { DirectoryService, RegisterInput } from '../../directory/service.ts';
+import {
+  CORRECTION_MODES,
+  type DirectoryService,
+  type PredecessorCorrection,
+  type RegisterInput,
+} from '../../directory/service.ts';
 import { BLOCKS, DELIVERY_MODES } from '../../directory/validation.ts';
 import { actorOf, canWrite, userOf, web } from '../context.ts';
-import { fmtDate, fmtDateTime, vnDayStart } from '../format.ts';
+import { fmtDate, fmtDateTime, parseFormDate } from '../format.ts';
 import { codeList, field, formValues, textField } from '../forms.ts';
 import { html, href, raw, seg, type SafeHtml } from '../html.ts';
 import { isStalled, type ImportJobs } from '../imports.ts';
@@ -36,12 +41,27 @@ const REGISTER_FIELDS = [
   'province',
   'predecessors',
   'validFrom',
+  'distinctFrom',
+  'correctionMode',
+  'correctionReason',
   'email',
   'phone',
   'address',
   'mode',
   'url',
 ] as const;
+
+/** A calendar date field in the UI's one format, dd/mm/yyyy (not the browser's locale). */
+function dateInput(name: string, value?: string): SafeHtml {
+  return html`<input
+    name="${name}"
+    value="${value ?? ''}"
+    inputmode="numeric"
+    maxlength="10"
+    placeholder="dd/mm/yyyy"
+    pattern="\\d{1,2}/\\d{1,2}/\\d{4}|\\d{4}-\\d{2}-\\d{2}"
+  />`;
+}
 
 function errorFlash(req: Request, err: unknown): Flash {
   if (!isHubError(err)) throw err;
@@ -88,7 +108,28 @@ function registerForm(req: Request, v: Record<string, string>): SafeHtml {
         value="${v.predecessors ?? ''}"
         placeholder="000.01.21.H41, …"
     /></label>
-    <label>${t('ag.validFrom')}<input type="date" name="validFrom" value="${v.validFrom ?? ''}" /></label>
+    <label>${t('ag.validFrom')}${dateInput('validFrom', v.validFrom)}</label>
+    <label
+      >${t('ag.distinctFrom')}<input
+        name="distinctFrom"
+        maxlength="200"
+        value="${v.distinctFrom ?? ''}"
+        placeholder="H41.004"
+    /></label>
+    <label
+      >${t('ag.correction')}<select name="correctionMode">
+        ${option('', t('ag.correctionNone'), !v.correctionMode)}
+        ${CORRECTION_MODES.map((m) =>
+          option(m, t(m === 'split' ? 'ag.correctionSplit' : 'ag.correctionReplace'), v.correctionMode === m),
+        )}
+      </select></label
+    >
+    <label class="wide"
+      >${t('ag.correctionReason')}<input
+        name="correctionReason"
+        maxlength="500"
+        value="${v.correctionReason ?? ''}"
+    /></label>
     <label
       >${t('ag.email')}<input type="email" name="email" maxlength="200" value="${v.email ?? ''}"
     /></label>
@@ -117,8 +158,8 @@ function registerForm(req: Request, v: Record<string, string>): SafeHtml {
 }
 
 function registerInput(v: Record<string, string>): RegisterInput {
-  const validFrom = v.validFrom ? vnDayStart(v.validFrom) : undefined;
-  if (validFrom === null) throw new HubError('VALIDATION_FAILED', 'validFrom must be a date (YYYY-MM-DD)');
+  const validFrom = v.validFrom ? parseFormDate(v.validFrom) : undefined;
+  if (validFrom === null) throw new HubError('VALIDATION_FAILED', 'validFrom must be a date (dd/mm/yyyy)');
   const contact = {
     ...(v.email ? { email: v.email } : {}),
     ...(v.phone ? { phone: v.phone } : {}),
@@ -133,6 +174,15 @@ function registerInput(v: Record<string, string>): RegisterInput {
     ...(v.parent ? { parentCode: v.parent } : {}),
     ...(v.province ? { province: v.province } : {}),
     ...(v.predecessors ? { predecessors: codeList(v.predecessors) } : {}),
+    ...(v.distinctFrom ? { distinctFrom: codeList(v.distinctFrom) } : {}),
+    ...(v.correctionMode
+      ? {
+          predecessorCorrection: {
+            mode: v.correctionMode as PredecessorCorrection['mode'],
+            reason: v.correctionReason ?? '',
+          },
+        }
+      : {}),
     ...(validFrom ? { validFrom } : {}),
     ...(Object.keys(contact).length ? { contact } : {}),
     delivery: { mode, ...(v.url ? { url: v.url } : {}) },
@@ -356,7 +406,7 @@ async function agencyPage(
                 <label
                   >${t('ag.successors')}<input name="successors" maxlength="2000" placeholder="H29.001"
                 /></label>
-                <label>${t('ag.closedAt')}<input type="date" name="at" /></label>
+                <label>${t('ag.closedAt')}${dateInput('at')}</label>
                 <label>${t('ag.reason')}<input name="reason" maxlength="500" /></label>
                 <button type="submit" class="danger">${t('ag.closeSubmit')}</button>
               </form>
@@ -525,7 +575,7 @@ async function importPage(req: Request, jobs: ImportJobs, flash?: Flash | null):
         ${csrfField(req)}
         <label>${t('imp.file')}<input type="file" accept=".csv,text/csv" data-fill="csv" /></label>
         <label>${t('imp.csv')}<textarea name="csv" rows="10" spellcheck="false" required></textarea></label>
-        <label>${t('ag.validFrom')}<input type="date" name="validFrom" /></label>
+        <label>${t('ag.validFrom')}${dateInput('validFrom')}</label>
         <label class="check"><input type="checkbox" name="dryRun" value="1" /> ${t('imp.dryRun')}</label>
         <button type="submit" class="primary">${t('imp.submit')}</button>
       </form>
@@ -602,7 +652,7 @@ export function adminAgenciesRouter(deps: {
     adminOnly(req);
     const csv = textField(req, 'csv', deps.maxImportBytes);
     const validFromS = field(req, 'validFrom', 10);
-    const validFrom = validFromS ? vnDayStart(validFromS) : undefined;
+    const validFrom = validFromS ? parseFormDate(validFromS) : undefined;
     if (!csv.trim() || validFrom === null) {
       const { t } = web(req);
       res.status(400).send(
@@ -676,9 +726,9 @@ export function adminAgenciesRouter(deps: {
   r.post('/agencies/:code/close', async (req, res) => {
     adminOnly(req);
     const at = field(req, 'at', 10);
-    const atDate = at ? vnDayStart(at) : undefined;
+    const atDate = at ? parseFormDate(at) : undefined;
     try {
-      if (atDate === null) throw new HubError('VALIDATION_FAILED', 'the date must be YYYY-MM-DD');
+      if (atDate === null) throw new HubError('VALIDATION_FAILED', 'the date must be dd/mm/yyyy');
       const reason = field(req, 'reason', 500);
       await directory.close(actorOf(req), req.params.code, {
         successors: codeList(field(req, 'successors', 2000)),

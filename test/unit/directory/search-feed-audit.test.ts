@@ -75,17 +75,24 @@ describe('directory change feed and audit (FerretDB)', function () {
 
   it('lists changes in version order and pages with since=<last version>', async () => {
     const svc = t.service();
+    await svc.register('seeder', {
+      code: 'H29.21.05',
+      name: 'UBND phường 5 quận 1 (cũ)',
+      block: 'state',
+      kind: 'commune-people-committee',
+      parentCode: 'H29',
+    });
     const start = (await svc.changes(0, 500)).next;
     const a = await svc.register('admin-1', {
       name: 'UBND phường Tân Định',
       block: 'state',
       kind: 'commune-people-committee',
       parentCode: 'H29',
-      predecessors: ['H29.21.01'],
+      predecessors: ['H29.21.05'],
     });
     await svc.update('admin-1', 'H41.001', { contact: { email: 'dienchau@example.invalid' } });
     const page1 = await svc.changes(start, 2);
-    expect(page1.items.map((x) => x.code)).to.deep.equal([a.agency.code, 'H29.21.01']);
+    expect(page1.items.map((x) => x.code)).to.deep.equal([a.agency.code, 'H29.21.05']);
     expect(page1.more).to.equal(true);
     const page2 = await svc.changes(page1.next, 2);
     expect(page2.items.map((x) => x.code)).to.deep.equal(['H41.001']);

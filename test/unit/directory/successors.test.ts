@@ -44,7 +44,8 @@ describe('registering a commune with predecessors (FerretDB)', function () {
     for (const c of closed) {
       expect(c.status).to.equal('closed');
       expect(c.successors).to.deep.equal([agency.code]);
-      expect(new Date(c.closedAt!).getTime()).to.equal(validFrom.getTime());
+      // A calendar date: the Vietnam day of the instant given, stored as that day (UTC midnight).
+      expect(c.closedAt!.toISOString()).to.equal('2025-07-01T00:00:00.000Z');
     }
     const routed = await routeRecipients(t.stores.agencies, ['000.01.30.H29', 'H29.30.02']);
     expect(routed[0]).to.include({ code: '000.01.30.H29', outcome: 'rerouted', deliveredTo: agency.code });
@@ -56,7 +57,7 @@ describe('registering a commune with predecessors (FerretDB)', function () {
     expect(view.routing).to.include({ outcome: 'rerouted', deliveredTo: agency.code });
   });
 
-  it('refuses documents to a predecessor split between two communes, listing the successors', async () => {
+  it('refuses documents to a predecessor split between two communes by an explicit correction, listing the successors', async () => {
     const svc = t.service();
     const a = await svc.register('admin-1', {
       name: 'UBND xã Tân Nhựt',
@@ -71,6 +72,7 @@ describe('registering a commune with predecessors (FerretDB)', function () {
       kind: 'commune-people-committee',
       parentCode: 'H29',
       predecessors: ['H29.30.03'],
+      predecessorCorrection: { mode: 'split', reason: 'Nghị quyết chia phường 3 giữa hai xã' },
     });
     const old = (await svc.get('000.03.30.H29')).agency;
     expect(old.status).to.equal('closed');
