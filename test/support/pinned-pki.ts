@@ -2,11 +2,9 @@
  * Pinned time and the development State CA, for tests of certificates issued around a fixed instant
  * (hub-signed receipts and evidence), and the refusal helper of the signature tests.
  */
-import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.ts';
-import { HubError } from '../../src/domain/errors.ts';
 import { loadIssued, privateKeyPem, type Issued } from '../../src/crypto/dev-pki.ts';
 import type { SigningKey } from '../../src/crypto/signature.ts';
 
@@ -28,13 +26,4 @@ export async function signingKeyOf(it: Issued): Promise<SigningKey> {
   return { certificatePem: it.cert.toString('pem'), privateKeyPem: await privateKeyPem(it.keys.privateKey) };
 }
 
-/** The HubError a promise is refused with (fails the test if it resolves). */
-export async function refusal(p: Promise<unknown>): Promise<HubError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(HubError);
-    return err as HubError;
-  }
-  throw new Error('expected a refusal');
-}
+export { refusal } from './refusal.ts';

@@ -12,7 +12,6 @@ import { loadSigningKey, signEdxml, verifyEdxml, type SigningKey } from '../../.
 import { TrustStore } from '../../../src/crypto/trust.ts';
 import { refusal } from '../../support/refusal.ts';
 import { documentMessage, statusMessage } from '../../support/messages.ts';
-import { refusal } from '../../support/pinned-pki.ts';
 
 const CERTS = path.join(PROJECT_ROOT, 'certs-dev');
 const AT = new Date(Date.now() + 60_000); // certificates were issued "now" at generation; CRLs last 30 days
