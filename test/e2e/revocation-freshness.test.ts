@@ -45,7 +45,7 @@ describe('revocation data freshness on a running hub', function () {
     return { http: r.status, body: (await r.json()) as Ready };
   };
   const metricLine = async (name: string) => {
-    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const text = await (await fetch(`${t.hub.healthUrl}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(`${name}{source="${source()}"}`));
     return line === undefined ? undefined : Number(line.split(' ').at(-1));
   };
