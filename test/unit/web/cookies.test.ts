@@ -9,6 +9,7 @@ const production = (env: Record<string, string> = {}) =>
   loadConfig({
     HUB_CONFIG: path.join(PROJECT_ROOT, 'config/production.json'),
     CREDENTIALS_KEY: 'unit-test-credentials-key-0123456789abcdef',
+    HUB_PINS: 'ab'.repeat(32), // production refuses to start without pinned hub certificates
     ...env,
   });
 
