@@ -410,6 +410,10 @@ const M = {
   'error.code': ['Mã lỗi', 'Code'],
   'error.ref': ['Mã tham chiếu', 'Reference'],
   'error.home': ['Về trang chính', 'Back to the start page'],
+
+  // --- small screens and keyboards ---
+  'nav.skip': ['Bỏ qua đến nội dung chính', 'Skip to main content'],
+  'nav.menu': ['Trình đơn', 'Menu'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MsgKey = keyof typeof M;

@@ -69,6 +69,24 @@ export function renderPage(req: Request, o: PageOptions): string {
           ${csrfField(req)}<button type="submit" class="link">${t('nav.logout')}</button>
         </form>`
     : '';
+  const lang = html`<a
+    class="lang"
+    href="${href(`/ui/lang/${other}`, { next: req.originalUrl })}"
+    hreflang="${other}"
+    lang="${other}"
+    >${other === 'en' ? 'English' : 'Tiếng Việt'}</a
+  >`;
+  // Signed in: navigation and tools sit in a disclosure that is a menu button on narrow screens and
+  // always open on wide ones (app.css); it works without JavaScript, app.js adds aria-expanded.
+  const menu = user
+    ? html`<details class="menu">
+        <summary aria-controls="menu">${t('nav.menu')}</summary>
+        <div class="menu-body" id="menu">
+          <nav aria-label="${t('nav.label')}">${nav}</nav>
+          <div class="tools">${who} ${lang}</div>
+        </div>
+      </details>`
+    : html`<div class="tools">${lang}</div>`;
   return `<!doctype html>\n${String(
     html`<html lang="${w.lang}">
       <head>
@@ -81,21 +99,12 @@ export function renderPage(req: Request, o: PageOptions): string {
         ${o.head ?? ''}
       </head>
       <body>
+        <a class="skip" href="#main">${t('nav.skip')}</a>
         <header class="top">
           <a class="brand" href="/ui/">${t('app.title')}</a>
-          <nav aria-label="${t('nav.label')}">${nav}</nav>
-          <div class="tools">
-            ${who}
-            <a
-              class="lang"
-              href="${href(`/ui/lang/${other}`, { next: req.originalUrl })}"
-              hreflang="${other}"
-              lang="${other}"
-              >${other === 'en' ? 'English' : 'Tiếng Việt'}</a
-            >
-          </div>
+          ${menu}
         </header>
-        <main>${flashBox(o.flash)} ${o.body}</main>
+        <main id="main" tabindex="-1">${flashBox(o.flash)} ${o.body}</main>
         <footer>${t('app.footer')}</footer>
       </body>
     </html>`,

@@ -7,7 +7,13 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+} from 'playwright-core';
 import { PROJECT_ROOT } from '../../src/config.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -20,10 +26,24 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
 }
 
-/** A fresh browser profile (its own cookies) with a laptop-sized window, Vietnamese by default. */
-export function newContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
-  return browser.newContext({ baseURL, viewport: { width: 1366, height: 860 }, locale: 'vi-VN' });
+/**
+ * A fresh browser profile (its own cookies) with a laptop-sized window, Vietnamese by default;
+ * `options` change that (e.g. PHONE).
+ */
+export function newContext(
+  browser: Browser,
+  baseURL: string,
+  options: BrowserContextOptions = {},
+): Promise<BrowserContext> {
+  return browser.newContext({ baseURL, viewport: { width: 1366, height: 860 }, locale: 'vi-VN', ...options });
 }
+
+/** A phone held upright: 390 × 844 CSS pixels, touch, the page's meta viewport honoured. */
+export const PHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  hasTouch: true,
+};
 
 export async function login(page: Page, username: string, password: string): Promise<void> {
   await page.goto('/ui/login');

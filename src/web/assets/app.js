@@ -1,8 +1,26 @@
 // Progressive enhancement of the web UI (served as a file: the CSP forbids inline scripts).
-// Everything works without it; with it: confirmation prompts, reading a chosen file into a
-// textarea, and live progress of bulk imports.
+// Everything works without it; with it: the menu's state (aria-expanded, Escape), confirmation
+// prompts, reading a chosen file into a textarea, and live progress of bulk imports.
 (function () {
   'use strict';
+
+  // The header's menu (a <details>, a button on narrow screens): its state for assistive
+  // technologies, and Escape closes it, back on its button.
+  document.querySelectorAll('details.menu').forEach(function (menu) {
+    var button = menu.querySelector('summary');
+    if (!button) return;
+    var sync = function () {
+      button.setAttribute('aria-expanded', menu.open ? 'true' : 'false');
+    };
+    sync();
+    menu.addEventListener('toggle', sync);
+    menu.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Escape' && menu.open) {
+        menu.open = false;
+        button.focus();
+      }
+    });
+  });
 
   // Forms with data-confirm ask before submitting.
   document.addEventListener('submit', function (ev) {
