@@ -1,4 +1,7 @@
-/** The page shell: header with navigation by role, language switch, logout; flash message; main content. */
+/**
+ * The page shell: a skip link to the main content, the header (navigation by role, language switch,
+ * logout; behind a menu button on narrow screens), flash message, main content.
+ */
 import type { Request } from 'express';
 import { html, href, type SafeHtml } from './html.ts';
 import { web, csrfToken } from './context.ts';
