@@ -193,6 +193,11 @@ describe('web UI (browser): finding documents', function () {
     const oneLines = (await one.text()).trim().split('\r\n');
     expect(oneLines).to.have.length(2);
     expect(oneLines[1]).to.contain('15/QĐ-VPCP');
+    const audited = await t.hub.stores.models.Audit.findOne({ action: 'ui.list.exported' })
+      .sort({ _id: -1 })
+      .lean<{ actor: string; subject: string; data: { rows: number } }>();
+    expect(audited).to.include({ actor: 'ui:clerk-h41', subject: 'received' });
+    expect(audited?.data.rows).to.equal(1);
     // A refused filter exports nothing.
     expect((await page.request.get('/ui/received.csv?from=2026-12-05&to=2026-12-01')).status()).to.equal(400);
   });

@@ -142,11 +142,11 @@ function fieldMessage(err: HubError | undefined, field: string, lang: 'vi' | 'en
 type ListRoute = (
   req: Request,
   res: Response,
-  queries: WebQueries,
+  deps: { queries: WebQueries; audit: Pick<AuditLog, 'append'> },
   direction: 'sent' | 'received',
 ) => Promise<void>;
 
-const listPage: ListRoute = async (req, res, queries, direction) => {
+const listPage: ListRoute = async (req, res, { queries }, direction) => {
   const { t, lang } = web(req);
   const user = userOf(req);
   let f: ListFilters | undefined;
@@ -333,10 +333,17 @@ const listPage: ListRoute = async (req, res, queries, direction) => {
   res.send(renderPage(req, { title, nav: direction, body, counts: { received: unopened } }));
 };
 
-/** The CSV export of a list: every row its filter matches (refused, never cut, above the cap). */
-const listCsvResponse: ListRoute = async (req, res, queries, direction) => {
+/** The CSV export of a list: every row its filter matches (refused, never cut, above the cap). Audited. */
+const listCsvResponse: ListRoute = async (req, res, { queries, audit }, direction) => {
   const { t, lang } = web(req);
-  const result = await queries.exportRows(userOf(req), direction, parseFilters(req, direction));
+  const filters = parseFilters(req, direction);
+  const result = await queries.exportRows(userOf(req), direction, filters);
+  await audit.append({
+    actor: actorOf(req),
+    action: 'ui.list.exported',
+    subject: direction,
+    data: { rows: result.rows.length, query: new URL(req.originalUrl, 'http://x').search },
+  });
   const day = vnDay(new Date());
   res.setHeader('Content-Disposition', `attachment; filename="${direction}-${day}.csv"`);
   res.type('text/csv; charset=utf-8').send(listCsv(result, direction, lang, t));
@@ -551,8 +558,8 @@ export function documentsRouter(deps: {
   const r = express.Router();
 
   for (const direction of ['received', 'sent'] as const) {
-    r.get(`/${direction}`, (req, res) => listPage(req, res, deps.queries, direction));
-    r.get(`/${direction}.csv`, (req, res) => listCsvResponse(req, res, deps.queries, direction));
+    r.get(`/${direction}`, (req, res) => listPage(req, res, deps, direction));
+    r.get(`/${direction}.csv`, (req, res) => listCsvResponse(req, res, deps, direction));
   }
 
   r.get('/documents/:id', async (req, res) => {
