@@ -12,7 +12,7 @@ import { foldVietnamese } from '../domain/text.ts';
 import type { Agency, DeliveryRecord, DocumentRecord } from '../domain/types.ts';
 import { isEncrypted } from '../crypto/encryption.ts';
 import type { Originals } from '../documents/originals.ts';
-import type { ListSort, MongoWebQueryStore } from '../store/web-store.ts';
+import type { DocumentListQuery, ListSort, MongoWebQueryStore } from '../store/web-store.ts';
 import type { UserView } from '../users/types.ts';
 
 /** Deliveries whose business state is one of these are "in progress" filters of the lists. */
@@ -162,12 +162,12 @@ export class WebQueries {
   /** The sender/recipient typed: a code prefix, or the codes of the units whose names match. */
   async #counterpart(
     typed: string,
-  ): Promise<{ prefix?: string; codes: readonly string[]; truncated: boolean }> {
-    if (looksLikeCode(typed)) return { prefix: normalizeCode(typed), codes: [], truncated: false };
+  ): Promise<{ match: NonNullable<DocumentListQuery['counterpart']>; truncated: boolean }> {
+    if (looksLikeCode(typed)) return { match: { prefix: normalizeCode(typed), codes: [] }, truncated: false };
     const words = foldVietnamese(typed).split(' ').filter(Boolean);
     const found = await this.#d.agencies.search({ nameWords: words, limit: MAX_COUNTERPART_CODES + 1 });
     return {
-      codes: found.slice(0, MAX_COUNTERPART_CODES).map((a) => a.code),
+      match: { codes: found.slice(0, MAX_COUNTERPART_CODES).map((a) => a.code) },
       truncated: found.length > MAX_COUNTERPART_CODES,
     };
   }
@@ -199,7 +199,7 @@ export class WebQueries {
     const counterpart = f.counterpart ? await this.#counterpart(f.counterpart) : undefined;
     const empty =
       (docIds !== undefined && docIds.length === 0) ||
-      (counterpart !== undefined && !counterpart.prefix && counterpart.codes.length === 0);
+      (counterpart !== undefined && !counterpart.match.prefix && counterpart.match.codes.length === 0);
     const words = f.subject ? foldVietnamese(f.subject).split(' ').filter(Boolean) : [];
     const { items, total } = empty
       ? { items: [], total: 0 }
@@ -208,7 +208,7 @@ export class WebQueries {
           scope,
           ...(f.number ? { number: f.number } : {}),
           ...(words.length ? { subjectWords: words } : {}),
-          ...(counterpart ? { counterpart } : {}),
+          ...(counterpart ? { counterpart: counterpart.match } : {}),
           ...(f.from ? { from: f.from } : {}),
           ...(f.to ? { to: f.to } : {}),
           ...(f.priority !== undefined ? { priority: f.priority } : {}),

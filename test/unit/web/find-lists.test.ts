@@ -3,9 +3,16 @@ import { expect } from 'chai';
 import { nameKey, numberKey, numberKeyPattern } from '../../../src/domain/text.ts';
 import { translator } from '../../../src/web/i18n.ts';
 import { listCsv, spreadsheetSafe } from '../../../src/web/list-csv.ts';
-import { looksLikeCode } from '../../../src/web/queries.ts';
+import {
+  looksLikeCode,
+  MAX_COUNTERPART_CODES,
+  MAX_EXPORT_ROWS,
+  WebQueries,
+} from '../../../src/web/queries.ts';
 import { pageWindow } from '../../../src/web/widgets.ts';
-import { sortSpec } from '../../../src/store/web-store.ts';
+import { sortSpec, type DocumentListQuery, type MongoWebQueryStore } from '../../../src/store/web-store.ts';
+import { HubError } from '../../../src/domain/errors.ts';
+import type { UserView } from '../../../src/users/types.ts';
 import type { DeliveryRecord, DocumentRecord } from '../../../src/domain/types.ts';
 
 const matches = (typed: string, n?: string, notation?: string) =>
@@ -99,5 +106,56 @@ describe('finding documents: pure helpers', () => {
     expect(lines[1]).to.contain('H41.001: 03');
     expect(lines[0]).to.match(/,Mới$/);
     expect(lines[1]).to.match(/,có$/);
+  });
+});
+
+describe('finding documents: WebQueries over a fake store', () => {
+  const clerk = { username: 'c', role: 'clerk', agencies: ['H41.001'] } as unknown as UserView;
+  function queries(matching: number, agencies: { code: string }[] = []) {
+    const calls: DocumentListQuery[] = [];
+    const store = {
+      listDocuments: (q: DocumentListQuery) => {
+        calls.push(q);
+        const n = Math.max(0, Math.min(q.limit, matching - q.skip));
+        const items = Array.from({ length: n }, (_, i) => ({ id: `d${q.skip + i}`, senderCode: 'H29.001' }));
+        return Promise.resolve({ items, total: matching });
+      },
+      deliveriesOf: () => Promise.resolve([]),
+    } as unknown as MongoWebQueryStore;
+    const q = new WebQueries({
+      store,
+      documents: {} as never,
+      originals: {} as never,
+      deliveries: {} as never,
+      agencies: {
+        findMany: () => Promise.resolve(new Map()),
+        search: () => Promise.resolve(agencies),
+      } as never,
+    });
+    return { q, calls };
+  }
+
+  it('exports every matching row, and refuses rather than cuts a larger export', async () => {
+    const ok = queries(MAX_EXPORT_ROWS);
+    expect((await ok.q.exportRows(clerk, 'received', { page: 1 })).rows).to.have.length(MAX_EXPORT_ROWS);
+    expect(ok.calls[0]).to.include({ skip: 0, limit: MAX_EXPORT_ROWS + 1 });
+    const big = queries(MAX_EXPORT_ROWS + 1);
+    const err = await big.q.exportRows(clerk, 'received', { page: 3 }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(HubError).with.property('code', 'EXPORT_TOO_LARGE');
+  });
+
+  it('resolves a typed name to directory codes, bounded, and a code to a prefix', async () => {
+    const many = Array.from({ length: MAX_COUNTERPART_CODES + 1 }, (_, i) => ({ code: `H29.${i}` }));
+    const named = queries(0, many);
+    const r = await named.q.list(clerk, 'received', { page: 1, counterpart: 'phuong sai gon' });
+    expect(r.counterpartTruncated).to.equal(true);
+    expect(named.calls[0]!.counterpart!.codes).to.have.length(MAX_COUNTERPART_CODES);
+    const coded = queries(0);
+    await coded.q.list(clerk, 'received', { page: 1, counterpart: 'h29.001' });
+    expect(coded.calls[0]!.counterpart).to.deep.equal({ prefix: 'H29.001', codes: [] });
+    // A name matching no unit finds nothing, without asking the store.
+    const none = queries(5, []);
+    expect((await none.q.list(clerk, 'received', { page: 1, counterpart: 'khong co' })).total).to.equal(0);
+    expect(none.calls).to.have.length(0);
   });
 });
