@@ -19,7 +19,7 @@ import type {
 } from '../domain/types.ts';
 import { INITIAL_BUSINESS_STATE } from '../domain/status.ts';
 import { deliveryIdFor, docIdFor, edocKey } from '../domain/ids.ts';
-import { foldVietnamese } from '../domain/text.ts';
+import { foldVietnamese, numberKey } from '../domain/text.ts';
 import { acceptanceDeadline } from '../domain/deadlines.ts';
 import type { EdocMessage, StatusMessage } from '../domain/edxml/index.ts';
 import type { ReceiptData } from '../crypto/receipt.ts';
@@ -165,6 +165,7 @@ export class SubmissionService {
       subject: msg.subject,
       // Folded copy for diacritic-insensitive search (web UI lists).
       subjectFolded: msg.subject ? foldVietnamese(msg.subject) : undefined,
+      numberKey: numberKey(msg.code?.codeNumber, msg.code?.codeNotation),
       codeNumber: msg.code?.codeNumber,
       codeNotation: msg.code?.codeNotation,
       promulgationDate: msg.promulgationInfo?.promulgationDate,

@@ -244,6 +244,17 @@ export const ERROR_CODES = {
     vi: 'Biên nhận, bảng kê và thông điệp trong gói chứng cứ không khớp nhau',
     en: 'The receipt, the manifest and the message of the evidence bundle disagree',
   },
+  // --- finding documents (web UI lists) ---
+  DATE_RANGE_REVERSED: {
+    status: 400,
+    vi: 'Ngày bắt đầu sau ngày kết thúc',
+    en: 'The start date is after the end date',
+  },
+  EXPORT_TOO_LARGE: {
+    status: 400,
+    vi: 'Quá nhiều văn bản để xuất một lần, hãy thu hẹp bộ lọc',
+    en: 'Too many documents to export at once: narrow the filter',
+  },
   INTERNAL: { status: 500, vi: 'Lỗi hệ thống', en: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -59,6 +59,8 @@ export interface DocumentMeta {
   readonly subject?: string;
   /** The subject folded (domain/text.ts): diacritic-free, lower-case, for search. */
   readonly subjectFolded?: string;
+  /** "number/notation" folded like unit names (domain/text.ts numberKey), for search. */
+  readonly numberKey?: string;
   readonly codeNumber?: string;
   readonly codeNotation?: string;
   readonly promulgationDate?: string;
@@ -137,6 +139,9 @@ export interface DeliveryRecord {
   readonly version: number;
   /** When the recipient must have accepted (03): from DueDate and Priority (domain/deadlines.ts). */
   readonly deadline?: Date;
+  /** When a clerk of the recipient first opened the document in the web UI, and who. */
+  readonly openedAt?: Date;
+  readonly openedBy?: string;
 }
 
 /** What an inbox listing shows of a delivery (kept in the inbox entry: no delivery read per item). */

@@ -146,6 +146,9 @@ const deliverySchema = new Schema(
     timeline: { type: [timelineSchema], default: [] },
     version: { type: Number, default: 0 },
     deadline: Date,
+    /** First opening of the document page by a clerk of the recipient (the lists' "new" mark). */
+    openedAt: Date,
+    openedBy: String,
   },
   { versionKey: false, minimize: false },
 );

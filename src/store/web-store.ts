@@ -6,14 +6,10 @@
  * bucketed here from a projection).
  */
 import type { Models } from './models.ts';
-import type { AuditEntry, DeliveryRecord, DocumentRecord } from '../domain/types.ts';
-import { foldVietnamese } from '../domain/text.ts';
+import type { AuditEntry, DeliveryRecord, DocumentMeta, DocumentRecord } from '../domain/types.ts';
+import { escapeRegex, foldVietnamese, numberKey, numberKeyPattern } from '../domain/text.ts';
 
 type Doc = Record<string, unknown> & { _id: unknown };
-
-export function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 function withoutNulls(d: Doc): Record<string, unknown> {
   const { _id: _i, ...rest } = d;
@@ -37,6 +33,28 @@ function toDelivery(d: Doc): DeliveryRecord {
   };
 }
 
+/** The sortable columns of the lists (a whitelist: nothing else reaches the store's sort). */
+export const SORT_KEYS = ['received', 'number', 'subject', 'counterpart', 'priority'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+export interface ListSort {
+  readonly key: SortKey;
+  readonly dir: 'asc' | 'desc';
+}
+
+const SORT_FIELDS: Record<SortKey, string> = {
+  received: 'receivedAt',
+  number: 'meta.numberKey',
+  subject: 'meta.subjectFolded',
+  counterpart: 'senderCode',
+  priority: 'meta.priority',
+};
+
+/** The store's sort of a list: the column, then _id as the stable tiebreak. */
+export function sortSpec(s: ListSort | undefined): Record<string, 1 | -1> {
+  const key = s ?? { key: 'received', dir: 'desc' };
+  return { [SORT_FIELDS[key.key]]: key.dir === 'asc' ? 1 : -1, _id: 1 };
+}
+
 /** Which documents a list shows. Every criterion is optional except the direction. */
 export interface DocumentListQuery {
   /** sent: the scope's agencies sent them; received: they were delivered to one of them. */
@@ -47,8 +65,10 @@ export interface DocumentListQuery {
   readonly number?: string;
   /** Folded words that must all occur in the subject. */
   readonly subjectWords?: readonly string[];
-  /** Code (or code prefix) of the other party. */
-  readonly counterpart?: string;
+  /** The other party: a code prefix, and/or the codes of the units whose names matched. */
+  readonly counterpart?: { readonly prefix?: string; readonly codes: readonly string[] };
+  /** Column and direction; ties are broken by _id so pages never overlap. Default: newest first. */
+  readonly sort?: ListSort;
   readonly from?: Date;
   readonly to?: Date;
   readonly priority?: number;
@@ -112,17 +132,28 @@ export class MongoWebQueryStore {
       );
     if (q.docIds) and.push({ _id: { $in: [...q.docIds] } });
     if (q.number) {
+      // The folded key (issue 19 §3) ignores case and diacritics; documents stored before it was
+      // recorded (until the start-up backfill reaches them) are matched on number and notation as written.
       const text = q.number.trim();
+      const pattern = numberKeyPattern(text);
       const slash = text.indexOf('/');
+      const legacy: Record<string, unknown>[] = [];
       if (slash > 0) {
-        and.push({ 'meta.codeNumber': text.slice(0, slash).trim() });
+        legacy.push({ 'meta.codeNumber': text.slice(0, slash).trim() });
         const notation = text.slice(slash + 1).trim();
         if (notation)
-          and.push({ 'meta.codeNotation': { $regex: `^${escapeRegex(notation)}`, $options: 'i' } });
+          legacy.push({ 'meta.codeNotation': { $regex: `^${escapeRegex(notation)}`, $options: 'i' } });
       } else {
         const rx = { $regex: escapeRegex(text), $options: 'i' };
-        and.push({ $or: [{ 'meta.codeNumber': text }, { 'meta.codeNotation': rx }, { documentId: rx }] });
+        legacy.push({ $or: [{ 'meta.codeNumber': text }, { 'meta.codeNotation': rx }] });
       }
+      and.push({
+        $or: [
+          ...(pattern ? [{ 'meta.numberKey': { $regex: pattern } }] : []),
+          { 'meta.numberKey': { $exists: false }, $and: legacy },
+          { documentId: { $regex: escapeRegex(text), $options: 'i' } },
+        ],
+      });
     }
     for (const w of q.subjectWords ?? []) {
       const rx = escapeRegex(w);
@@ -135,12 +166,13 @@ export class MongoWebQueryStore {
       });
     }
     if (q.counterpart) {
-      const rx = { $regex: `^${escapeRegex(q.counterpart)}` };
-      and.push(
-        q.direction === 'sent'
-          ? { $or: [{ 'recipients.deliveredTo': rx }, { 'recipients.code': rx }] }
-          : { senderCode: rx },
-      );
+      // A code prefix, or one of the codes whose names matched (resolved through the directory).
+      const matches: unknown[] = [
+        ...(q.counterpart.prefix ? [{ $regex: `^${escapeRegex(q.counterpart.prefix)}` }] : []),
+        ...(q.counterpart.codes.length ? [{ $in: [...q.counterpart.codes] }] : []),
+      ];
+      const fields = q.direction === 'sent' ? ['recipients.deliveredTo', 'recipients.code'] : ['senderCode'];
+      and.push({ $or: fields.flatMap((f) => matches.map((m) => ({ [f]: m }))) });
     }
     if (q.from || q.to)
       and.push({ receivedAt: { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) } });
@@ -148,7 +180,7 @@ export class MongoWebQueryStore {
     const filter = { $and: and };
     const [rows, total] = await Promise.all([
       this.#m.Document.find(filter, { receipt: 0 })
-        .sort({ receivedAt: -1, _id: 1 })
+        .sort(sortSpec(q.sort))
         .skip(q.skip)
         .limit(q.limit)
         .lean<Doc[]>(),
@@ -338,23 +370,65 @@ export class MongoWebQueryStore {
    * Stores the folded subject (diacritic-free, lower-case) on documents accepted before it was
    * recorded at submission, so that subject search works on them too. Idempotent; batches of 500.
    */
-  async backfillFoldedSubjects(max = 100_000): Promise<number> {
+  backfillFoldedSubjects(max = 100_000): Promise<number> {
+    return this.#backfill({ 'meta.subject': { $exists: true } }, 'subjectFolded', max, (m) =>
+      foldVietnamese(m.subject ?? ''),
+    );
+  }
+
+  /** The same for the number/notation search key (issue 19 §3): documents stored without it get it. */
+  backfillNumberKeys(max = 100_000): Promise<number> {
+    const has = {
+      $or: [{ 'meta.codeNumber': { $exists: true } }, { 'meta.codeNotation': { $exists: true } }],
+    };
+    return this.#backfill(has, 'numberKey', max, (m) => numberKey(m.codeNumber, m.codeNotation));
+  }
+
+  async #backfill(
+    has: Record<string, unknown>,
+    target: 'subjectFolded' | 'numberKey',
+    max: number,
+    value: (meta: DocumentMeta) => string | undefined,
+  ): Promise<number> {
     let n = 0;
     while (n < max) {
       const rows = await this.#m.Document.find(
-        { messageType: 'edoc', 'meta.subject': { $exists: true }, 'meta.subjectFolded': { $exists: false } },
-        { 'meta.subject': 1 },
+        { messageType: 'edoc', ...has, [`meta.${target}`]: { $exists: false } },
+        { meta: 1 },
       )
         .limit(500)
-        .lean<{ _id: string; meta: { subject?: string } }[]>();
+        .lean<{ _id: string; meta: DocumentMeta }[]>();
       if (rows.length === 0) break;
       for (const r of rows)
         await this.#m.Document.updateOne(
           { _id: r._id },
-          { $set: { 'meta.subjectFolded': foldVietnamese(r.meta.subject ?? '') } },
+          { $set: { [`meta.${target}`]: value(r.meta) ?? '' } },
         );
       n += rows.length;
     }
     return n;
+  }
+
+  /**
+   * Records the first time a clerk of the recipient opened each of these deliveries (the lists'
+   * "new" mark). Only unset values are written: the first opening stays.
+   */
+  async markOpened(deliveryIds: readonly string[], at: Date, by: string): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    await this.#m.Delivery.updateMany(
+      { _id: { $in: [...deliveryIds] }, openedAt: { $exists: false } },
+      { $set: { openedAt: at, openedBy: by } },
+    );
+  }
+
+  /** Documents delivered to these recipients that none of their clerks has opened yet. */
+  unopenedCount(recipients: readonly string[]): Promise<number> {
+    if (recipients.length === 0) return Promise.resolve(0);
+    return this.#m.Delivery.countDocuments({
+      recipientCode: { $in: [...recipients] },
+      messageType: 'edoc',
+      transport: { $nin: ['queued', 'failed'] },
+      openedAt: { $exists: false },
+    });
   }
 }

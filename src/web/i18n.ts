@@ -414,6 +414,17 @@ const M = {
   // --- small screens and keyboards ---
   'nav.skip': ['Bỏ qua đến nội dung chính', 'Skip to main content'],
   'nav.menu': ['Trình đơn', 'Menu'],
+  // --- find ---
+  'find.new': ['Mới', 'New'],
+  'find.yes': ['có', 'yes'],
+  'find.newCount': ['{n} văn bản mới chưa mở', '{n} new, not yet opened'],
+  'find.showing': ['{a}–{b} trong {n} văn bản', '{a}–{b} of {n} document(s)'],
+  'find.exportCsv': ['Xuất CSV', 'Export CSV'],
+  'find.counterpartHint': ['mã hoặc tên cơ quan', 'code or agency name'],
+  'find.counterpartTruncated': [
+    'Tên cơ quan khớp với quá nhiều đơn vị, kết quả có thể thiếu: hãy nhập tên đầy đủ hơn.',
+    'The agency name matches too many units, the list may be partial: type more of the name.',
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MsgKey = keyof typeof M;

@@ -31,11 +31,13 @@ export async function createWebUi(o: WebUiOptions): Promise<{ deps: WebUiDeps; s
   const accounts = await createUserServices(o.mongo, o.stores);
   const store = new MongoWebQueryStore(o.stores.models);
   const imports = new ImportJobs(o.directory, accounts.stores.jobs, o.log);
-  // Subject search needs folded subjects: documents accepted before they were stored get them now.
+  // Subject and number search need folded keys: documents accepted before they were stored get them
+  // now (until then, the lists match those documents on the text as written).
   void store
     .backfillFoldedSubjects()
-    .then((n) => n && o.log.info({ documents: n }, 'folded subjects stored for search'))
-    .catch((err: unknown) => o.log.warn({ err: (err as Error).message }, 'folded-subject backfill stopped'));
+    .then(async (n) => n + (await store.backfillNumberKeys()))
+    .then((n) => n && o.log.info({ documents: n }, 'search keys stored'))
+    .catch((err: unknown) => o.log.warn({ err: (err as Error).message }, 'search-key backfill stopped'));
   return {
     deps: {
       users: accounts.users,

@@ -20,6 +20,8 @@ export interface PageOptions {
   readonly body: SafeHtml;
   /** Extra markup in <head> (e.g. a <noscript> refresh). Constants only. */
   readonly head?: SafeHtml;
+  /** A count shown beside a navigation entry, by its id (e.g. received documents not yet opened). */
+  readonly counts?: Readonly<Record<string, number>>;
 }
 
 const NAV: { id: string; path: string; key: MsgKey; roles: readonly string[] }[] = [
@@ -58,7 +60,7 @@ export function renderPage(req: Request, o: PageOptions): string {
     ? NAV.filter((n) => n.roles.includes(user.role)).map(
         (n) =>
           html`<a href="${n.path}" ${o.nav === n.id ? html` class="active" aria-current="page"` : ''}
-            >${t(n.key)}</a
+            >${t(n.key)}${o.counts?.[n.id] ? html` <span class="nav-count">${o.counts[n.id]}</span>` : ''}</a
           >`,
       )
     : [];

@@ -12,7 +12,7 @@ import { foldVietnamese } from '../domain/text.ts';
 import type { Agency, DeliveryRecord, DocumentRecord } from '../domain/types.ts';
 import { isEncrypted } from '../crypto/encryption.ts';
 import type { Originals } from '../documents/originals.ts';
-import type { MongoWebQueryStore } from '../store/web-store.ts';
+import type { DocumentListQuery, ListSort, MongoWebQueryStore } from '../store/web-store.ts';
 import type { UserView } from '../users/types.ts';
 
 /** Deliveries whose business state is one of these are "in progress" filters of the lists. */
@@ -30,6 +30,7 @@ export interface ListFilters {
   readonly overdue?: boolean;
   /** One of the viewer's agencies (clerks), or any agency (administrators, auditors). */
   readonly agency?: string;
+  readonly sort?: ListSort;
   readonly page: number;
 }
 
@@ -48,6 +49,8 @@ export interface ListResult {
   /** The status/overdue filter matched more deliveries than are looked at: the list may be partial. */
   readonly truncated: boolean;
   readonly names: ReadonlyMap<string, string>;
+  /** The name typed as sender/recipient matched more units than are looked at. */
+  readonly counterpartTruncated: boolean;
 }
 
 export interface AttachmentInfo {
@@ -100,6 +103,19 @@ export interface Dashboard {
 
 export const PAGE_SIZE = 25;
 const MAX_FILTER_DOCS = 5000;
+/** Units a sender/recipient name may resolve to (issue 19 §3): a broader name says "refine". */
+export const MAX_COUNTERPART_CODES = 200;
+/** Rows of a CSV export: a filter matching more is refused rather than cut short. */
+export const MAX_EXPORT_ROWS = 10_000;
+
+/**
+ * A typed sender/recipient is a code or code prefix ("H29", "h29.001", "000.00.00.H29") when it is
+ * one word of letters, digits, dots and dashes with a digit in it; otherwise words of a name.
+ */
+export function looksLikeCode(s: string): boolean {
+  const v = s.trim();
+  return /^[A-Za-z0-9.-]+$/.test(v) && /\d/.test(v);
+}
 
 export function percentile(sorted: readonly number[], p: number): number | undefined {
   if (sorted.length === 0) return undefined;
@@ -113,7 +129,7 @@ export interface WebQueryDeps {
   /** The original a status or a revoke/update/replace refers to, by sender and DocumentId. */
   readonly originals: Pick<Originals, 'of'>;
   readonly deliveries: { forDocument(docId: string): Promise<DeliveryRecord[]> };
-  readonly agencies: Pick<DirectoryStore, 'findMany'>;
+  readonly agencies: Pick<DirectoryStore, 'findMany' | 'search'>;
   readonly now?: () => Date;
 }
 
@@ -143,7 +159,28 @@ export class WebQueries {
     return new Map([...found.entries()].map(([k, a]) => [k, a.name]));
   }
 
-  async list(viewer: UserView, direction: 'sent' | 'received', f: ListFilters): Promise<ListResult> {
+  /** The sender/recipient typed: a code prefix, or the codes of the units whose names match. */
+  async #counterpart(
+    typed: string,
+  ): Promise<{ match: NonNullable<DocumentListQuery['counterpart']>; truncated: boolean }> {
+    if (looksLikeCode(typed)) return { match: { prefix: normalizeCode(typed), codes: [] }, truncated: false };
+    const words = foldVietnamese(typed).split(' ').filter(Boolean);
+    const found = await this.#d.agencies.search({ nameWords: words, limit: MAX_COUNTERPART_CODES + 1 });
+    return {
+      match: { codes: found.slice(0, MAX_COUNTERPART_CODES).map((a) => a.code) },
+      truncated: found.length > MAX_COUNTERPART_CODES,
+    };
+  }
+
+  async list(
+    viewer: UserView,
+    direction: 'sent' | 'received',
+    f: ListFilters,
+    window: { skip: number; limit: number } = {
+      skip: (Math.max(1, f.page) - 1) * PAGE_SIZE,
+      limit: PAGE_SIZE,
+    },
+  ): Promise<ListResult> {
     const scope = this.scopeOf(viewer, f.agency);
     const now = this.#now();
     let docIds: string[] | undefined;
@@ -159,7 +196,10 @@ export class WebQueries {
       truncated = docIds.length >= MAX_FILTER_DOCS;
     }
     const page = Math.max(1, f.page);
-    const empty = docIds !== undefined && docIds.length === 0;
+    const counterpart = f.counterpart ? await this.#counterpart(f.counterpart) : undefined;
+    const empty =
+      (docIds !== undefined && docIds.length === 0) ||
+      (counterpart !== undefined && !counterpart.match.prefix && counterpart.match.codes.length === 0);
     const words = f.subject ? foldVietnamese(f.subject).split(' ').filter(Boolean) : [];
     const { items, total } = empty
       ? { items: [], total: 0 }
@@ -168,13 +208,13 @@ export class WebQueries {
           scope,
           ...(f.number ? { number: f.number } : {}),
           ...(words.length ? { subjectWords: words } : {}),
-          ...(f.counterpart ? { counterpart: normalizeCode(f.counterpart) } : {}),
+          ...(counterpart ? { counterpart: counterpart.match } : {}),
           ...(f.from ? { from: f.from } : {}),
           ...(f.to ? { to: f.to } : {}),
           ...(f.priority !== undefined ? { priority: f.priority } : {}),
           ...(docIds ? { docIds } : {}),
-          skip: (page - 1) * PAGE_SIZE,
-          limit: PAGE_SIZE,
+          ...(f.sort ? { sort: f.sort } : {}),
+          ...window,
         });
     const deliveries = await this.#d.store.deliveriesOf(items.map((d) => d.id));
     const byDoc = new Map<string, DeliveryRecord[]>();
@@ -192,7 +232,33 @@ export class WebQueries {
       pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
       truncated,
       names: await this.names(codes),
+      counterpartTruncated: counterpart?.truncated ?? false,
     };
+  }
+
+  /** Every row the filter matches, for the CSV export; a larger result is refused, never cut short. */
+  async exportRows(viewer: UserView, direction: 'sent' | 'received', f: ListFilters): Promise<ListResult> {
+    const result = await this.list(viewer, direction, f, { skip: 0, limit: MAX_EXPORT_ROWS + 1 });
+    if (result.rows.length > MAX_EXPORT_ROWS)
+      throw new HubError('EXPORT_TOO_LARGE', `${result.total} documents; at most ${MAX_EXPORT_ROWS}`);
+    return result;
+  }
+
+  /**
+   * The viewer opened the document page: the deliveries to the agencies a clerk acts for are no
+   * longer "new". Administrators and auditors opening a document change nothing.
+   */
+  async markOpened(viewer: UserView, p: Pick<DocumentPage, 'deliveries'>): Promise<void> {
+    if (viewer.role !== 'clerk') return;
+    const ids = p.deliveries
+      .filter((d) => !d.openedAt && d.messageType === 'edoc' && viewer.agencies.includes(d.recipientCode))
+      .map((d) => d.id);
+    await this.#d.store.markOpened(ids, this.#now(), viewer.username);
+  }
+
+  /** Received documents not yet opened by the clerk's agencies (the navigation's count); 0 for others. */
+  unopened(viewer: UserView): Promise<number> {
+    return viewer.role === 'clerk' ? this.#d.store.unopenedCount(viewer.agencies) : Promise.resolve(0);
   }
 
   /**

@@ -1,6 +1,7 @@
 /** Small pieces shared by the pages: badges, agency labels, pagers, definition lists. */
 import { PRIORITY, STATUS_CODES } from '../domain/edxml/model.ts';
 import type { BusinessState } from '../domain/status.ts';
+import type { DocumentRecord } from '../domain/types.ts';
 import { html, href, seg, type HtmlValue, type SafeHtml } from './html.ts';
 import type { Lang, Translator } from './i18n.ts';
 
@@ -67,6 +68,19 @@ export function agency(code: string, names: ReadonlyMap<string, string>, link = 
   return name ? html`${c} <span class="name">${name}</span>` : c;
 }
 
+/**
+ * The page numbers a pager shows: the first, the last, and `radius` either side of the current one;
+ * null marks a gap ("…"). pageWindow(7, 20) → [1, null, 5, 6, 7, 8, 9, null, 20].
+ */
+export function pageWindow(page: number, pages: number, radius = 2): (number | null)[] {
+  const out: (number | null)[] = [];
+  for (let p = 1; p <= pages; p++) {
+    if (p === 1 || p === pages || Math.abs(p - page) <= radius) out.push(p);
+    else if (out.at(-1) !== null) out.push(null);
+  }
+  return out;
+}
+
 export function pager(
   path: string,
   query: Record<string, string | number | undefined>,
@@ -75,11 +89,25 @@ export function pager(
   t: Translator,
 ): SafeHtml {
   if (pages <= 1) return html``;
+  const numbers = pageWindow(page, pages).map((p) =>
+    p === null
+      ? html`<span class="gap" aria-hidden="true">…</span>`
+      : p === page
+        ? html`<span class="current" aria-current="page">${p}</span>`
+        : html`<a href="${href(path, { ...query, page: p })}" data-page="${p}">${p}</a>`,
+  );
   return html`<nav class="pager" aria-label="${t('pager.label')}">
     ${page > 1 ? html`<a rel="prev" href="${href(path, { ...query, page: page - 1 })}">‹ ${t('pager.prev')}</a>` : html`<span class="muted">‹ ${t('pager.prev')}</span>`}
-    <span>${t('pager.page', { page, pages })}</span>
+    <span class="pages">${numbers}</span>
+    <span class="muted">${t('pager.page', { page, pages })}</span>
     ${page < pages ? html`<a rel="next" href="${href(path, { ...query, page: page + 1 })}">${t('pager.next')} ›</a>` : html`<span class="muted">${t('pager.next')} ›</span>`}
   </nav>`;
+}
+
+/** A document's "number/notation" as written, or a dash. */
+export function numberOf(doc: DocumentRecord): string {
+  const { codeNumber, codeNotation } = doc.meta;
+  return codeNumber || codeNotation ? `${codeNumber ?? ''}${codeNotation ? `/${codeNotation}` : ''}` : '—';
 }
 
 export function dl(rows: readonly (readonly [string, HtmlValue] | null | false)[]): SafeHtml {

@@ -1,15 +1,18 @@
 /** Sent and Received lists, the document page, and downloads of the signed message, receipt and evidence. */
-import express, { type Request, type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { isOverdue } from '../../domain/deadlines.ts';
 import { BUSINESS_DOC_TYPES } from '../../domain/edxml/model.ts';
-import { HubError } from '../../domain/errors.ts';
+import { ERROR_CODES, HubError, isHubError } from '../../domain/errors.ts';
 import type { AuditLog, DocumentStore } from '../../domain/ports.ts';
-import type { DeliveryRecord, DocumentRecord } from '../../domain/types.ts';
+import type { DeliveryRecord } from '../../domain/types.ts';
 import { userOf, web, actorOf } from '../context.ts';
-import { fmtBytes, fmtDateTime, vnDayStart } from '../format.ts';
-import { html, seg, type SafeHtml } from '../html.ts';
+import { fmtBytes, fmtDateTime, vnDay, vnDayStart } from '../format.ts';
+import { href, html, seg, type SafeHtml } from '../html.ts';
+import { isNew, listCsv } from '../list-csv.ts';
 import { renderPage } from '../layout.ts';
+import { SORT_KEYS, type ListSort, type SortKey } from '../../store/web-store.ts';
 import {
+  PAGE_SIZE,
   STATUS_FILTERS,
   type DocumentPage,
   type ListFilters,
@@ -21,6 +24,7 @@ import {
   codeLabel,
   dl,
   empty,
+  numberOf,
   option,
   pager,
   priorityBadge,
@@ -35,13 +39,32 @@ function q(req: Request, name: string, max = 200): string | undefined {
   return typeof v === 'string' && v.trim() ? v.trim().slice(0, max) : undefined;
 }
 
-export function parseFilters(req: Request): ListFilters {
+/** A refusal of one filter field, shown next to that field (issue 19 §2/§3). */
+function fieldError(code: 'VALIDATION_FAILED' | 'DATE_RANGE_REVERSED', field: string, reason?: string) {
+  return new HubError(code, reason, { field });
+}
+
+/** The sort of a list from `sort` and `dir`: whitelisted columns only (the sender only on received lists). */
+export function parseSort(req: Request, direction: 'sent' | 'received'): ListSort | undefined {
+  const key = q(req, 'sort', 20);
+  const dir = q(req, 'dir', 4);
+  if (!key && !dir) return undefined;
+  const keys: readonly string[] = SORT_KEYS.filter((k) => k !== 'counterpart' || direction === 'received');
+  if (key && !keys.includes(key)) throw new HubError('VALIDATION_FAILED', `unknown sort column ${key}`);
+  if (dir && dir !== 'asc' && dir !== 'desc')
+    throw new HubError('VALIDATION_FAILED', 'dir must be asc or desc');
+  return { key: (key ?? 'received') as SortKey, dir: dir === 'asc' ? 'asc' : 'desc' };
+}
+
+export function parseFilters(req: Request, direction: 'sent' | 'received' = 'received'): ListFilters {
   const bad = (what: string) => new HubError('VALIDATION_FAILED', what);
   const fromS = q(req, 'from', 10);
   const toS = q(req, 'to', 10);
   const from = fromS ? vnDayStart(fromS) : undefined;
   const toStart = toS ? vnDayStart(toS) : undefined;
-  if (from === null || toStart === null) throw bad('dates must be YYYY-MM-DD');
+  if (from === null) throw fieldError('VALIDATION_FAILED', 'from', 'dates must be YYYY-MM-DD');
+  if (toStart === null) throw fieldError('VALIDATION_FAILED', 'to', 'dates must be YYYY-MM-DD');
+  if (from && toStart && from > toStart) throw fieldError('DATE_RANGE_REVERSED', 'to', `${fromS} > ${toS}`);
   const status = q(req, 'status', 10);
   if (status && !(STATUS_FILTERS as readonly string[]).includes(status)) throw bad('unknown status');
   const priorityS = q(req, 'priority', 1);
@@ -50,8 +73,9 @@ export function parseFilters(req: Request): ListFilters {
   const page = pageS && /^\d+$/.test(pageS) ? Number(pageS) : 1;
   const number = q(req, 'number', 100);
   const subject = q(req, 'subject', 200);
-  const counterpart = q(req, 'counterpart', 40);
+  const counterpart = q(req, 'counterpart', 100);
   const agencyCode = q(req, 'agency', 40);
+  const sort = parseSort(req, direction);
   return {
     ...(number ? { number } : {}),
     ...(subject ? { subject } : {}),
@@ -62,35 +86,93 @@ export function parseFilters(req: Request): ListFilters {
     ...(priorityS ? { priority: Number(priorityS) } : {}),
     ...(q(req, 'overdue', 1) === '1' ? { overdue: true } : {}),
     ...(agencyCode ? { agency: agencyCode } : {}),
+    ...(sort ? { sort } : {}),
     page: Math.max(1, page),
   };
 }
 
+const FILTER_PARAMS = [
+  'number',
+  'subject',
+  'counterpart',
+  'from',
+  'to',
+  'status',
+  'priority',
+  'overdue',
+  'agency',
+  'sort',
+  'dir',
+] as const;
+
 function filterQuery(req: Request): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const k of [
-    'number',
-    'subject',
-    'counterpart',
-    'from',
-    'to',
-    'status',
-    'priority',
-    'overdue',
-    'agency',
-  ])
-    out[k] = q(req, k);
+  for (const k of FILTER_PARAMS) out[k] = q(req, k);
   return out;
 }
 
-async function listPage(req: Request, queries: WebQueries, direction: 'sent' | 'received'): Promise<string> {
+/** A column header that sorts the list by its column (toggling the direction), with aria-sort. */
+function sortHeader(
+  label: string,
+  key: SortKey,
+  path: string,
+  fq: Record<string, string | undefined>,
+  current: ListSort,
+): SafeHtml {
+  const active = current.key === key;
+  const next =
+    active && current.dir === 'desc' ? 'asc' : active ? 'desc' : key === 'received' ? 'desc' : 'asc';
+  const aria = active ? (current.dir === 'asc' ? 'ascending' : 'descending') : 'none';
+  return html`<th aria-sort="${aria}" data-sort="${key}">
+    <a href="${href(path, { ...fq, sort: key, dir: next, page: undefined })}"
+      >${label}${active ? (current.dir === 'asc' ? ' ▲' : ' ▼') : ''}</a
+    >
+  </th>`;
+}
+
+/** The refusal of a filter field, in the page's language, beside the field it concerns. */
+function fieldMessage(err: HubError | undefined, field: string, lang: 'vi' | 'en'): SafeHtml {
+  if (!err || err.details?.field !== field) return html``;
+  return html`<span class="field-error" id="err-${field}" role="alert" data-code="${err.code}"
+    >${ERROR_CODES[err.code][lang]}</span
+  >`;
+}
+
+/** The Received and Sent routes: the list page and its CSV export. */
+type ListRoute = (
+  req: Request,
+  res: Response,
+  deps: { queries: WebQueries; audit: Pick<AuditLog, 'append'> },
+  direction: 'sent' | 'received',
+) => Promise<void>;
+
+const listPage: ListRoute = async (req, res, { queries }, direction) => {
   const { t, lang } = web(req);
   const user = userOf(req);
-  const f = parseFilters(req);
-  const result = await queries.list(user, direction, f);
+  let f: ListFilters | undefined;
+  let refusal: HubError | undefined;
+  try {
+    f = parseFilters(req, direction);
+  } catch (err) {
+    // A refusal that concerns one field is shown beside it, the form keeping what was typed.
+    if (!isHubError(err) || typeof err.details?.field !== 'string') throw err;
+    refusal = err;
+  }
+  const result = f ? await queries.list(user, direction, f) : undefined;
+  const unopened = await queries.unopened(user);
   const fq = filterQuery(req);
+  const sort: ListSort = f?.sort ?? { key: 'received', dir: 'desc' };
   const path = `/ui/${direction}`;
   const title = t(direction === 'sent' ? 'nav.sent' : 'nav.received');
+  const dateField = (name: 'from' | 'to', label: string) =>
+    html`<label
+      >${label}<input
+        type="date"
+        name="${name}"
+        value="${fq[name] ?? ''}"
+        ${refusal?.details?.field === name ? html` aria-invalid="true" aria-describedby="err-${name}"` : ''}
+      />${fieldMessage(refusal, name, lang)}</label
+    >`;
   const agencySelect =
     user.role === 'clerk'
       ? user.agencies.length > 1
@@ -128,12 +210,11 @@ async function listPage(req: Request, queries: WebQueries, direction: 'sent' | '
       >${t(direction === 'sent' ? 'list.recipient' : 'list.sender')}<input
         name="counterpart"
         value="${fq.counterpart ?? ''}"
-        placeholder="H29.001"
-        maxlength="40"
-        size="10"
+        placeholder="${t('find.counterpartHint')}"
+        maxlength="100"
+        size="16"
     /></label>
-    <label>${t('list.from')}<input type="date" name="from" value="${fq.from ?? ''}" /></label>
-    <label>${t('list.to')}<input type="date" name="to" value="${fq.to ?? ''}" /></label>
+    ${dateField('from', t('list.from'))} ${dateField('to', t('list.to'))}
     <label
       >${t('list.status')}<select name="status">
         ${option('', t('list.any'), !fq.status)}${STATUS_FILTERS.map((s) => option(s, statusLabel(s === 'none' ? null : s, lang, t), fq.status === s))}
@@ -148,18 +229,37 @@ async function listPage(req: Request, queries: WebQueries, direction: 'sent' | '
       ><input type="checkbox" name="overdue" value="1" ${fq.overdue === '1' ? html` checked` : ''} />
       ${t('list.overdueOnly')}</label
     >
-    ${agencySelect}
+    ${agencySelect} ${fq.sort ? html`<input type="hidden" name="sort" value="${fq.sort}" />` : ''}
+    ${fq.dir ? html`<input type="hidden" name="dir" value="${fq.dir}" />` : ''}
     <div class="actions">
       <button type="submit" class="primary">${t('list.search')}</button>
       <a href="${path}">${t('list.reset')}</a>
     </div>
   </form>`;
+  if (!result) {
+    res.status(refusal!.status).send(
+      renderPage(req, {
+        title,
+        nav: direction,
+        body: html`<h1>${title}</h1>
+          ${form}`,
+        counts: { received: unopened },
+      }),
+    );
+    return;
+  }
+  // Administrators see every recipient of a received document: each status says whose it is.
+  const namesRecipients = user.role !== 'clerk' || user.agencies.length > 1;
   const head = html`<tr>
-    <th>${t('doc.number')}</th>
-    <th>${t('doc.subject')}</th>
-    <th>${t(direction === 'sent' ? 'list.recipients' : 'list.sender')}</th>
-    <th>${t(direction === 'sent' ? 'list.sentAt' : 'list.receivedAt')}</th>
-    <th>${t('list.priority')}</th>
+    ${sortHeader(t('doc.number'), 'number', path, fq, sort)}
+    ${sortHeader(t('doc.subject'), 'subject', path, fq, sort)}
+    ${
+      direction === 'received'
+        ? sortHeader(t('list.sender'), 'counterpart', path, fq, sort)
+        : html`<th>${t('list.recipients')}</th>`
+    }
+    ${sortHeader(t(direction === 'sent' ? 'list.sentAt' : 'list.receivedAt'), 'received', path, fq, sort)}
+    ${sortHeader(t('list.priority'), 'priority', path, fq, sort)}
     <th>${t('list.status')}</th>
     <th>${t('doc.deadline')}</th>
   </tr>`;
@@ -177,16 +277,26 @@ async function listPage(req: Request, queries: WebQueries, direction: 'sent' | '
     const status =
       r.deliveries.length === 0
         ? html`<span class="muted">—</span>`
-        : direction === 'received' || r.deliveries.length === 1
+        : (direction === 'sent' ? r.deliveries.length === 1 : !namesRecipients)
           ? html`${r.deliveries.map((d) => html`<div>${statusBadge(d.business, lang, t)}</div>`)}`
           : html`<ul class="plain">
-              ${r.deliveries.map((d) => html`<li><code>${d.recipientCode}</code> ${statusBadge(d.business, lang, t)}</li>`)}
+              ${r.deliveries.map(
+                (d) =>
+                  html`<li data-recipient="${d.recipientCode}">
+                    <code title="${result.names.get(d.recipientCode) ?? ''}">${d.recipientCode}</code>
+                    ${statusBadge(d.business, lang, t)}
+                  </li>`,
+              )}
             </ul>`;
-    return html`<tr class="${r.overdue ? 'overdue' : ''}" data-doc="${r.doc.id}">
+    const fresh = direction === 'received' && isNew(r);
+    return html`<tr
+      class="${[r.overdue ? 'overdue' : '', fresh ? 'new' : ''].filter(Boolean).join(' ')}"
+      data-doc="${r.doc.id}"
+    >
       <td class="nowrap">${numberOf(r.doc)}</td>
       <td>
         <a href="/ui/documents/${seg(r.doc.id)}">${r.doc.meta.subject ?? r.doc.documentId}</a
-        >${r.overdue ? html` <span class="badge badge-bad">${t('list.overdue')}</span>` : ''}
+        >${fresh ? html` <span class="badge badge-new">${t('find.new')}</span>` : ''}${r.overdue ? html` <span class="badge badge-bad">${t('list.overdue')}</span>` : ''}
       </td>
       <td>${counterpart}</td>
       <td class="nowrap">${fmtDateTime(r.doc.receivedAt, lang)}</td>
@@ -195,10 +305,15 @@ async function listPage(req: Request, queries: WebQueries, direction: 'sent' | '
       <td class="nowrap">${deadline ? fmtDateTime(deadline, lang) : '—'}</td>
     </tr>`;
   });
+  const first = (result.page - 1) * PAGE_SIZE + 1;
+  const last = first + result.rows.length - 1;
   const body = html`<h1>${title}</h1>
     ${form}
     <p class="count">
-      ${t('list.count', { n: result.total })}${result.truncated ? html` <span class="warn">${t('list.truncated')}</span>` : ''}
+      <span data-total="${result.total}"
+        >${result.rows.length ? t('find.showing', { a: first, b: last, n: result.total }) : t('list.count', { n: result.total })}</span
+      >${direction === 'received' && user.role === 'clerk' ? html` · <span class="new-count">${t('find.newCount', { n: unopened })}</span>` : ''}${result.truncated ? html` <span class="warn">${t('list.truncated')}</span>` : ''}${result.counterpartTruncated ? html` <span class="warn">${t('find.counterpartTruncated')}</span>` : ''}
+      ${result.total ? html` · <a class="export" href="${href(`${path}.csv`, { ...fq })}" download>${t('find.exportCsv')}</a>` : ''}
     </p>
     ${
       result.rows.length
@@ -215,13 +330,24 @@ async function listPage(req: Request, queries: WebQueries, direction: 'sent' | '
         : empty(t('list.empty'))
     }
     ${pager(path, fq, result.page, result.pages, t)}`;
-  return renderPage(req, { title, nav: direction, body });
-}
+  res.send(renderPage(req, { title, nav: direction, body, counts: { received: unopened } }));
+};
 
-export function numberOf(doc: DocumentRecord): string {
-  const { codeNumber, codeNotation } = doc.meta;
-  return codeNumber || codeNotation ? `${codeNumber ?? ''}${codeNotation ? `/${codeNotation}` : ''}` : '—';
-}
+/** The CSV export of a list: every row its filter matches (refused, never cut, above the cap). Audited. */
+const listCsvResponse: ListRoute = async (req, res, { queries, audit }, direction) => {
+  const { t, lang } = web(req);
+  const filters = parseFilters(req, direction);
+  const result = await queries.exportRows(userOf(req), direction, filters);
+  await audit.append({
+    actor: actorOf(req),
+    action: 'ui.list.exported',
+    subject: direction,
+    data: { rows: result.rows.length, query: new URL(req.originalUrl, 'http://x').search },
+  });
+  const day = vnDay(new Date());
+  res.setHeader('Content-Disposition', `attachment; filename="${direction}-${day}.csv"`);
+  res.type('text/csv; charset=utf-8').send(listCsv(result, direction, lang, t));
+};
 
 const FLOW: readonly string[] = ['01', '03', '04', '05', '06'];
 
@@ -431,15 +557,15 @@ export function documentsRouter(deps: {
 }): Router {
   const r = express.Router();
 
-  r.get('/received', async (req, res) => {
-    res.send(await listPage(req, deps.queries, 'received'));
-  });
-  r.get('/sent', async (req, res) => {
-    res.send(await listPage(req, deps.queries, 'sent'));
-  });
+  for (const direction of ['received', 'sent'] as const) {
+    r.get(`/${direction}`, (req, res) => listPage(req, res, deps, direction));
+    r.get(`/${direction}.csv`, (req, res) => listCsvResponse(req, res, deps, direction));
+  }
 
   r.get('/documents/:id', async (req, res) => {
-    res.send(documentPage(req, await deps.queries.document(userOf(req), req.params.id)));
+    const page = await deps.queries.document(userOf(req), req.params.id);
+    await deps.queries.markOpened(userOf(req), page); // the lists' "new" mark (issue 19 §3)
+    res.send(documentPage(req, page));
   });
 
   // Downloads: for the parties (and administrators and auditors); every download is audited.
