@@ -244,6 +244,11 @@ export const ERROR_CODES = {
     vi: 'Biên nhận, bảng kê và thông điệp trong gói chứng cứ không khớp nhau',
     en: 'The receipt, the manifest and the message of the evidence bundle disagree',
   },
+  EVIDENCE_INCOMPLETE: {
+    status: 503,
+    vi: 'Chưa đủ dữ liệu để lập gói chứng cứ kiểm tra được (thiếu chuỗi chứng thư hoặc danh sách thu hồi còn hiệu lực)',
+    en: 'The evidence bundle would be incomplete (a certificate chain or a usable CRL is missing)',
+  },
   INTERNAL: { status: 500, vi: 'Lỗi hệ thống', en: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 
