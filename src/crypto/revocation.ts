@@ -79,12 +79,19 @@ export function urgentFetchAt(
   const backoff = (n: number) => Math.min(p.periodMs, p.retryMinMs * 2 ** Math.max(0, n - 1));
   if (s.failures > 0) return last + backoff(s.failures);
   if (!crl) return null;
-  const early =
-    crl.nextUpdate === undefined
-      ? null
-      : crl.thisUpdate + p.earlyFraction * (crl.nextUpdate - crl.thisUpdate);
+  const early = earlyRefreshAt(crl, p);
   if (crl.stale || (early !== null && last >= early)) return last + backoff(Math.max(1, s.unchanged));
   return early;
+}
+
+/** The early-refresh point of a CRL: earlyFraction of its thisUpdate → nextUpdate window; null without one. */
+export function earlyRefreshAt(
+  crl: { thisUpdate: number; nextUpdate?: number },
+  p: Pick<CrlRefreshPolicy, 'earlyFraction'>,
+): number | null {
+  return crl.nextUpdate === undefined
+    ? null
+    : crl.thisUpdate + p.earlyFraction * (crl.nextUpdate - crl.thisUpdate);
 }
 
 /** The outcome of one fetch. */
@@ -193,7 +200,8 @@ export class RevocationService {
           issuer: crl.issuer,
           lastAttemptAt: at,
           failures: 0,
-          unchanged: updated ? 0 : prev.unchanged + 1,
+          // the backoff in the refresh window counts only the fetches made in it
+          unchanged: updated || !this.#inRefreshWindow(crl.issuer, at) ? 0 : prev.unchanged + 1,
         });
         out.push({
           url,
@@ -235,16 +243,28 @@ export class RevocationService {
 
   #urgentAt(url: string, now: number): number | null {
     const s = this.#state.get(url) ?? { failures: 0, unchanged: 0 };
-    const crl = s.issuer ? this.#trust.crlFor(s.issuer) : undefined;
-    return urgentFetchAt(
-      s,
+    return urgentFetchAt(s, s.issuer ? this.#times(s.issuer, now) : undefined, this.#policy);
+  }
+
+  /** The issuer's current CRL as urgentFetchAt reads it. */
+  #times(
+    issuer: string,
+    now: number,
+  ): { thisUpdate: number; nextUpdate?: number; stale: boolean } | undefined {
+    const crl = this.#trust.crlFor(issuer);
+    return (
       crl && {
         thisUpdate: crl.thisUpdate.getTime(),
         ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate.getTime() } : {}),
         stale: this.#trust.crlFreshness(crl, new Date(now)).stale,
-      },
-      this.#policy,
+      }
     );
+  }
+
+  /** Whether the issuer's CRL is stale or past the early-refresh point. */
+  #inRefreshWindow(issuer: string, now: number): boolean {
+    const c = this.#times(issuer, now);
+    return !c || c.stale || now >= (earlyRefreshAt(c, this.#policy) ?? Infinity);
   }
 
   /**
