@@ -4,7 +4,10 @@
  * CRL file names that two `C=VN, …` CAs cannot share. Time is pinned (T0).
  */
 import { expect } from 'chai';
-import { loadConfig } from '../../../src/config.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig, PROJECT_ROOT } from '../../../src/config.ts';
+import { createMetrics } from '../../../src/observability/metrics.ts';
 import { urgentFetchAt, type CrlRefreshPolicy } from '../../../src/crypto/revocation.ts';
 import { createRootCa, issueCertificate } from '../../../src/crypto/dev-pki.ts';
 import type { RevocationSource } from '../../../src/crypto/trust.ts';
@@ -141,5 +144,17 @@ describe('evidence CRL file names', () => {
     expect(names[1]).to.match(/^crl\/Sub_CA_G3-[0-9a-f]{16}\.crl$/);
     const sameCn = await createRootCa('C=VN, O=Another, CN=Root CA G3');
     expect(new Set([...names, crlFileName(sameCn.cert)]).size).to.equal(3);
+  });
+});
+
+describe('the example revocation alerts', () => {
+  it('in docs/deployment.md are deploy/prometheus/revocation-alerts.yml, on metrics the hub exports', async () => {
+    const doc = readFileSync(path.join(PROJECT_ROOT, 'docs/deployment.md'), 'utf8');
+    const block = /```yaml\n(groups:\n {2}- name: vn-dochub-revocation[\s\S]*?)```/.exec(doc)?.[1];
+    const file = readFileSync(path.join(PROJECT_ROOT, 'deploy/prometheus/revocation-alerts.yml'), 'utf8');
+    expect(block, 'the yaml block in docs/deployment.md').to.be.a('string');
+    expect(file.replace(/^#.*\n/gm, '')).to.equal(block);
+    const exported = (await createMetrics(false).registry.getMetricsAsJSON()).map((m) => m.name);
+    for (const [, name] of block!.matchAll(/\b(hub_[a-z_]+)\b/g)) expect(exported).to.include(name);
   });
 });
