@@ -184,7 +184,14 @@ export class RevocationService {
     };
   }
 
-  async fetchUrls(urls: readonly string[]): Promise<CrlFetchResult[]> {
+  /**
+   * Fetches these URLs. A failure is counted (metric) and logged: `warn` by default (the regular fetch:
+   * one line per URL and period, across the workers), `debug` for the retries in between.
+   */
+  async fetchUrls(
+    urls: readonly string[],
+    o: { failureLog?: 'warn' | 'debug' } = {},
+  ): Promise<CrlFetchResult[]> {
     const f = this.#o.fetch ?? fetch;
     const out: CrlFetchResult[] = [];
     for (const url of urls) {
@@ -215,7 +222,10 @@ export class RevocationService {
         const error = (err as Error).message;
         this.#state.set(url, { ...prev, lastAttemptAt: at, failures: prev.failures + 1, error });
         this.#o.metrics?.crlFetchFailures.inc({ url });
-        this.#log.warn({ url, err: error, failures: prev.failures + 1 }, 'CRL fetch failed');
+        this.#log[o.failureLog ?? 'warn'](
+          { url, err: error, failures: prev.failures + 1 },
+          'CRL fetch failed',
+        );
         out.push({ url, ok: false, updated: false, ...(prev.issuer ? { issuer: prev.issuer } : {}), error });
       }
     }
@@ -230,7 +240,7 @@ export class RevocationService {
     const urls = await this.urls();
     const now = this.#now().getTime();
     const due = urls.filter((u) => (this.#urgentAt(u, now) ?? Infinity) <= now);
-    const results = due.length ? await this.fetchUrls(due) : [];
+    const results = due.length ? await this.fetchUrls(due, { failureLog: 'debug' }) : [];
     this.#nextUrgentAt = Math.min(...urls.map((u) => this.#urgentAt(u, now) ?? Infinity), Infinity);
     return results;
   }
@@ -287,7 +297,7 @@ export class RevocationService {
     const urls = new Set<string>();
     for (const c of [cert, ...this.#trust.intermediates])
       if (c.subject !== c.issuer && lacking(c.issuer)) for (const u of crlDistributionPoints(c)) urls.add(u);
-    return urls.size ? this.fetchUrls([...urls]) : [];
+    return urls.size ? this.fetchUrls([...urls], { failureLog: 'debug' }) : [];
   }
 
   /** Verifies a CRL against the trust store's CAs and stores it if newer. */
