@@ -17,7 +17,7 @@ import { describeHubCertificates, hubSignerProblem } from './crypto/hub-signed.t
 import { x509 } from './crypto/x509.ts';
 import { LocalVerifier } from './crypto/verifier.ts';
 import { VerifierPool } from './crypto/verifier-pool.ts';
-import { RevocationService } from './crypto/revocation.ts';
+import { DEFAULT_CRL_RETRY_MIN_MS, RevocationService } from './crypto/revocation.ts';
 import { PeriodicJob } from './ops/periodic.ts';
 import { alertExpiringCertificates } from './ops/cert-expiry.ts';
 import { RevocationFreshness } from './ops/revocation-freshness.ts';
@@ -114,6 +114,8 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     const revocation = new RevocationService(trust, stores.models, log, {
       crlUrls: config.pki.crlUrls,
       fetchTimeoutMs: config.pki.crlFetchTimeoutMs,
+      refresh: { periodMs: config.pki.crlRefreshMs },
+      metrics,
     });
     const limits = {
       maxBytes: config.http.maxMessageBytes,
@@ -217,6 +219,17 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       );
       crlJob.start();
       cleanups.push(() => crlJob.stop());
+      // Sooner than the period, in every worker (issue 23): retries after a failed fetch, and CRLs near
+      // or past their nextUpdate fetched again until the CA publishes a newer one.
+      const crlUrgent = new PeriodicJob(
+        'crl-urgent',
+        config.pki.crlRefreshMs,
+        () => revocation.refreshUrgent(),
+        log,
+        { nextDelayMs: () => revocation.nextDelayMs() },
+      );
+      crlUrgent.start(DEFAULT_CRL_RETRY_MIN_MS);
+      cleanups.push(() => crlUrgent.stop());
       const expiryJob = new PeriodicJob(
         'cert-expiry',
         3_600_000,
@@ -247,14 +260,14 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       cleanups.push(() => overdueJob.stop());
     }
 
-    // Every role reloads the shared CRLs.
+    // Every role reloads the shared CRLs (only the newer ones are read: cheap, so often).
     const crlLoad = new PeriodicJob(
       'crl-load',
-      Math.min(60_000, config.pki.crlRefreshMs),
+      Math.min(15_000, config.pki.crlRefreshMs),
       () => revocation.load(),
       log,
     );
-    crlLoad.start(Math.min(60_000, config.pki.crlRefreshMs));
+    crlLoad.start(Math.min(15_000, config.pki.crlRefreshMs));
     cleanups.push(() => crlLoad.stop());
     // Every process holds its own copy of the CRLs: each checks and alerts on it, every minute.
     const freshnessJob = new PeriodicJob(
@@ -304,7 +317,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           credentials: stores.credentials,
           submissions,
           queries,
-          certificates: new CertificateService(stores.models, trust, stores.audit),
+          certificates: new CertificateService(stores.models, trust, stores.audit, revocation),
           deadLetters,
           directory,
           systems,

@@ -97,7 +97,12 @@ const ConfigSchema = z.object({
     previousHubCerts: z.array(z.string().min(1)).default([]),
     revocation: z.enum(['require', 'prefer', 'off']),
     maxCrlStalenessSeconds: z.number().int().min(0),
-    crlUrls: z.array(z.string().url()),
+    crlUrls: z.array(
+      z
+        .string()
+        .url()
+        .regex(/^https?:\/\//i, 'must be an http(s) URL'),
+    ), // HUB_CRL_URLS
     crlRefreshMs: z.number().int().min(1000),
     crlFetchTimeoutMs: z.number().int().min(100),
     certExpiryWarnDays: z.number().int().min(1),
@@ -196,6 +201,7 @@ const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'lis
   HUB_KEY: { path: ['pki', 'hubKey'], type: 'string' },
   HUB_PINS: { path: ['pki', 'hubPins'], type: 'list' },
   REVOCATION_MODE: { path: ['pki', 'revocation'], type: 'string' },
+  HUB_CRL_URLS: { path: ['pki', 'crlUrls'], type: 'list' },
   CREDENTIALS_KEY: { path: ['credentials', 'key'], type: 'string' },
   LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
   VERIFY_WORKERS: { path: ['crypto', 'verifyWorkers'], type: 'number' },
@@ -241,7 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     if (spec.type === 'number') parsed = Number(value);
     if (spec.type === 'list')
       parsed = value
-        .split(',')
+        .split(/[\s,]+/) // comma- or space-separated
         .map((s) => s.trim())
         .filter(Boolean);
     const patch: Record<string, unknown> = {};

@@ -9,6 +9,7 @@ import type { AuditLog } from '../domain/ports.ts';
 import type { Models } from '../store/models.ts';
 import { x509 } from '../crypto/x509.ts';
 import { certificateFingerprint, type TrustStore } from '../crypto/trust.ts';
+import type { RevocationService } from '../crypto/revocation.ts';
 
 export interface RegisteredCertificateView {
   readonly agency: string;
@@ -65,11 +66,19 @@ export class CertificateService {
   readonly #m: Pick<Models, 'Agency'>;
   readonly #trust: TrustStore;
   readonly #audit: AuditLog;
+  readonly #crls: Pick<RevocationService, 'ensureCrlsFor'> | undefined;
 
-  constructor(models: Pick<Models, 'Agency'>, trust: TrustStore, audit: AuditLog) {
+  /** With `crls`, the CRLs the certificate's chain lacks are fetched before it is validated (issue 23). */
+  constructor(
+    models: Pick<Models, 'Agency'>,
+    trust: TrustStore,
+    audit: AuditLog,
+    crls?: Pick<RevocationService, 'ensureCrlsFor'>,
+  ) {
     this.#m = models;
     this.#trust = trust;
     this.#audit = audit;
+    this.#crls = crls;
   }
 
   /**
@@ -100,6 +109,7 @@ export class CertificateService {
     ).lean<AgencyCerts & { status: string; legacyCode?: string }>();
     if (!agency) throw new HubError('NOT_FOUND', `no agency ${agencyCode}`);
     if (agency.status !== 'active') throw new HubError('CONFLICT', `agency ${agency._id} is closed`);
+    if (this.#trust.revocation !== 'off') await this.#crls?.ensureCrlsFor(pem);
     await this.#trust.validate(cert, [], new Date()); // chain, validity, key usage, revocation
     const fingerprintSha256 = certificateFingerprint(cert);
     const other = await this.#m.Agency.findOne(

@@ -59,6 +59,8 @@ export const HUB_HINTS: Record<string, string> = {
   RATE_LIMITED: 'too many requests: wait a little and retry',
   UNAVAILABLE:
     'the hub is starting, stopping or overloaded: retry later (resending the same message is safe)',
+  EVIDENCE_INCOMPLETE:
+    'fetch the revocation data (hubctl crl refresh) and export again; --allow-incomplete writes a bundle marked incomplete',
   INTERNAL: 'report the error id to the hub operator',
 };
 

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { reportError } from './errors.ts';
 import * as audit from './commands/audit.ts';
 import * as certs from './commands/certs.ts';
+import * as crl from './commands/crl.ts';
 import * as evidence from './commands/evidence.ts';
 import * as devpki from './commands/devpki.ts';
 import * as deadletters from './commands/deadletters.ts';
@@ -25,6 +26,7 @@ for (const group of [audit, certs, evidence, devpki, deadletters, receipt, agenc
   group.register(program);
 systems.register(program);
 deliveries.register(program);
+crl.register(program);
 
 // Failures print the code, the reason and a hint of what to do, then exit with the documented code.
 program.parseAsync(process.argv).catch((err: unknown) => {

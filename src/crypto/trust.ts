@@ -148,6 +148,26 @@ export class TrustStore {
     return this.#roots;
   }
 
+  /** The trusted intermediate CAs (the CA certificates of the trust directory that are not roots). */
+  get intermediates(): readonly Certificate[] {
+    return this.#intermediates;
+  }
+
+  /**
+   * The same anchors and CRLs under other options (e.g. revocation judged at a past instant: evidence
+   * export); later CRLs added to either store are not shared.
+   */
+  withOptions(o: TrustOptions): TrustStore {
+    return new TrustStore(this.#roots, this.#intermediates, [...this.#crls.values()], {
+      revocation: this.revocation,
+      maxCrlAgeSeconds: this.#staleness / 1000,
+      maxAgeWithoutNextUpdateSeconds: this.#maxAgeWithoutNextUpdate / 1000,
+      now: this.#now,
+      ocsp: this.#ocsp,
+      ...o,
+    });
+  }
+
   /** Adds or replaces the CRL of its issuer (newer thisUpdate wins). */
   addCrl(crl: Crl | Uint8Array): void {
     const c = crl instanceof x509.X509Crl ? crl : new x509.X509Crl(Buffer.from(crl));
@@ -163,8 +183,9 @@ export class TrustStore {
     return undefined;
   }
 
-  crlFor(issuer: Certificate): Crl | undefined {
-    return this.#crls.get(issuer.subject);
+  /** The CRL of an issuer (certificate, or its distinguished name as `subject` gives it). */
+  crlFor(issuer: Certificate | string): Crl | undefined {
+    return this.#crls.get(typeof issuer === 'string' ? issuer : issuer.subject);
   }
 
   /**

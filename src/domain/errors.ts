@@ -255,6 +255,11 @@ export const ERROR_CODES = {
     vi: 'Quá nhiều văn bản để xuất một lần, hãy thu hẹp bộ lọc',
     en: 'Too many documents to export at once: narrow the filter',
   },
+  EVIDENCE_INCOMPLETE: {
+    status: 503,
+    vi: 'Chưa đủ dữ liệu để lập gói chứng cứ kiểm tra được (thiếu chuỗi chứng thư hoặc danh sách thu hồi còn hiệu lực)',
+    en: 'The evidence bundle would be incomplete (a certificate chain or a usable CRL is missing)',
+  },
   INTERNAL: { status: 500, vi: 'Lỗi hệ thống', en: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

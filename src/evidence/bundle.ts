@@ -7,8 +7,16 @@
  *   message.edxml            the bytes the sender signed
  *   receipt.xml              the hub-signed receipt
  *   statuses/<n>.edxml       signed status messages about the document
- *   certs/<n>.pem            certificates of every signer (leaf … root) and of the hub
- *   crl/<issuer>.crl         CRLs of the issuers
+ *   certs/<n>-<CN>.pem       certificates of every signer (leaf … root) and of the hub
+ *   crl/<CN>-<hash>.crl      CRLs of the issuers: the issuer's CN to read, and the first 16 hex digits
+ *                            of the SHA-256 of its DER-encoded name, so two CAs never share a file
+ *                            (issue 23: named by the first RDN, every `C=VN, …` CA was `C_VN.crl`)
+ *
+ * A bundle is complete when offline verification has all it needs at the acceptance time: the chain
+ * of the message's signer and of the hub, and for every certificate on them (root excepted) its
+ * issuer's CRL, usable at the acceptance time. Otherwise the export refuses (EVIDENCE_INCOMPLETE,
+ * naming what is missing) unless asked to `allowIncomplete`, which lists it in the manifest's
+ * `incomplete`, and offline verification then fails on it.
  */
 import { createHash } from 'node:crypto';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
@@ -32,7 +40,27 @@ export interface EvidenceDeps {
   readonly hubCertPem: string;
 }
 
-export async function exportEvidence(docId: string, d: EvidenceDeps): Promise<Buffer> {
+/** The CN of a name (else its first RDN), to read; the hash of its DER makes it unique. */
+function nameLabel(name: InstanceType<typeof x509.Name>, fallback: string): string {
+  return safe(name.getField('CN')[0] ?? name.toString().split(',')[0] ?? fallback);
+}
+
+/** `crl/<CN>-<16 hex of SHA-256 of the issuer's DER name>.crl` */
+export function crlFileName(issuer: Certificate): string {
+  const id = sha256(new Uint8Array(issuer.subjectName.toArrayBuffer())).slice(0, 16);
+  return `crl/${nameLabel(issuer.subjectName, 'ca')}-${id}.crl`;
+}
+
+export interface EvidenceExportOptions {
+  /** Write the bundle even when it is incomplete, listing what is missing in the manifest. */
+  readonly allowIncomplete?: boolean;
+}
+
+export async function exportEvidence(
+  docId: string,
+  d: EvidenceDeps,
+  o: EvidenceExportOptions = {},
+): Promise<Buffer> {
   const doc = await d.stores.documents.get(docId);
   if (!doc || doc.state !== 'accepted' || !doc.receipt)
     throw new HubError('NOT_FOUND', `no accepted document ${docId}`);
@@ -58,29 +86,59 @@ export async function exportEvidence(docId: string, d: EvidenceDeps): Promise<Bu
       }
     }
   }
-  // Certificates: every signer's chain (validated now, at its recorded time would need the same data).
+  // Certificates: every signer's chain at the acceptance time, as offline verification will build it.
+  // Revocation is judged at that time too, and relaxed to 'prefer' here so that a chain is still
+  // built when a CRL is missing: what is missing is listed below, never silently left out.
+  const at = doc.receivedAt;
+  const asOf = d.trust.withOptions({ now: () => at, revocation: 'prefer' });
   const certs = new Map<string, Certificate>();
   const hub = new x509.X509Certificate(d.hubCertPem);
   const chains: Certificate[][] = [];
-  for (const b of signed) {
+  const missing: string[] = [];
+  for (const [i, b] of signed.entries()) {
     try {
-      const v = await verifyEdxml(b, d.trust, { at: doc.receivedAt });
+      const v = await verifyEdxml(b, asOf, { at });
       chains.push([...v.signer.chain]);
-    } catch {
+    } catch (err) {
       // a status whose certificate has since expired still goes in; its own check will say so
+      if (i === 0) missing.push(`the signer's certificate chain: ${(err as Error).message}`);
     }
   }
-  const hubChain = (await d.trust.validate(hub, [], new Date()).catch(() => null))?.chain ?? [hub];
-  for (const c of [...chains.flat(), ...hubChain]) certs.set(sha256(new Uint8Array(c.rawData)), c);
+  // The hub's chain at the acceptance time (else now: a certificate renewed since then).
+  const hubChain = await asOf
+    .validate(hub, [], at)
+    .catch(() => asOf.validate(hub, [], new Date()))
+    .catch((err: unknown) => {
+      missing.push(`the hub certificate's chain: ${(err as Error).message}`);
+      return { chain: [hub] };
+    });
+  chains.push([...hubChain.chain]);
+  for (const c of chains.flat()) certs.set(sha256(new Uint8Array(c.rawData)), c);
   let i = 0;
   for (const c of certs.values())
-    files[`certs/${String(++i).padStart(2, '0')}-${safe(c.subject.split(',')[0] ?? 'cert')}.pem`] = strToU8(
+    files[`certs/${String(++i).padStart(2, '0')}-${nameLabel(c.subjectName, 'cert')}.pem`] = strToU8(
       c.toString('pem'),
     );
   for (const c of certs.values()) {
     const crl = d.trust.crlFor(c);
-    if (crl) files[`crl/${safe(c.subject.split(',')[0] ?? 'ca')}.crl`] = new Uint8Array(crl.rawData);
+    if (crl) files[crlFileName(c)] = new Uint8Array(crl.rawData);
   }
+  if (d.trust.revocation !== 'off') {
+    const needed = new Map<string, Certificate>(); // issuers of every non-root certificate on the chains
+    for (const chain of chains)
+      for (const issuer of chain.slice(1)) needed.set(sha256(new Uint8Array(issuer.rawData)), issuer);
+    for (const issuer of needed.values()) {
+      const crl = d.trust.crlFor(issuer);
+      if (!crl) missing.push(`no CRL of ${issuer.subject}`);
+      else {
+        const f = asOf.crlFreshness(crl, at);
+        if (f.stale)
+          missing.push(`the CRL of ${issuer.subject} is not usable at ${at.toISOString()}: ${f.reason}`);
+      }
+    }
+  }
+  if (missing.length && !o.allowIncomplete)
+    throw new HubError('EVIDENCE_INCOMPLETE', missing.join('; '), { missing });
   const deliveries = docDeliveries.map((x) => ({
     recipient: x.recipientCode,
     requestedCode: x.requestedCode,
@@ -97,9 +155,17 @@ export async function exportEvidence(docId: string, d: EvidenceDeps): Promise<Bu
     exportedAt: new Date().toISOString(),
     files: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, sha256(v)])),
     deliveries,
+    ...(missing.length ? { incomplete: missing } : {}),
   };
   files['manifest.json'] = strToU8(JSON.stringify(manifest, null, 2));
   return Buffer.from(zipSync(files, { level: 6 }));
+}
+
+/** What an exported bundle's manifest says is missing (empty when complete). */
+export function evidenceIncompleteness(zip: Uint8Array): string[] {
+  const m = unzipSync(zip, { filter: (f) => f.name === 'manifest.json' })['manifest.json'];
+  const incomplete = m ? (JSON.parse(strFromU8(m)) as { incomplete?: unknown }).incomplete : undefined;
+  return Array.isArray(incomplete) ? incomplete.map(String) : [];
 }
 
 export interface EvidenceCheck {
@@ -163,6 +229,14 @@ export async function verifyEvidence(zip: Uint8Array, o: EvidenceVerifyOptions):
   } catch (err) {
     return fail('manifest', (err as Error).message);
   }
+  const incomplete = evidenceIncompleteness(zip);
+  if (incomplete.length)
+    checks.push({
+      name: 'bundle complete',
+      ok: false,
+      detail: `exported incomplete: ${incomplete.join('; ')}`,
+      code: 'EVIDENCE_INCOMPLETE',
+    });
   const listed = (manifest.files ?? {}) as Record<string, unknown>;
   for (const [name, hash] of Object.entries(listed)) {
     const f = files[name];

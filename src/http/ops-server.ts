@@ -18,7 +18,7 @@ export interface OpsDeps {
 export interface ReadyReport {
   readonly ok: boolean;
   readonly checks: Record<string, boolean>;
-  /** Stale revocation data makes the process `degraded`, not unready (docs/deployment.md). */
+  /** Stale revocation data makes the process `revocation-stale`, not unready (docs/deployment.md). */
   readonly revocation?: RevocationHealth;
 }
 
@@ -51,10 +51,11 @@ export function mountHealth(
     const ok = r.ok && !deps.isStopping();
     // Stale revocation data is the same in every process (the CRLs are shared through MongoDB) and
     // only refuses submissions that need it: taking processes out of the load balancer would stop the
-    // inbox, statuses and the UI too, and restarting them would not fetch a CRL. So 200, `degraded`.
-    const degraded = r.revocation?.status === 'stale';
+    // inbox, statuses and the UI too, and restarting them would not fetch a CRL. So 200, with its own
+    // status `revocation-stale` (issue 23: distinct from `not-ready`, which is down).
+    const stale = r.revocation?.status === 'stale';
     res.status(ok ? 200 : 503).json({
-      status: !ok ? 'not-ready' : degraded ? 'degraded' : 'ready',
+      status: !ok ? 'not-ready' : stale ? 'revocation-stale' : 'ready',
       checks: r.checks,
       stopping: deps.isStopping(),
       ...(r.revocation ? { revocation: r.revocation } : {}),

@@ -18,6 +18,8 @@ export interface HubMetrics {
   readonly overdueDeliveries: Gauge;
   readonly revocationSourceAge: Gauge<'source'>;
   readonly revocationSourceStale: Gauge<'source'>;
+  /** Failed CRL fetches per distribution point URL (issue 23). */
+  readonly crlFetchFailures: Counter<'url'>;
   /** Sets what refreshes the revocation gauges at each scrape (src/ops/revocation-freshness.ts). */
   onRevocationScrape(fn: () => void): void;
   /** /v1 bodies over http.largeBodyBytes being received or handled (src/http/intake.ts). */
@@ -55,6 +57,14 @@ export function createMetrics(withDefaults = true): HubMetrics {
       collect() {
         revocationScrape();
       },
+    }),
+    crlFetchFailures: new Counter({
+      name: 'hub_crl_fetch_failures_total',
+      help:
+        'Failed CRL fetches, by distribution point URL (unreachable, HTTP error, not a CRL, or not signed by ' +
+        'a trusted CA); counted by the processes that fetch (workers, hubctl crl refresh not included)',
+      labelNames: ['url'],
+      registers: [registry],
     }),
     registry,
     documentsAccepted: new Counter({

@@ -25,6 +25,8 @@ export interface PeriodicJobOptions {
   readonly onSkip?: () => void;
   /** Clock (tests). */
   readonly now?: () => number;
+  /** Without a lease: the delay until the next run, asked after each run (default: the interval). */
+  readonly nextDelayMs?: () => number;
 }
 
 /** How long to wait before retrying a period whose lease could not be asked for (store down). */
@@ -89,7 +91,7 @@ export class PeriodicJob {
     if (!lease) {
       this.#runs++;
       await this.#fn();
-      return this.#intervalMs;
+      return this.#o.nextDelayMs?.() ?? this.#intervalMs;
     }
     const period = Math.floor(this.#now() / this.#intervalMs) * this.#intervalMs;
     if (period !== this.#lastPeriod) {

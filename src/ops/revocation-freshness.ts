@@ -4,7 +4,7 @@
  *
  *  - gauges hub_revocation_source_age_seconds{source} and hub_revocation_source_stale{source},
  *    computed at each scrape;
- *  - /readyz reports `degraded` with the stale CRL sources (HTTP stays 200: see docs/deployment.md);
+ *  - /readyz reports `revocation-stale` with the stale CRL sources (HTTP stays 200: see docs/deployment.md);
  *  - an alert in the log, as src/ops/cert-expiry.ts raises them, when a source becomes stale (error
  *    in 'require' mode: submissions that need that CA's CRL are refused) and when it recovers.
  *
@@ -20,7 +20,12 @@ export interface RevocationHealth {
   /** `stale` when a CRL the hub needs is missing or stale (and revocation is not 'off'). */
   readonly status: 'fresh' | 'stale';
   readonly stale: readonly { source: string; reason: string }[];
+  /** When stale: what it means, for a person reading the probe's answer. */
+  readonly message?: string;
 }
+
+export const REVOCATION_STALE_MESSAGE =
+  'revocation data stale: submissions whose certificate chain needs these CRLs are refused (CERT_REVOCATION_UNKNOWN); see hubctl crl status';
 
 export class RevocationFreshness {
   readonly #trust: Pick<TrustStore, 'crlSources'>;
@@ -87,7 +92,9 @@ export class RevocationFreshness {
       .crlSources(now)
       .filter((s) => s.stale)
       .map((s) => ({ source: s.source, reason: s.reason ?? 'stale' }));
-    return { status: stale.length ? 'stale' : 'fresh', stale };
+    return stale.length
+      ? { status: 'stale', stale, message: REVOCATION_STALE_MESSAGE }
+      : { status: 'fresh', stale };
   }
 
   /**

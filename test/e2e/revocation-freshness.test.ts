@@ -1,7 +1,7 @@
 /**
  * Stale revocation data is visible (issue 18 §6): a State CA CRL without nextUpdate, issued 25 hours
  * ago, is stored like a fetched one; the hub (verification in its worker threads) refuses what that CA
- * issued, /readyz answers 200 `degraded` naming the CRL, /metrics carries its age and staleness. A
+ * issued, /readyz answers 200 `revocation-stale` naming the CRL, /metrics carries its age and staleness. A
  * fresh CRL makes it ready again. Times are relative to the hub's clock with hours of margin against
  * the 24-hour bound (pki.crlMaxAgeWithoutNextUpdateHours).
  */
@@ -19,7 +19,7 @@ const HOUR = 3_600_000;
 type Ready = {
   status: string;
   checks: Record<string, boolean>;
-  revocation: { status: string; stale: { source: string; reason: string }[] };
+  revocation: { status: string; stale: { source: string; reason: string }[]; message?: string };
 };
 
 describe('revocation data freshness on a running hub', function () {
@@ -69,7 +69,7 @@ describe('revocation data freshness on a running hub', function () {
     expect(await metricLine('hub_revocation_source_age_seconds')).to.be.greaterThan(0);
   });
 
-  it('a CRL without nextUpdate older than 24 hours: submissions refused, /readyz degraded naming it', async () => {
+  it('a CRL without nextUpdate older than 24 hours: submissions refused, /readyz revocation-stale naming it', async () => {
     const crl = await createCrl(stateCa, [], {
       thisUpdate: new Date(Date.now() - 25 * HOUR),
       nextUpdate: null,
@@ -78,7 +78,10 @@ describe('revocation data freshness on a running hub', function () {
     expect(await submit()).to.equal('CERT_REVOCATION_UNKNOWN');
     const r = await ready();
     expect(r.http, 'stays in the load balancer').to.equal(200);
-    expect(r.body.status).to.equal('degraded');
+    expect(r.body.status).to.equal('revocation-stale');
+    expect(r.body.revocation)
+      .to.have.property('message')
+      .that.matches(/^revocation data stale/);
     expect(r.body.revocation.stale.map((s) => s.source)).to.deep.equal([source()]);
     expect(r.body.revocation.stale[0]!.reason).to.match(/no nextUpdate/);
     expect(await metricLine('hub_revocation_source_stale')).to.equal(1);

@@ -2,10 +2,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CertificateService } from '../../certs/service.ts';
-import { TrustStore } from '../../crypto/trust.ts';
-import { RevocationService } from '../../crypto/revocation.ts';
 import { findExpiringCertificates } from '../../ops/cert-expiry.ts';
-import { createLogger } from '../../observability/logger.ts';
+import { storedTrust } from '../revocation.ts';
 import { EXIT, openContext, type CliContext } from '../context.ts';
 
 async function withService<T>(
@@ -14,16 +12,9 @@ async function withService<T>(
 ): Promise<T> {
   const ctx = await openContext(db ? { dbName: db } : {});
   try {
-    const trust = await TrustStore.fromDirectory(ctx.config.pki.trustDir, {
-      revocation: ctx.config.pki.revocation,
-      maxCrlAgeSeconds: ctx.config.pki.maxCrlStalenessSeconds,
-      maxAgeWithoutNextUpdateSeconds: ctx.config.pki.crlMaxAgeWithoutNextUpdateHours * 3600,
-    });
-    await new RevocationService(trust, ctx.stores.models, createLogger('silent'), {
-      crlUrls: [],
-      fetchTimeoutMs: 5000,
-    }).load();
-    return await fn(new CertificateService(ctx.stores.models, trust, ctx.stores.audit), ctx);
+    const { trust, revocation } = await storedTrust(ctx);
+    // The CRLs a new certificate's chain needs are fetched first (issue 23).
+    return await fn(new CertificateService(ctx.stores.models, trust, ctx.stores.audit, revocation), ctx);
   } finally {
     await ctx.close();
   }

@@ -2,10 +2,8 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { exportEvidence, verifyEvidence } from '../../evidence/bundle.ts';
-import { TrustStore } from '../../crypto/trust.ts';
-import { RevocationService } from '../../crypto/revocation.ts';
-import { createLogger } from '../../observability/logger.ts';
+import { evidenceIncompleteness, exportEvidence, verifyEvidence } from '../../evidence/bundle.ts';
+import { storedTrust } from '../revocation.ts';
 import { EXIT, openContext } from '../context.ts';
 import { x509 } from '../../crypto/x509.ts';
 import { hubPins, trustDir, withVerifyOptions, type VerifyOpts } from '../verify-options.ts';
@@ -14,29 +12,40 @@ export function register(program: Command): void {
   const json = () => program.opts<{ json?: boolean }>().json === true;
   const ev = program.command('evidence').description('evidence bundles of accepted documents');
   ev.command('export <docId>')
-    .description('write the evidence bundle (zip) of a document')
+    .description(
+      'write the evidence bundle (zip) of a document; refuses (EVIDENCE_INCOMPLETE) when a chain or a usable CRL is missing',
+    )
     .option('--out <file>', 'output file', '')
     .option('--db <name>', 'database name')
-    .action(async (docId: string, o: { out: string; db?: string }) => {
+    .option(
+      '--allow-incomplete',
+      'write it anyway, marked incomplete in its manifest (verification then fails)',
+    )
+    .action(async (docId: string, o: { out: string; db?: string; allowIncomplete?: boolean }) => {
       const ctx = await openContext(o.db ? { dbName: o.db } : {});
       try {
-        const trust = await TrustStore.fromDirectory(ctx.config.pki.trustDir, {
-          revocation: ctx.config.pki.revocation,
-        });
-        await new RevocationService(trust, ctx.stores.models, createLogger('silent'), {
-          crlUrls: [],
-          fetchTimeoutMs: 5000,
-        }).load();
-        const zip = await exportEvidence(docId, {
-          stores: ctx.stores,
-          models: ctx.stores.models,
-          trust,
-          hubCertPem: readFileSync(ctx.config.pki.hubCert, 'utf8'),
-        });
+        const { trust } = await storedTrust(ctx);
+        const zip = await exportEvidence(
+          docId,
+          {
+            stores: ctx.stores,
+            models: ctx.stores.models,
+            trust,
+            hubCertPem: readFileSync(ctx.config.pki.hubCert, 'utf8'),
+          },
+          { allowIncomplete: o.allowIncomplete === true },
+        );
+        const incomplete = evidenceIncompleteness(zip);
         const out = o.out || `evidence-${docId}.zip`;
         writeFileSync(out, zip);
+        if (incomplete.length)
+          console.error(
+            `hubctl: the bundle is INCOMPLETE (marked so in its manifest):\n  ${incomplete.join('\n  ')}`,
+          );
         console.log(
-          json() ? JSON.stringify({ file: out, bytes: zip.length }) : `wrote ${out} (${zip.length} bytes)`,
+          json()
+            ? JSON.stringify({ file: out, bytes: zip.length, ...(incomplete.length ? { incomplete } : {}) })
+            : `wrote ${out} (${zip.length} bytes)`,
         );
       } finally {
         await ctx.close();
