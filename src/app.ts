@@ -11,16 +11,15 @@ import type { Connection } from 'mongoose';
 import { Broker } from './broker/amqp.ts';
 import type { Config } from './config.ts';
 import { TrustStore } from './crypto/trust.ts';
-import { loadSigningKey } from './crypto/signature.ts';
 import { buildSignedReceipt } from './crypto/receipt.ts';
-import { describeHubCertificates, hubSignerProblem } from './crypto/hub-signed.ts';
-import { x509 } from './crypto/x509.ts';
+import { describeHubCertificates } from './crypto/hub-signed.ts';
 import { LocalVerifier } from './crypto/verifier.ts';
 import { VerifierPool } from './crypto/verifier-pool.ts';
 import { RevocationService } from './crypto/revocation.ts';
 import { PeriodicJob } from './ops/periodic.ts';
 import { alertExpiringCertificates } from './ops/cert-expiry.ts';
 import { RevocationFreshness } from './ops/revocation-freshness.ts';
+import { assertCredentialsKeyOpens, checkStartFiles } from './ops/start-checks.ts';
 import { createTopology, declareTopology, type Topology } from './delivery/topology.ts';
 import { DeliveryPublisher, OutboxRelay } from './delivery/publisher.ts';
 import { DeliveryWorker } from './delivery/worker.ts';
@@ -83,9 +82,14 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       await c().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'stop step failed'));
   };
   try {
+    // Files first (hub certificate and key, trust anchors): their errors come before any connection.
+    const hubKey = checkStartFiles(config);
     const mongo = await connectMongo(config.mongodb.uri, opts.dbName ? { dbName: opts.dbName } : {});
     cleanups.push(() => mongo.close());
     const stores = await createMongoStores(mongo, config.credentials.key, { directory: config.directory });
+    // A credentials key that cannot open the stored secrets would answer every call 500: refuse now.
+    const systemStore = new MongoSystemStore(mongo, config.credentials.key);
+    assertCredentialsKeyOpens(await systemStore.checkKey());
     const seeded = await seedDirectory(stores, config.seed, config.directory);
     if (seeded.agencies || seeded.systems) log.info(seeded, 'development directory seeded');
     const directory = new DirectoryService({
@@ -139,14 +143,6 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       verifier = pool;
     }
     await revocation.load();
-    const hubKey = loadSigningKey(config.pki.hubCert, config.pki.hubKey);
-    // Sign only with a certificate verifiers accept (hub-signing EKU, pinned): fail fast otherwise.
-    const ownProblem = hubSignerProblem(
-      new x509.X509Certificate(hubKey.certificatePem),
-      config.pki.hubPins,
-      config.pki.hubSigningEku,
-    );
-    if (ownProblem) throw new Error(`pki.hubCert ${config.pki.hubCert}: ${ownProblem.message}`);
     const hubCertificates = {
       signingEku: config.pki.hubSigningEku,
       certificates: describeHubCertificates([
@@ -167,7 +163,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     const deadLetters = new DeadLetterService(stores.models, stores.audit);
     // Agency-system credentials: hubctl systems, /v1/admin/systems and the web UI share it.
     const systems = new SystemsService({
-      store: new MongoSystemStore(mongo, config.credentials.key),
+      store: systemStore,
       agencies: stores.agencies,
       audit: stores.audit,
     });
