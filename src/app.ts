@@ -20,6 +20,7 @@ import { PeriodicJob } from './ops/periodic.ts';
 import { alertExpiringCertificates } from './ops/cert-expiry.ts';
 import { RevocationFreshness } from './ops/revocation-freshness.ts';
 import { assertCredentialsKeyOpens, checkStartFiles } from './ops/start-checks.ts';
+import { assessReadiness, brokerEffect, type ReadinessProbe } from './ops/readiness.ts';
 import { createTopology, declareTopology, type Topology } from './delivery/topology.ts';
 import { DeliveryPublisher, OutboxRelay } from './delivery/publisher.ts';
 import { DeliveryWorker } from './delivery/worker.ts';
@@ -64,7 +65,12 @@ export interface Hub {
   readonly revocation: RevocationService;
   readonly directory: DirectoryService;
   readonly systems: SystemsService;
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: /readyz answers 503 `draining` while requests are still served for `drainMs`
+   * (config shutdown.drainMs; default 0 here, main.ts passes the configured one), then the listeners
+   * close, in-flight requests and tasks finish, and the broker and the store close. Safe to call twice.
+   */
+  stop(opts?: { readonly drainMs?: number }): Promise<void>;
 }
 
 export interface CreateHubOptions {
@@ -264,10 +270,29 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
 
     let url: string | null = null;
     let stopping = false;
-    const ready = async () => {
-      const checks = { mongodb: await pingMongo(mongo), rabbitmq: broker.connected };
-      return { ok: checks.mongodb && checks.rabbitmq, checks, revocation: freshness.health() };
-    };
+    let draining = false;
+    // One probe per dependency (src/ops/readiness.ts; the matrix in docs/deployment.md).
+    const probes: ReadinessProbe[] = [
+      {
+        name: 'mongodb',
+        probe: async () => {
+          const up = await pingMongo(mongo);
+          return { up, effect: up ? 'ok' : 'down', ...(up ? {} : { reason: 'MongoDB does not answer' }) };
+        },
+      },
+      { name: 'rabbitmq', probe: () => brokerEffect(config.roles, broker.health()) },
+      {
+        // Stale revocation data: degraded, not unready (docs/deployment.md).
+        name: 'revocation',
+        probe: () => {
+          const revocation = freshness.health();
+          return revocation.status === 'stale'
+            ? { effect: 'degraded', reason: 'revocation data stale', detail: { revocation } }
+            : { effect: 'ok', detail: { revocation } };
+        },
+      },
+    ];
+    const ready = () => assessReadiness(probes, draining || stopping);
     // The api serves /v1 with the health endpoints, and /metrics on the ops port; a worker-only
     // process serves /healthz, /readyz and /metrics alone on its port (probes and scraping of every
     // process).
@@ -371,7 +396,16 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       revocation,
       directory,
       systems,
-      stop: () => (stopped ??= runCleanups()),
+      stop: (opts = {}) =>
+        (stopped ??= (async () => {
+          draining = true;
+          const drainMs = opts.drainMs ?? 0;
+          if (drainMs > 0) {
+            log.info({ drainMs }, 'draining: /readyz answers 503 while requests are still served');
+            await new Promise((r) => setTimeout(r, drainMs));
+          }
+          await runCleanups();
+        })()),
     };
   } catch (err) {
     await runCleanups();

@@ -1,5 +1,5 @@
 /**
- * Entry point: start the configured roles; SIGTERM/SIGINT → graceful stop.
+ * Entry point: start the configured roles; SIGTERM/SIGINT → graceful stop (drain, then close).
  * Exit codes: 0 stopped cleanly; 78 refused to start (configuration, files, credentials key: the
  * message names each setting); 1 any other failure.
  */
@@ -22,9 +22,10 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    hub.log.info({ signal }, 'stopping: intake closed, finishing in-flight work');
+    const drainMs = config.shutdown.drainMs;
+    hub.log.info({ signal, drainMs }, 'stopping: draining, then intake closed and in-flight work finished');
     hub
-      .stop()
+      .stop({ drainMs })
       .then(() => process.exit(0))
       .catch(() => process.exit(1));
   };
