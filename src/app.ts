@@ -67,7 +67,7 @@ export interface Hub {
   readonly systems: SystemsService;
   /**
    * Graceful stop: /readyz answers 503 `draining` while requests are still served for `drainMs`
-   * (config shutdown.drainMs; default 0 here, main.ts passes the configured one), then the listeners
+   * (config shutdown.drainMs, which main.ts passes; 0 when not given, as in tests), then the listeners
    * close, in-flight requests and tasks finish, and the broker and the store close. Safe to call twice.
    */
   stop(opts?: { readonly drainMs?: number }): Promise<void>;

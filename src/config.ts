@@ -224,7 +224,8 @@ const ConfigSchema = z.strictObject({
     .default({ adminOperations: { enabled: false, allowedSystems: [], allowedAddresses: [] } }),
   // Graceful stop (SIGTERM): /readyz answers 503 `draining` for drainMs while requests are still
   // served (the load balancer notices), then the listeners close and in-flight work finishes.
-  shutdown: z.strictObject({ drainMs: z.number().int().min(0).max(600_000) }).default({ drainMs: 5000 }),
+  // 0 in development (no load balancer), 5000 in config/production.json.
+  shutdown: z.strictObject({ drainMs: z.number().int().min(0).max(600_000) }).default({ drainMs: 0 }),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 });
 
