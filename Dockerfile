@@ -11,7 +11,8 @@ FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production \
     HUB_ROLES=api,worker \
     HUB_CONFIG=/app/config/production.json \
-    HOST=0.0.0.0
+    HOST=0.0.0.0 \
+    OPS_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
@@ -19,6 +20,8 @@ COPY src ./src
 COPY config ./config
 COPY schemas ./schemas
 # Production trust anchors and the hub key are mounted, never baked in: TRUST_DIR, HUB_CERT, HUB_KEY.
+# production.json listens on 127.0.0.1; inside the container's own network namespace HOST and
+# OPS_HOST open the ports to the published mappings (keep the ops port off the load balancer).
 RUN useradd --system --uid 10001 --home /app hub && chown -R hub /app
 USER hub
 # 8080: the public API (api role) or health and metrics (worker role); 9464: /metrics of an api process.

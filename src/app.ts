@@ -11,16 +11,16 @@ import type { Connection } from 'mongoose';
 import { Broker } from './broker/amqp.ts';
 import type { Config } from './config.ts';
 import { TrustStore } from './crypto/trust.ts';
-import { loadSigningKey } from './crypto/signature.ts';
 import { buildSignedReceipt } from './crypto/receipt.ts';
-import { describeHubCertificates, hubSignerProblem } from './crypto/hub-signed.ts';
-import { x509 } from './crypto/x509.ts';
+import { describeHubCertificates } from './crypto/hub-signed.ts';
 import { LocalVerifier } from './crypto/verifier.ts';
 import { VerifierPool } from './crypto/verifier-pool.ts';
 import { DEFAULT_CRL_RETRY_MIN_MS, RevocationService } from './crypto/revocation.ts';
 import { PeriodicJob } from './ops/periodic.ts';
 import { alertExpiringCertificates } from './ops/cert-expiry.ts';
 import { RevocationFreshness } from './ops/revocation-freshness.ts';
+import { assertCredentialsKeyOpens, checkStartFiles } from './ops/start-checks.ts';
+import { assessReadiness, brokerEffect, type ReadinessProbe } from './ops/readiness.ts';
 import { createTopology, declareTopology, type Topology } from './delivery/topology.ts';
 import { DeliveryPublisher, OutboxRelay } from './delivery/publisher.ts';
 import { DeliveryWorker } from './delivery/worker.ts';
@@ -65,7 +65,12 @@ export interface Hub {
   readonly revocation: RevocationService;
   readonly directory: DirectoryService;
   readonly systems: SystemsService;
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: /readyz answers 503 `draining` while requests are still served for `drainMs`
+   * (config shutdown.drainMs, which main.ts passes; 0 when not given, as in tests), then the listeners
+   * close, in-flight requests and tasks finish, and the broker and the store close. Safe to call twice.
+   */
+  stop(opts?: { readonly drainMs?: number }): Promise<void>;
 }
 
 export interface CreateHubOptions {
@@ -83,9 +88,14 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       await c().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'stop step failed'));
   };
   try {
+    // Files first (hub certificate and key, trust anchors): their errors come before any connection.
+    const hubKey = checkStartFiles(config);
     const mongo = await connectMongo(config.mongodb.uri, opts.dbName ? { dbName: opts.dbName } : {});
     cleanups.push(() => mongo.close());
     const stores = await createMongoStores(mongo, config.credentials.key, { directory: config.directory });
+    // A credentials key that cannot open the stored secrets would answer every call 500: refuse now.
+    const systemStore = new MongoSystemStore(mongo, config.credentials.key);
+    assertCredentialsKeyOpens(await systemStore.checkKey());
     const seeded = await seedDirectory(stores, config.seed, config.directory);
     if (seeded.agencies || seeded.systems) log.info(seeded, 'development directory seeded');
     const directory = new DirectoryService({
@@ -141,14 +151,6 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       verifier = pool;
     }
     await revocation.load();
-    const hubKey = loadSigningKey(config.pki.hubCert, config.pki.hubKey);
-    // Sign only with a certificate verifiers accept (hub-signing EKU, pinned): fail fast otherwise.
-    const ownProblem = hubSignerProblem(
-      new x509.X509Certificate(hubKey.certificatePem),
-      config.pki.hubPins,
-      config.pki.hubSigningEku,
-    );
-    if (ownProblem) throw new Error(`pki.hubCert ${config.pki.hubCert}: ${ownProblem.message}`);
     const hubCertificates = {
       signingEku: config.pki.hubSigningEku,
       certificates: describeHubCertificates([
@@ -169,7 +171,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     const deadLetters = new DeadLetterService(stores.models, stores.audit);
     // Agency-system credentials: hubctl systems, /v1/admin/systems and the web UI share it.
     const systems = new SystemsService({
-      store: new MongoSystemStore(mongo, config.credentials.key),
+      store: systemStore,
       agencies: stores.agencies,
       audit: stores.audit,
     });
@@ -281,10 +283,34 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
 
     let url: string | null = null;
     let stopping = false;
-    const ready = async () => {
-      const checks = { mongodb: await pingMongo(mongo), rabbitmq: broker.connected };
-      return { ok: checks.mongodb && checks.rabbitmq, checks, revocation: freshness.health() };
-    };
+    let draining = false;
+    // One probe per dependency (src/ops/readiness.ts; the matrix in docs/deployment.md).
+    const probes: ReadinessProbe[] = [
+      {
+        name: 'mongodb',
+        probe: async () => {
+          const up = await pingMongo(mongo);
+          return { up, effect: up ? 'ok' : 'down', ...(up ? {} : { reason: 'MongoDB does not answer' }) };
+        },
+      },
+      { name: 'rabbitmq', probe: () => brokerEffect(config.roles, broker.health()) },
+      {
+        // Stale revocation data: degraded, not unready (docs/deployment.md).
+        name: 'revocation',
+        probe: () => {
+          const revocation = freshness.health();
+          return revocation.status === 'stale'
+            ? {
+                effect: 'degraded',
+                degradedAs: 'revocation-stale',
+                reason: 'revocation data stale',
+                detail: { revocation },
+              }
+            : { effect: 'ok', detail: { revocation } };
+        },
+      },
+    ];
+    const ready = () => assessReadiness(probes, draining || stopping);
     // The api serves /v1 with the health endpoints, and /metrics on the ops port; a worker-only
     // process serves /healthz, /readyz and /metrics alone on its port (probes and scraping of every
     // process).
@@ -388,7 +414,16 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       revocation,
       directory,
       systems,
-      stop: () => (stopped ??= runCleanups()),
+      stop: (opts = {}) =>
+        (stopped ??= (async () => {
+          draining = true;
+          const drainMs = opts.drainMs ?? 0;
+          if (drainMs > 0) {
+            log.info({ drainMs }, 'draining: /readyz answers 503 while requests are still served');
+            await new Promise((r) => setTimeout(r, drainMs));
+          }
+          await runCleanups();
+        })()),
     };
   } catch (err) {
     await runCleanups();

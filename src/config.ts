@@ -1,12 +1,16 @@
 /**
- * Configuration: read once from config/default.json, overridden by environment variables,
- * validated with zod and frozen. A bad value fails start-up with a message naming the key.
+ * Configuration: read once from config/default.json, overlaid (deep merge) by the file HUB_CONFIG
+ * names, then by environment variables; validated with one strict zod schema (unknown keys are
+ * refused by path) and frozen. A bad value fails start-up with a message naming the key and where it
+ * came from (file or environment variable). In production mode (`mode: "production"` in the file, or
+ * NODE_ENV=production) the development values are refused too (docs/deployment.md §7).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ERROR_CODES } from './domain/errors.ts';
 import { parseAddressRule } from './vdxp/admin-gate.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,12 +39,63 @@ function isProxyAddress(s: string): boolean {
   );
 }
 
-const ConfigSchema = z.object({
+/** Environment variables and the config path they override. */
+const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'list' }> = {
+  HUB_ROLES: { path: ['roles'], type: 'list' },
+  HOST: { path: ['http', 'host'], type: 'string' },
+  PORT: { path: ['http', 'port'], type: 'number' },
+  PUBLIC_URL: { path: ['http', 'publicUrl'], type: 'string' },
+  MAX_MESSAGE_BYTES: { path: ['http', 'maxMessageBytes'], type: 'number' },
+  TRUST_PROXY: { path: ['http', 'trustProxy'], type: 'string' },
+  OPS_HOST: { path: ['http', 'opsHost'], type: 'string' },
+  OPS_PORT: { path: ['http', 'opsPort'], type: 'number' },
+  MONGODB_URI: { path: ['mongodb', 'uri'], type: 'string' },
+  AMQP_URL: { path: ['amqp', 'urls'], type: 'list' },
+  AMQP_PREFIX: { path: ['amqp', 'prefix'], type: 'string' },
+  AMQP_SHARDS: { path: ['amqp', 'shards'], type: 'number' },
+  TRUST_DIR: { path: ['pki', 'trustDir'], type: 'string' },
+  HUB_CERT: { path: ['pki', 'hubCert'], type: 'string' },
+  HUB_KEY: { path: ['pki', 'hubKey'], type: 'string' },
+  HUB_PINS: { path: ['pki', 'hubPins'], type: 'list' },
+  REVOCATION_MODE: { path: ['pki', 'revocation'], type: 'string' },
+  HUB_CRL_URLS: { path: ['pki', 'crlUrls'], type: 'list' },
+  CREDENTIALS_KEY: { path: ['credentials', 'key'], type: 'string' },
+  LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
+  VERIFY_WORKERS: { path: ['crypto', 'verifyWorkers'], type: 'number' },
+  VERIFY_BYTES_IN_FLIGHT: { path: ['crypto', 'verifyBytesInFlight'], type: 'number' },
+  SHUTDOWN_DRAIN_MS: { path: ['shutdown', 'drainMs'], type: 'number' },
+};
+
+/** `mongodb://[user:pw@]host[:port][,host[:port]…][/db][?options]` (several hosts: not a WHATWG URL). */
+export function isMongoUri(s: string): boolean {
+  const m = /^mongodb(\+srv)?:\/\/(?:[^@/?#]+@)?([^/?#@]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(s);
+  return !!m && m[2]!.split(',').every((h) => /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(:\d{1,5})?$/i.test(h));
+}
+
+/** A URL with one of these schemes and a host (`new URL` also checks the port). */
+function isUrl(s: string, protocols: readonly string[]): boolean {
+  try {
+    const u = new URL(s);
+    return protocols.includes(u.protocol) && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const httpUrl = z.string().refine((s) => isUrl(s, ['http:', 'https:']), 'must be an http:// or https:// URL');
+
+const ConfigSchema = z.strictObject({
+  /** `production` refuses development values at start (docs/deployment.md §7); NODE_ENV=production forces it. */
+  mode: z.enum(['development', 'production']).default('development'),
+  /** Environment variables that must be set (non-empty): what a file cannot safely hold or default. */
+  fromEnvironment: z
+    .array(z.string().refine((n) => n in ENV_MAP, 'must name an environment variable the hub reads'))
+    .default([]),
   roles: z.array(Role).min(1),
-  http: z.object({
+  http: z.strictObject({
     host: z.string().min(1),
     port: z.number().int().min(0).max(65535),
-    publicUrl: z.string(),
+    publicUrl: z.union([z.literal(''), httpUrl]),
     keepAliveTimeoutMs: z.number().int().positive(),
     maxMessageBytes: z.number().int().positive(),
     /**
@@ -68,22 +123,24 @@ const ConfigSchema = z.object({
     maxConcurrentLargeBodies: z.number().int().min(1).default(8),
     rateLimit: z
       .object({
-        perAddress: z.object({ burst: z.number().int().min(1), perSecond: z.number().positive() }),
-        perCredential: z.object({ burst: z.number().int().min(1), perSecond: z.number().positive() }),
+        perAddress: z.strictObject({ burst: z.number().int().min(1), perSecond: z.number().positive() }),
+        perCredential: z.strictObject({ burst: z.number().int().min(1), perSecond: z.number().positive() }),
       })
       .default({
         perAddress: { burst: 2000, perSecond: 1000 },
         perCredential: { burst: 1000, perSecond: 500 },
       }),
   }),
-  mongodb: z.object({ uri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI') }),
-  amqp: z.object({
-    urls: z.array(z.string().regex(/^amqps?:\/\//, 'must be an amqp:// URL')).min(1),
+  mongodb: z.strictObject({ uri: z.string().refine(isMongoUri, 'must be a mongodb:// URI') }),
+  amqp: z.strictObject({
+    urls: z
+      .array(z.string().refine((s) => isUrl(s, ['amqp:', 'amqps:']), 'must be an amqp:// or amqps:// URL'))
+      .min(1, 'name at least one RabbitMQ node (AMQP_URL)'),
     prefix: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i),
     shards: z.number().int().min(1).max(256),
     prefetch: z.number().int().min(1).max(10000),
   }),
-  pki: z.object({
+  pki: z.strictObject({
     trustDir: z.string().min(1),
     hubCert: z.string().min(1),
     hubKey: z.string().min(1),
@@ -97,12 +154,7 @@ const ConfigSchema = z.object({
     previousHubCerts: z.array(z.string().min(1)).default([]),
     revocation: z.enum(['require', 'prefer', 'off']),
     maxCrlStalenessSeconds: z.number().int().min(0),
-    crlUrls: z.array(
-      z
-        .string()
-        .url()
-        .regex(/^https?:\/\//i, 'must be an http(s) URL'),
-    ), // HUB_CRL_URLS
+    crlUrls: z.array(httpUrl),
     crlRefreshMs: z.number().int().min(1000),
     crlFetchTimeoutMs: z.number().int().min(100),
     certExpiryWarnDays: z.number().int().min(1),
@@ -110,7 +162,7 @@ const ConfigSchema = z.object({
     // A CRL without nextUpdate is stale this long after its thisUpdate (issue 18 §6).
     crlMaxAgeWithoutNextUpdateHours: z.number().positive().default(24),
   }),
-  crypto: z.object({
+  crypto: z.strictObject({
     verifyWorkers: z.number().int().min(0).max(64),
     /** Bytes of messages being verified at once (pool); more wait their turn: bounds memory. */
     verifyBytesInFlight: z
@@ -118,10 +170,10 @@ const ConfigSchema = z.object({
       .int()
       .min(1024 * 1024),
   }),
-  xml: z.object({ maxDepth: z.number().int().min(8), maxElements: z.number().int().min(100) }),
-  auth: z.object({ clockSkewSeconds: z.number().int().min(1) }),
-  credentials: z.object({ key: z.string().min(32, 'must be at least 32 characters') }),
-  delivery: z.object({
+  xml: z.strictObject({ maxDepth: z.number().int().min(8), maxElements: z.number().int().min(100) }),
+  auth: z.strictObject({ clockSkewSeconds: z.number().int().min(1) }),
+  credentials: z.strictObject({ key: z.string().min(32, 'must be at least 32 characters') }),
+  delivery: z.strictObject({
     outboxGraceMs: z.number().int().min(0),
     outboxIntervalMs: z.number().int().min(50),
     abandonedAfterMs: z.number().int().min(1000),
@@ -131,7 +183,7 @@ const ConfigSchema = z.object({
     breakerThreshold: z.number().int().min(1),
     breakerCooldownMs: z.number().int().min(100),
   }),
-  seed: z.object({
+  seed: z.strictObject({
     directoryFile: z.string(),
     certsManifest: z.string(),
     // DEVELOPMENT ONLY: web UI accounts (config/seed-users.json); "" in production.
@@ -139,15 +191,15 @@ const ConfigSchema = z.object({
   }),
   // Agency directory (docs/directory.md): code group widths per level-1 body, level-1 letters
   // reserved to a block (an assumption: the Party and Front letters are not public).
-  directory: z.object({
-    codeWidths: z.object({
+  directory: z.strictObject({
+    codeWidths: z.strictObject({
       default: z.array(z.number().int().min(1).max(10)).min(1),
       byLevel1: z.record(
         z.string().regex(/^[A-Y]\d\d$/, 'must be a level-1 code'),
         z.array(z.number().int().min(1).max(10)).min(1),
       ),
     }),
-    blockLetters: z.object({
+    blockLetters: z.strictObject({
       party: z.array(z.string().regex(/^[A-Y]$/)),
       state: z.array(z.string().regex(/^[A-Y]$/)),
       front: z.array(z.string().regex(/^[A-Y]$/)),
@@ -162,7 +214,7 @@ const ConfigSchema = z.object({
   // body and fixes its timestamp, so captured headers replay forever).
   vdxp: z
     .object({
-      adminOperations: z.object({
+      adminOperations: z.strictObject({
         enabled: z.boolean(),
         allowedSystems: z.array(z.string().min(1)),
         allowedAddresses: z.array(
@@ -171,7 +223,11 @@ const ConfigSchema = z.object({
       }),
     })
     .default({ adminOperations: { enabled: false, allowedSystems: [], allowedAddresses: [] } }),
-  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
+  // Graceful stop (SIGTERM): /readyz answers 503 `draining` for drainMs while requests are still
+  // served (the load balancer notices), then the listeners close and in-flight work finishes.
+  // 0 in development (no load balancer), 5000 in config/production.json.
+  shutdown: z.strictObject({ drainMs: z.number().int().min(0).max(600_000) }).default({ drainMs: 0 }),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -181,32 +237,6 @@ type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
 };
 export type ConfigOverrides = DeepPartial<z.infer<typeof ConfigSchema>>;
-
-/** Environment variables and the config path they override. */
-const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'list' }> = {
-  HUB_ROLES: { path: ['roles'], type: 'list' },
-  HOST: { path: ['http', 'host'], type: 'string' },
-  PORT: { path: ['http', 'port'], type: 'number' },
-  PUBLIC_URL: { path: ['http', 'publicUrl'], type: 'string' },
-  MAX_MESSAGE_BYTES: { path: ['http', 'maxMessageBytes'], type: 'number' },
-  TRUST_PROXY: { path: ['http', 'trustProxy'], type: 'string' },
-  OPS_HOST: { path: ['http', 'opsHost'], type: 'string' },
-  OPS_PORT: { path: ['http', 'opsPort'], type: 'number' },
-  MONGODB_URI: { path: ['mongodb', 'uri'], type: 'string' },
-  AMQP_URL: { path: ['amqp', 'urls'], type: 'list' },
-  AMQP_PREFIX: { path: ['amqp', 'prefix'], type: 'string' },
-  AMQP_SHARDS: { path: ['amqp', 'shards'], type: 'number' },
-  TRUST_DIR: { path: ['pki', 'trustDir'], type: 'string' },
-  HUB_CERT: { path: ['pki', 'hubCert'], type: 'string' },
-  HUB_KEY: { path: ['pki', 'hubKey'], type: 'string' },
-  HUB_PINS: { path: ['pki', 'hubPins'], type: 'list' },
-  REVOCATION_MODE: { path: ['pki', 'revocation'], type: 'string' },
-  HUB_CRL_URLS: { path: ['pki', 'crlUrls'], type: 'list' },
-  CREDENTIALS_KEY: { path: ['credentials', 'key'], type: 'string' },
-  LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
-  VERIFY_WORKERS: { path: ['crypto', 'verifyWorkers'], type: 'number' },
-  VERIFY_BYTES_IN_FLIGHT: { path: ['crypto', 'verifyBytesInFlight'], type: 'number' },
-};
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -230,45 +260,199 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+/** Refusal to start: the message names each setting, where it came from and what to do. */
 export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+  readonly code = 'START_REFUSED';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[], context: string) {
+    const spec = ERROR_CODES.START_REFUSED;
+    super(
+      `START_REFUSED: ${spec.en} (${context})\n  ${spec.vi}\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
+    this.problems = problems;
   }
 }
 
+export const DEFAULT_CONFIG_FILE = path.join(PROJECT_ROOT, 'config', 'default.json');
+const DEV_PKI_DIR = path.join(PROJECT_ROOT, 'certs-dev');
+
+/** Keys starting with `_` are comments (`"_comment": "…"`), dropped before validation. */
+function withoutComments(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutComments);
+  if (!isPlainObject(v)) return v;
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([k]) => !k.startsWith('_'))
+      .map(([k, x]) => [k, withoutComments(x)]),
+  );
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`HUB_CONFIG: cannot read ${file}: ${(err as Error).message}`], file);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`${file}: not valid JSON: ${(err as Error).message}`], file);
+  }
+  if (!isPlainObject(parsed)) throw new ConfigError([`${file}: must hold a JSON object`], file);
+  return withoutComments(parsed) as Record<string, unknown>;
+}
+
+function envValue(value: string, type: 'string' | 'number' | 'list'): unknown {
+  if (type === 'number') return Number(value);
+  if (type === 'list')
+    return value
+      .split(/[\s,]+/) // comma- or space-separated
+      .map((s) => s.trim())
+      .filter(Boolean);
+  return value;
+}
+
+function patchAt(keys: readonly string[], value: unknown): Record<string, unknown> {
+  return keys.reduceRight<unknown>((inner, k) => ({ [k]: inner }), value) as Record<string, unknown>;
+}
+
+function has(o: unknown, keys: readonly (string | number | symbol)[]): boolean {
+  let cur = o;
+  for (const k of keys) {
+    if (!isPlainObject(cur) || !(String(k) in cur)) return false;
+    cur = cur[String(k)];
+  }
+  return true;
+}
+
+/** The keys the schema knows at a path (for "did you mean"). */
+function knownKeys(keys: readonly PropertyKey[]): string[] {
+  let node: z.ZodType = ConfigSchema;
+  for (const k of keys) {
+    while (node instanceof z.ZodDefault || node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
+    if (!(node instanceof z.ZodObject)) return [];
+    const next = (node.shape as Record<string, z.ZodType | undefined>)[String(k)];
+    if (!next) return [];
+    node = next;
+  }
+  while (node instanceof z.ZodDefault || node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
+  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
+  const scored = known
+    .map((k) => ({ k, d: editDistance(unknown.toLowerCase(), k.toLowerCase()) }))
+    .filter((x) => x.d <= Math.max(2, Math.floor(unknown.length / 3)))
+    .sort((x, y) => x.d - y.d);
+  return scored[0]?.k;
+}
+
+/**
+ * Whether a secret is guessable: shorter than 32 characters once blanks are trimmed, a short pattern
+ * repeated, or under 80 bits by its own character frequencies (Shannon; 32 random hex digits carry
+ * 90–125, in a million draws never less than 89; 44 random base64 characters ≈ 200; "k" × 32 carries 0).
+ */
+export function weakSecretProblem(secret: string): string | null {
+  const s = secret.trim();
+  if (s.length < 32) return `too short: ${s.length} characters without surrounding blanks, at least 32`;
+  for (let period = 1; period <= s.length / 2; period++)
+    if (
+      s ===
+      s
+        .slice(0, period)
+        .repeat(Math.ceil(s.length / period))
+        .slice(0, s.length)
+    )
+      return `low entropy: repeats a ${period}-character pattern`;
+  const counts = new Map<string, number>();
+  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) bits -= n * Math.log2(n / s.length);
+  if (bits < 80)
+    return `low entropy: about ${Math.round(bits)} bits (${counts.size} distinct characters), at least 80`;
+  return null;
+}
+
+/** A setting as messages name it: its path and the variable that sets it (`pki.hubKey (HUB_KEY)`). */
+export function settingName(keys: readonly string[]): string {
+  const v = Object.entries(ENV_MAP).find(([, spec]) => spec.path.join('.') === keys.join('.'))?.[0];
+  return `${keys.join('.')}${v ? ` (${v})` : ''}`;
+}
+
+export function isInside(dir: string, p: string): boolean {
+  const rel = path.relative(dir, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
-  const file = env.HUB_CONFIG ?? path.join(PROJECT_ROOT, 'config', 'default.json');
-  let raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const overlayFile = env.HUB_CONFIG ? path.resolve(env.HUB_CONFIG) : undefined;
+  const files = overlayFile ? `${DEFAULT_CONFIG_FILE} overlaid by ${overlayFile}` : DEFAULT_CONFIG_FILE;
+  const base = readConfigFile(DEFAULT_CONFIG_FILE);
+  const overlay = overlayFile ? readConfigFile(overlayFile) : {};
+  let raw = merge(base, overlay);
+  const fromEnv = new Map<string, string>(); // config path → variable that set it
   for (const [name, spec] of Object.entries(ENV_MAP)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    let parsed: unknown = value;
-    if (spec.type === 'number') parsed = Number(value);
-    if (spec.type === 'list')
-      parsed = value
-        .split(/[\s,]+/) // comma- or space-separated
-        .map((s) => s.trim())
-        .filter(Boolean);
-    const patch: Record<string, unknown> = {};
-    const keys = [...spec.path];
-    const last = keys.pop()!;
-    let cursor = patch;
-    for (const k of keys) {
-      const next: Record<string, unknown> = {};
-      cursor[k] = next;
-      cursor = next;
-    }
-    cursor[last] = parsed;
-    raw = merge(raw, patch);
+    raw = merge(raw, patchAt(spec.path, envValue(value, spec.type)));
+    fromEnv.set(spec.path.join('.'), name);
   }
   raw = merge(raw, overrides);
+  /** Where a setting's value came from, for messages: the variable, else the file that holds it. */
+  const origin = (keys: readonly PropertyKey[]): string => {
+    for (let n = keys.length; n > 0; n--) {
+      const v = fromEnv.get(keys.slice(0, n).map(String).join('.'));
+      if (v) return `environment ${v}`;
+    }
+    const named = keys.map(String);
+    if (overlayFile && has(overlay, named)) return overlayFile;
+    if (has(base, named)) return DEFAULT_CONFIG_FILE;
+    return 'default';
+  };
+
+  // Variables the files say must come from the environment (production: secrets and addresses).
+  const required = Array.isArray(raw.fromEnvironment) ? (raw.fromEnvironment as unknown[]) : [];
+  const missing = required
+    .filter((n): n is string => typeof n === 'string' && n in ENV_MAP && !env[n])
+    .map(
+      (n) =>
+        `${n} (${ENV_MAP[n]!.path.join('.')}) must be set in the environment: ${origin(['fromEnvironment'])} lists it in fromEnvironment`,
+    );
+  if (missing.length) throw new ConfigError(missing, files);
+
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration (${file} and environment):\n${lines.join('\n')}`);
+    const lines = result.error.issues.flatMap((i) => {
+      const at = i.path.map(String);
+      if (i.code === 'unrecognized_keys')
+        return i.keys.map((k) => {
+          const hint = suggestKey(k, knownKeys(i.path));
+          const where = [...at, k].join('.');
+          return `${where}: unknown key in ${origin(at)}${hint ? ` (did you mean ${[...at, hint].join('.')}?)` : ''}`;
+        });
+      return [`${at.join('.') || '(root)'}: ${i.message} (${origin(i.path)})`];
+    });
+    throw new ConfigError(lines, files);
   }
   const cfg = result.data;
+  if (env.NODE_ENV === 'production') cfg.mode = 'production';
   // Relative paths are relative to the project root, whatever the working directory.
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(PROJECT_ROOT, p));
   cfg.pki.trustDir = abs(cfg.pki.trustDir);
@@ -278,5 +462,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   cfg.seed.directoryFile = cfg.seed.directoryFile && abs(cfg.seed.directoryFile);
   cfg.seed.certsManifest = cfg.seed.certsManifest && abs(cfg.seed.certsManifest);
   cfg.seed.usersFile = cfg.seed.usersFile && abs(cfg.seed.usersFile);
+
+  if (cfg.mode === 'production') {
+    const problems: string[] = [];
+    const key = cfg.credentials.key;
+    const at = (keys: string[]) => `${settingName(keys)} from ${origin(keys)}`;
+    const devKey = (base.credentials as { key?: unknown } | undefined)?.key;
+    if (key === devKey || /DEV-ONLY/i.test(key))
+      problems.push(
+        `${at(['credentials', 'key'])}: the development key; set a random secret of 32+ characters`,
+      );
+    else {
+      const weak = weakSecretProblem(key);
+      if (weak) problems.push(`${at(['credentials', 'key'])}: ${weak}`);
+    }
+    const pkiPaths: [string, string][] = [
+      ['trustDir', cfg.pki.trustDir],
+      ['hubCert', cfg.pki.hubCert],
+      ['hubKey', cfg.pki.hubKey],
+      ...cfg.pki.previousHubCerts.map((p, i): [string, string] => [`previousHubCerts.${i}`, p]),
+    ];
+    for (const [k, p] of pkiPaths)
+      if (isInside(DEV_PKI_DIR, p))
+        problems.push(`${at(['pki', k])}: ${p} is the development PKI (certs-dev/); use the production one`);
+    for (const k of ['directoryFile', 'certsManifest', 'usersFile'] as const)
+      if (cfg.seed[k])
+        problems.push(
+          `${at(['seed', k])}: ${cfg.seed[k]} seeds development data (DEV-ONLY secrets); set it to ""`,
+        );
+    const why = env.NODE_ENV === 'production' ? 'NODE_ENV=production' : `mode from ${origin(['mode'])}`;
+    if (problems.length) throw new ConfigError(problems, `production mode (${why}); ${files}`);
+  }
   return deepFreeze(cfg);
+}
+
+/** Whether the development PKI is on this machine (it is not in the production image). */
+export function devPkiDir(): string | null {
+  return existsSync(DEV_PKI_DIR) ? DEV_PKI_DIR : null;
 }

@@ -53,6 +53,10 @@ export class Broker extends EventEmitter {
   #reconnectTimer: NodeJS.Timeout | null = null;
   #inFlight = 0;
   #paused = false;
+  /** connection.blocked from the broker (memory or disk alarm): publishes would hang. */
+  #blocked: string | null = null;
+  /** The last publish was nacked or failed while connected; cleared by the next confirmed one. */
+  #refused: string | null = null;
 
   constructor(urls: readonly string[], log: Logger, topology: (ch: Channel) => Promise<void>) {
     super();
@@ -63,6 +67,15 @@ export class Broker extends EventEmitter {
 
   get connected(): boolean {
     return this.#conn !== null && this.#pub !== null;
+  }
+
+  /** For readiness: connected, and whether the broker takes publishes (src/ops/readiness.ts). */
+  health(): { state: 'up' | 'down' | 'publish-refused'; reason?: string } {
+    if (!this.connected) return { state: 'down' };
+    if (this.#blocked !== null)
+      return { state: 'publish-refused', reason: `connection blocked: ${this.#blocked}` };
+    if (this.#refused !== null) return { state: 'publish-refused', reason: this.#refused };
+    return { state: 'up' };
   }
 
   /** First connection: fails fast, with a hint, if no node is reachable. */
@@ -88,14 +101,21 @@ export class Broker extends EventEmitter {
         this.#next = (this.#next + i) % this.#urls.length;
         conn.on('error', (err: Error) => this.#log.warn({ err: err.message }, 'amqp connection error'));
         conn.on('close', () => this.#onClose(conn));
-        conn.on('blocked', (reason: string) =>
-          this.#log.warn({ reason }, 'amqp connection blocked by broker'),
-        );
+        conn.on('blocked', (reason: string) => {
+          this.#blocked = reason || 'blocked';
+          this.#log.warn({ reason }, 'amqp connection blocked by broker: publishes refused until unblocked');
+        });
+        conn.on('unblocked', () => {
+          this.#blocked = null;
+          this.#log.info('amqp connection unblocked');
+        });
         const pub = await conn.createConfirmChannel();
         pub.on('error', (err: Error) => this.#log.warn({ err: err.message }, 'amqp publish channel error'));
         await this.#topology(pub);
         this.#conn = conn;
         this.#pub = pub;
+        this.#blocked = null;
+        this.#refused = null;
         for (const c of this.#consumers) await this.#startConsumer(c);
         this.#log.info({ url: redactAmqpUrl(url) }, 'connected to RabbitMQ');
         this.emit('connected');
@@ -142,13 +162,23 @@ export class Broker extends EventEmitter {
   publish(exchange: string, routingKey: string, content: Buffer, opts: Options.Publish = {}): Promise<void> {
     const ch = this.#pub;
     if (!ch) return Promise.reject(new BrokerUnavailableError('not connected to RabbitMQ'));
+    // A blocked connection would hold the publish (and the submission waiting on it) until the
+    // alarm clears: refuse at once, the outbox relay publishes it later.
+    if (this.#blocked !== null)
+      return Promise.reject(new BrokerUnavailableError(`RabbitMQ blocks publishing: ${this.#blocked}`));
     return new Promise((resolve, reject) => {
+      const refused = (why: string) => {
+        if (this.#pub === ch) this.#refused = why;
+        reject(new BrokerUnavailableError(why));
+      };
       try {
-        ch.publish(exchange, routingKey, content, { persistent: true, mandatory: false, ...opts }, (err) =>
-          err ? reject(new BrokerUnavailableError(`publish not confirmed: ${String(err)}`)) : resolve(),
-        );
+        ch.publish(exchange, routingKey, content, { persistent: true, mandatory: false, ...opts }, (err) => {
+          if (err) return refused(`publish not confirmed: ${String(err)}`);
+          if (this.#pub === ch) this.#refused = null;
+          resolve();
+        });
       } catch (err) {
-        reject(new BrokerUnavailableError(`publish failed: ${(err as Error).message}`));
+        refused(`publish failed: ${(err as Error).message}`);
       }
     });
   }

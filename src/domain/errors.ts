@@ -261,6 +261,12 @@ export const ERROR_CODES = {
     en: 'The evidence bundle would be incomplete (a certificate chain or a usable CRL is missing)',
   },
   INTERNAL: { status: 500, vi: 'Lỗi hệ thống', en: 'Internal error' },
+  // --- startup (issue 23): the process itself refuses to start; printed, never an HTTP answer ---
+  START_REFUSED: {
+    status: 500,
+    vi: 'Từ chối khởi động: cấu hình không an toàn hoặc không hợp lệ',
+    en: 'Refusing to start: the configuration is unsafe or invalid',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

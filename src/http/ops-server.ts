@@ -6,20 +6,15 @@
  */
 import express, { type Express } from 'express';
 import type { HubMetrics } from '../observability/metrics.ts';
-import type { RevocationHealth } from '../ops/revocation-freshness.ts';
+import type { ReadyReport } from '../ops/readiness.ts';
+
+export type { ReadyReport } from '../ops/readiness.ts';
 
 export interface OpsDeps {
   readonly metrics: HubMetrics;
   readonly roles: readonly string[];
   readonly ready: () => Promise<ReadyReport>;
   readonly isStopping: () => boolean;
-}
-
-export interface ReadyReport {
-  readonly ok: boolean;
-  readonly checks: Record<string, boolean>;
-  /** Stale revocation data makes the process `revocation-stale`, not unready (docs/deployment.md). */
-  readonly revocation?: RevocationHealth;
 }
 
 export function createOpsApp(deps: OpsDeps): Express {
@@ -47,18 +42,15 @@ export function mountHealth(
     res.json({ status: 'ok', ...(deps.roles ? { roles: deps.roles } : {}) });
   });
   app.get('/readyz', async (_req, res) => {
+    // The report sums up the process's probes (src/ops/readiness.ts, the matrix in
+    // docs/deployment.md): `degraded` still answers 200, `not-ready` and `draining` 503.
     const r = await deps.ready();
-    const ok = r.ok && !deps.isStopping();
-    // Stale revocation data is the same in every process (the CRLs are shared through MongoDB) and
-    // only refuses submissions that need it: taking processes out of the load balancer would stop the
-    // inbox, statuses and the UI too, and restarting them would not fetch a CRL. So 200, with its own
-    // status `revocation-stale` (issue 23: distinct from `not-ready`, which is down).
-    const stale = r.revocation?.status === 'stale';
-    res.status(ok ? 200 : 503).json({
-      status: !ok ? 'not-ready' : stale ? 'revocation-stale' : 'ready',
+    res.status(r.ok ? 200 : 503).json({
+      status: r.status,
       checks: r.checks,
-      stopping: deps.isStopping(),
-      ...(r.revocation ? { revocation: r.revocation } : {}),
+      reasons: r.reasons,
+      stopping: r.status === 'draining' || deps.isStopping(),
+      ...r.detail,
     });
   });
 }

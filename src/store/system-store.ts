@@ -82,6 +82,18 @@ export class MongoSystemStore implements SystemStore {
     return r.matchedCount === 1 ? this.get(systemId) : null;
   }
 
+  /** Opens one stored secret (the most recent): null when it opens or none is stored. */
+  async checkKey(): Promise<{ systemId: string; error: string } | null> {
+    const d = await this.#c.findOne({ secretEnc: { $type: 'string' } }, { sort: { createdAt: -1 } });
+    if (!d) return null;
+    try {
+      this.#box.open(d.secretEnc);
+      return null;
+    } catch (err) {
+      return { systemId: d._id, error: (err as Error).message };
+    }
+  }
+
   async setActive(systemId: string, active: boolean, at: Date): Promise<SystemRecord | null> {
     const r = await this.#c.updateOne(
       { _id: systemId },

@@ -10,6 +10,8 @@ const production = (env: Record<string, string> = {}) =>
     HUB_CONFIG: path.join(PROJECT_ROOT, 'config/production.json'),
     CREDENTIALS_KEY: 'unit-test-credentials-key-0123456789abcdef',
     HUB_PINS: 'ab'.repeat(32), // production refuses to start without pinned hub certificates
+    MONGODB_URI: 'mongodb://127.0.0.1:27017/dochub', // and without the addresses from the environment
+    AMQP_URL: 'amqp://hub:secret@127.0.0.1:5672',
     ...env,
   });
 
