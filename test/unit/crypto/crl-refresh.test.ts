@@ -87,7 +87,7 @@ describe('HUB_CRL_URLS', () => {
 
   it('refuses what is not an http(s) URL, naming the key', () => {
     expect(() => loadConfig({ HUB_CRL_URLS: 'ldap://ca.example/cn=CA' })).to.throw(
-      /pki\.crlUrls\.0: must be an http\(s\) URL/,
+      /pki\.crlUrls\.0: must be an http:\/\/ or https:\/\/ URL \(environment HUB_CRL_URLS\)/,
     );
     expect(() => loadConfig({ HUB_CRL_URLS: 'http://ok.example/a.crl,not a url' })).to.throw(
       /pki\.crlUrls\.1/,
