@@ -244,6 +244,17 @@ export const ERROR_CODES = {
     vi: 'Biên nhận, bảng kê và thông điệp trong gói chứng cứ không khớp nhau',
     en: 'The receipt, the manifest and the message of the evidence bundle disagree',
   },
+  // --- pages (web UI operations pages) ---
+  DATE_RANGE_REVERSED: {
+    status: 400,
+    vi: 'Ngày bắt đầu sau ngày kết thúc',
+    en: 'The start date is after the end date',
+  },
+  REPLAY_ENDPOINT_FAILING: {
+    status: 409,
+    vi: 'Điểm nhận vẫn đang lỗi; cần xác nhận rõ trước khi chuyển lại',
+    en: 'The endpoint is still failing; replaying needs an explicit confirmation',
+  },
   INTERNAL: { status: 500, vi: 'Lỗi hệ thống', en: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 
