@@ -440,6 +440,15 @@ const M = {
     'Điểm nhận của cơ quan từ chối văn bản (HTTP {status})',
     'The agency’s endpoint refused the document (HTTP {status})',
   ],
+  'hub.pushAnswered': [
+    'Điểm nhận {url} trả lời lỗi HTTP {status}',
+    'The endpoint {url} answered HTTP {status}',
+  ],
+  'hub.pushFailed': [
+    'Không gửi được đến điểm nhận {url}: {error}',
+    'Could not reach the endpoint {url}: {error}',
+  ],
+  'hub.afterAttempts': ['(sau {n} lần thử)', '(after {n} attempts)'],
   'hub.ended': ['lượt chuyển đã kết thúc', 'the delivery has ended'],
   'hub.recallPending': ['đã có yêu cầu thu hồi đang chờ', 'a recall is already pending'],
   'hub.answerOnly': [

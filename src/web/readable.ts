@@ -69,6 +69,15 @@ export function hubText(text: string, t: Translator): string {
   if (m) return `${t(`hub.${m[1] as 'revoke'}`)}${m[2] ? `: ${m[2]}` : ''}`;
   m = /^endpoint refused the document: HTTP (\d{3})$/.exec(text);
   if (m) return t('hub.endpointRefused', { status: m[1]! });
+  // Push failures (src/delivery/push.ts), with the attempts the worker adds when it gives up.
+  m = /^push to (\S+) (?:answered HTTP (\d{3})|failed: (.*?))(?: \(after (\d+) attempts\))?$/s.exec(text);
+  if (m) {
+    const [, url, status, error, attempts] = m;
+    const what = status
+      ? t('hub.pushAnswered', { url: url!, status })
+      : t('hub.pushFailed', { url: url!, error: error ?? '' });
+    return attempts ? `${what} ${t('hub.afterAttempts', { n: attempts })}` : what;
+  }
   // STATUS_TRANSITION_INVALID reasons (src/domain/status.ts), possibly after the error's own title.
   m = /(?:^|: )(\d\d) after (\S+(?: status)?): (.*)$/.exec(text);
   if (m) {

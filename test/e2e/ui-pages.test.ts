@@ -211,7 +211,7 @@ describe('web UI (browser): document page and operations pages', function () {
       }
       expect(await page.textContent('#failing-warning'))
         .to.contain('M29.001')
-        .and.contain('HTTP 503');
+        .and.contain('trả lời lỗi HTTP 503 (sau 2 lần thử)');
       await screenshot(page, 'deadletters');
     });
 

@@ -31,6 +31,12 @@ describe('readable names (web UI)', () => {
     expect(hubText('15 after no status: 15 only answers a recall (13) or an update', vi)).to.contain(
       'mã 15 chỉ dùng để trả lời',
     );
+    expect(hubText('push to https://dms.x/hub answered HTTP 503 (after 2 attempts)', vi)).to.equal(
+      'Điểm nhận https://dms.x/hub trả lời lỗi HTTP 503 (sau 2 lần thử)',
+    );
+    expect(hubText('push to https://dms.x/hub failed: fetch failed', en)).to.equal(
+      'Could not reach the endpoint https://dms.x/hub: fetch failed',
+    );
     expect(hubText('Đã nhận, đang xử lý', vi)).to.equal('Đã nhận, đang xử lý');
   });
 
