@@ -13,6 +13,40 @@ import type { Models } from '../store/models.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Topology } from './topology.ts';
 
+/** What a dead letter's technical reason means, for people (the web UI names each kind in vi/en). */
+export type DeadLetterReasonKind =
+  | 'unreadable'
+  | 'noDelivery'
+  | 'noEndpointUrl'
+  | 'payloadMissing'
+  | 'circuitOpen'
+  | 'endpointDown'
+  | 'broker'
+  | 'unknown';
+
+const REASON_KINDS: readonly (readonly [RegExp, DeadLetterReasonKind])[] = [
+  [/^task is not JSON|^task lacks /, 'unreadable'],
+  [/^no delivery /, 'noDelivery'],
+  [/push mode without an endpoint URL/, 'noEndpointUrl'],
+  [/^payload of .* is missing/, 'payloadMissing'],
+  [/^circuit open for /, 'circuitOpen'],
+  [/^push to .* (failed|answered HTTP)|endpoint answered|ECONNREFUSED|timed? ?out/i, 'endpointDown'],
+  [/^dead-lettered by the broker/, 'broker'],
+];
+
+/** Classifies a technical reason (worker.ts, push.ts, the broker's x-death) into a plain kind. */
+export function reasonKind(reason: string): DeadLetterReasonKind {
+  return REASON_KINDS.find(([rx]) => rx.test(reason))?.[1] ?? 'unknown';
+}
+
+/** Push failures recorded on a recipient's deliveries within this window count as "still failing". */
+export const RECENT_FAILURE_MS = 15 * 60_000;
+
+export interface EndpointFailure {
+  readonly lastError: string;
+  readonly at: Date;
+}
+
 export interface DeadLetterView {
   readonly id: string;
   readonly deliveryId?: string;
@@ -51,13 +85,100 @@ function view(r: Row, withContent = false): DeadLetterView {
   };
 }
 
+function replayableTask(
+  r: Row,
+): asserts r is Row & { deliveryId: string; docId: string; recipientCode: string } {
+  if (!r.deliveryId || !r.docId || !r.recipientCode)
+    throw new HubError('CONFLICT', 'this dead letter is not a readable delivery task and cannot be replayed');
+}
+
 export class DeadLetterService {
   readonly #m: Pick<Models, 'DeadLetter' | 'Delivery' | 'Outbox'>;
   readonly #audit: AuditLog;
 
-  constructor(models: Pick<Models, 'DeadLetter' | 'Delivery' | 'Outbox'>, audit: AuditLog) {
+  readonly #now: () => Date;
+
+  constructor(
+    models: Pick<Models, 'DeadLetter' | 'Delivery' | 'Outbox'>,
+    audit: AuditLog,
+    now: () => Date = () => new Date(),
+  ) {
     this.#m = models;
     this.#audit = audit;
+    this.#now = now;
+  }
+
+  /**
+   * Recipients whose endpoint is still failing: a push failure (connection, 5xx, timeout, open
+   * circuit) recorded on one of their deliveries within RECENT_FAILURE_MS, with no delivery made to
+   * them since. The circuit breakers live in the worker processes; their failures are recorded here.
+   */
+  async failingEndpoints(recipients: readonly string[]): Promise<Map<string, EndpointFailure>> {
+    const out = new Map<string, EndpointFailure>();
+    const codes = [...new Set(recipients)];
+    if (codes.length === 0) return out;
+    const since = new Date(this.#now().getTime() - RECENT_FAILURE_MS);
+    const [failed, delivered] = await Promise.all([
+      this.#m.Delivery.find(
+        { recipientCode: { $in: codes }, lastErrorAt: { $gte: since } },
+        { recipientCode: 1, lastError: 1, lastErrorAt: 1, _id: 0 },
+      )
+        .limit(5000)
+        .lean<{ recipientCode: string; lastError?: string; lastErrorAt: Date }[]>(),
+      this.#m.Delivery.find(
+        { recipientCode: { $in: codes }, availableAt: { $gte: since } },
+        { recipientCode: 1, availableAt: 1, _id: 0 },
+      )
+        .limit(5000)
+        .lean<{ recipientCode: string; availableAt: Date }[]>(),
+    ]);
+    const lastDelivered = new Map<string, number>();
+    for (const d of delivered)
+      lastDelivered.set(
+        d.recipientCode,
+        Math.max(lastDelivered.get(d.recipientCode) ?? 0, new Date(d.availableAt).getTime()),
+      );
+    for (const f of failed) {
+      const kind = reasonKind(f.lastError ?? '');
+      if (kind !== 'endpointDown' && kind !== 'circuitOpen') continue;
+      const at = new Date(f.lastErrorAt);
+      if (at.getTime() <= (lastDelivered.get(f.recipientCode) ?? 0)) continue;
+      const seen = out.get(f.recipientCode);
+      if (!seen || seen.at < at) out.set(f.recipientCode, { lastError: f.lastError ?? '', at });
+    }
+    return out;
+  }
+
+  /**
+   * Replays several dead letters (the web UI's bulk replay): every one is checked first, so a
+   * refusal replays none; replaying into an endpoint that is still failing needs `confirmFailing`.
+   * Each replay is audited on its own (`deadletter.replayed`).
+   */
+  async replayMany(
+    actor: string,
+    ids: readonly string[],
+    o: { confirmFailing: boolean },
+  ): Promise<DeadLetterView[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) throw new HubError('VALIDATION_FAILED', 'no dead letter selected');
+    const rows = await this.#m.DeadLetter.find({ _id: { $in: unique } }).lean<Row[]>();
+    const byId = new Map(rows.map((r) => [r._id, r]));
+    for (const id of unique) {
+      const r = byId.get(id);
+      if (!r) throw new HubError('NOT_FOUND', `no dead letter ${id}`);
+      replayableTask(r);
+      if (r.replayedAt) throw new HubError('CONFLICT', `dead letter ${id} was already replayed`);
+    }
+    if (!o.confirmFailing) {
+      const failing = await this.failingEndpoints(rows.map((r) => r.recipientCode!));
+      if (failing.size)
+        throw new HubError('REPLAY_ENDPOINT_FAILING', [...failing.keys()].join(', '), {
+          recipients: [...failing.keys()],
+        });
+    }
+    const out: DeadLetterView[] = [];
+    for (const id of unique) out.push(await this.replay(actor, id));
+    return out;
   }
 
   /** Records a dead-lettered message; idempotent on the message (redelivery of the same one). */
@@ -117,14 +238,10 @@ export class DeadLetterService {
   async replay(actor: string, id: string): Promise<DeadLetterView> {
     const r = await this.#m.DeadLetter.findById(id).lean<Row>();
     if (!r) throw new HubError('NOT_FOUND', `no dead letter ${id}`);
-    if (!r.deliveryId || !r.docId || !r.recipientCode)
-      throw new HubError(
-        'CONFLICT',
-        'this dead letter is not a readable delivery task and cannot be replayed',
-      );
+    replayableTask(r);
     const res = await this.#m.Delivery.updateOne(
       { _id: r.deliveryId, transport: { $in: ['dead-lettered', 'queued'] } },
-      { $set: { transport: 'queued', attempts: 0 }, $unset: { lastError: 1 } },
+      { $set: { transport: 'queued', attempts: 0 }, $unset: { lastError: 1, lastErrorAt: 1 } },
     );
     if (res.matchedCount !== 1)
       throw new HubError('CONFLICT', `delivery ${r.deliveryId} is no longer waiting (already delivered?)`);

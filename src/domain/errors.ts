@@ -244,7 +244,7 @@ export const ERROR_CODES = {
     vi: 'Biên nhận, bảng kê và thông điệp trong gói chứng cứ không khớp nhau',
     en: 'The receipt, the manifest and the message of the evidence bundle disagree',
   },
-  // --- finding documents (web UI lists) ---
+  // --- web UI lists and operations pages (issue 19) ---
   DATE_RANGE_REVERSED: {
     status: 400,
     vi: 'Ngày bắt đầu sau ngày kết thúc',
@@ -259,6 +259,11 @@ export const ERROR_CODES = {
     status: 503,
     vi: 'Chưa đủ dữ liệu để lập gói chứng cứ kiểm tra được (thiếu chuỗi chứng thư hoặc danh sách thu hồi còn hiệu lực)',
     en: 'The evidence bundle would be incomplete (a certificate chain or a usable CRL is missing)',
+  },
+  REPLAY_ENDPOINT_FAILING: {
+    status: 409,
+    vi: 'Điểm nhận vẫn đang lỗi; cần xác nhận rõ trước khi chuyển lại',
+    en: 'The endpoint is still failing; replaying needs an explicit confirmation',
   },
   INTERNAL: { status: 500, vi: 'Lỗi hệ thống', en: 'Internal error' },
   // --- startup (issue 23): the process itself refuses to start; printed, never an HTTP answer ---

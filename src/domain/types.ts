@@ -129,6 +129,8 @@ export interface DeliveryRecord {
   readonly transport: TransportState;
   readonly attempts: number;
   readonly lastError?: string;
+  /** When lastError was recorded. */
+  readonly lastErrorAt?: Date;
   readonly queuedAt: Date;
   readonly availableAt?: Date;
   readonly ackedAt?: Date;

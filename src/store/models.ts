@@ -137,6 +137,8 @@ const deliverySchema = new Schema(
     transport: { type: String, required: true },
     attempts: { type: Number, default: 0 },
     lastError: String,
+    /** When lastError was recorded: a recent one means the endpoint is still failing (dead-letter replay warns). */
+    lastErrorAt: Date,
     failedAt: Date,
     queuedAt: { type: Date, required: true },
     availableAt: Date,

@@ -52,6 +52,9 @@ function isDuplicateKey(err: unknown): boolean {
  */
 export type UpdateDialect = 'mongodb' | 'id-only';
 
+/** A delivered delivery keeps no error of its earlier attempts (the document page would show it). */
+const DELIVERED_CLEARS = { lastError: 1, lastErrorAt: 1 } as const;
+
 async function updateOneIf(
   model: Models['Delivery'],
   dialect: UpdateDialect,
@@ -426,7 +429,11 @@ class MongoDeliveryStore implements DeliveryStore {
     // `d` was read by the worker just before (its check that the delivery is still queued).
     const done = await this.#ifQueued(
       d.id,
-      { $set: { transport: 'available', availableAt: at }, $inc: { attempts: 1, version: 1 } },
+      {
+        $set: { transport: 'available', availableAt: at },
+        $unset: DELIVERED_CLEARS,
+        $inc: { attempts: 1, version: 1 },
+      },
       d,
     );
     if (done === null) return false;
@@ -442,6 +449,7 @@ class MongoDeliveryStore implements DeliveryStore {
   async markPushed(id: string, at: Date): Promise<boolean> {
     const d = await this.#ifQueued(id, {
       $set: { transport: 'pushed', availableAt: at },
+      $unset: DELIVERED_CLEARS,
       $inc: { attempts: 1, version: 1 },
     });
     return d !== null;
@@ -453,6 +461,7 @@ class MongoDeliveryStore implements DeliveryStore {
       $set: {
         transport: 'failed',
         lastError: reason,
+        lastErrorAt: at,
         failedAt: at,
         business: { code: '02', pending: null },
       },
@@ -478,7 +487,7 @@ class MongoDeliveryStore implements DeliveryStore {
     await this.m.Delivery.updateOne(
       { _id: id },
       {
-        $set: { lastError: error, ...(final ? { transport: 'dead-lettered' } : {}) },
+        $set: { lastError: error, lastErrorAt: new Date(), ...(final ? { transport: 'dead-lettered' } : {}) },
         $inc: { version: 1, ...(final ? {} : { attempts: 1 }) },
       },
     );

@@ -93,6 +93,9 @@ export interface AuditQuery {
   readonly action?: string;
   readonly actor?: string;
   readonly subject?: string;
+  /** Entries at or after `from` and before `until`. */
+  readonly from?: Date;
+  readonly until?: Date;
   readonly limit: number;
 }
 
@@ -113,6 +116,11 @@ function overdueFilter(now: Date): Record<string, unknown> {
     'business.code': { $in: [null, '01'] },
     transport: { $nin: ['failed'] },
   };
+}
+
+/** [since, until) on a date field; open-ended without `until`. */
+function period(since: Date, until?: Date): Record<string, Date> {
+  return { $gte: since, ...(until ? { $lt: until } : {}) };
 }
 
 export class MongoWebQueryStore {
@@ -239,8 +247,13 @@ export class MongoWebQueryStore {
   }
 
   /** Documents sent per sender and received per recipient since `since` ($group). */
-  async volumes(since: Date): Promise<{ sent: Map<string, number>; received: Map<string, number> }> {
-    const match = { $match: { messageType: 'edoc', state: 'accepted', receivedAt: { $gte: since } } };
+  async volumes(
+    since: Date,
+    until?: Date,
+  ): Promise<{ sent: Map<string, number>; received: Map<string, number> }> {
+    const match = {
+      $match: { messageType: 'edoc', state: 'accepted', receivedAt: period(since, until) },
+    };
     const [sent, received] = await Promise.all([
       this.#m.Document.aggregate<{ _id: string; n: number }>([
         match,
@@ -271,9 +284,9 @@ export class MongoWebQueryStore {
   }
 
   /** Submissions refused since `since`, by error code (from the audit log: refusals store nothing else). */
-  async refusalsByCode(since: Date): Promise<{ code: string; n: number }[]> {
+  async refusalsByCode(since: Date, until?: Date): Promise<{ code: string; n: number }[]> {
     const rows = await this.#m.Audit.aggregate<{ _id: string | null; n: number }>([
-      { $match: { action: 'submission.refused', at: { $gte: since } } },
+      { $match: { action: 'submission.refused', at: period(since, until) } },
       { $group: { _id: '$data.code', n: { $sum: 1 } } },
       { $sort: { n: -1 } },
     ]);
@@ -281,9 +294,9 @@ export class MongoWebQueryStore {
   }
 
   /** Deliveries refused by the recipient (status 02) since `since`, by the reason they gave. */
-  async recipientRefusals(since: Date, limit = 5000): Promise<{ reason: string; n: number }[]> {
+  async recipientRefusals(since: Date, until?: Date, limit = 5000): Promise<{ reason: string; n: number }[]> {
     const rows = await this.#m.Delivery.find(
-      { messageType: 'edoc', 'business.code': '02', queuedAt: { $gte: since } },
+      { messageType: 'edoc', 'business.code': '02', queuedAt: period(since, until) },
       { timeline: 1, lastError: 1, _id: 0 },
     )
       .limit(limit)
@@ -295,6 +308,16 @@ export class MongoWebQueryStore {
       by.set(reason, (by.get(reason) ?? 0) + 1);
     }
     return [...by.entries()].map(([reason, n]) => ({ reason, n })).sort((a, b) => b.n - a.n);
+  }
+
+  /** Names of these agencies (codes not in the directory are left out). */
+  async agencyNames(codes: readonly string[]): Promise<Map<string, string>> {
+    const list = [...new Set(codes)].filter(Boolean);
+    if (list.length === 0) return new Map();
+    const rows = await this.#m.Agency.find({ _id: { $in: list } }, { name: 1 }).lean<
+      { _id: string; name: string }[]
+    >();
+    return new Map(rows.map((r) => [r._id, r.name]));
   }
 
   overdueCount(now: Date): Promise<number> {
@@ -359,6 +382,8 @@ export class MongoWebQueryStore {
     if (q.action) filter.action = { $regex: `^${escapeRegex(q.action)}` };
     if (q.actor) filter.actor = { $regex: `^${escapeRegex(q.actor)}` };
     if (q.subject) filter.subject = { $regex: `^${escapeRegex(q.subject)}` };
+    if (q.from) filter.at = period(q.from, q.until);
+    else if (q.until) filter.at = { $lt: q.until };
     const rows = await this.#m.Audit.find(filter).sort({ _id: -1 }).limit(q.limit).lean<Doc[]>();
     return rows.map((d) => {
       const { _id, ...rest } = d;

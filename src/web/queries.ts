@@ -364,24 +364,28 @@ export class WebQueries {
     }
   }
 
-  async dashboard(days = 30): Promise<Dashboard> {
+  /**
+   * The dashboard over `days` Vietnam days from `start` (00:00 Vietnam time); by default the last
+   * 30 days up to today. Counts, refusals and volumes cover the period; latency the last 7 days.
+   */
+  async dashboard(range: { start?: Date; days?: number } = {}): Promise<Dashboard> {
     const now = this.#now();
     const dayMs = 86_400_000;
+    const days = range.days ?? 30;
     // Day boundaries at midnight Vietnam time (UTC+7).
     const todayStart = new Date(Math.floor((now.getTime() + 7 * 3_600_000) / dayMs) * dayMs - 7 * 3_600_000);
-    const bounds = Array.from(
-      { length: days + 1 },
-      (_, i) => new Date(todayStart.getTime() - (days - 1 - i) * dayMs),
-    );
+    const first = range.start ?? new Date(todayStart.getTime() - (days - 1) * dayMs);
+    const bounds = Array.from({ length: days + 1 }, (_, i) => new Date(first.getTime() + i * dayMs));
     const since = bounds[0]!;
+    const until = bounds.at(-1)!;
     const [counts, samples, refusals, recipientRefusals, deadLetters, overdue, volumes] = await Promise.all([
       this.#d.store.documentsPerInterval(bounds),
       this.#d.store.latencySamples(new Date(now.getTime() - 7 * dayMs), 20_000),
-      this.#d.store.refusalsByCode(since),
-      this.#d.store.recipientRefusals(since),
+      this.#d.store.refusalsByCode(since, until),
+      this.#d.store.recipientRefusals(since, until),
       this.#d.store.deadLetterCount(),
       this.#d.store.overdueCount(now),
-      this.#d.store.volumes(since),
+      this.#d.store.volumes(since, until),
     ]);
     const sorted = [...samples].sort((a, b) => a - b);
     const codes = [...new Set([...volumes.sent.keys(), ...volumes.received.keys()])];

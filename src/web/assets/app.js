@@ -73,3 +73,20 @@
     window.setTimeout(poll, 500);
   }
 })();
+
+// --- pages ---
+// <input type=checkbox data-select-all="name">: checks or unchecks every checkbox `name` of its form.
+(function () {
+  'use strict';
+  document.querySelectorAll('input[type=checkbox][data-select-all]').forEach(function (all) {
+    all.addEventListener('change', function () {
+      var form = all.form;
+      if (!form) return;
+      form
+        .querySelectorAll('input[type=checkbox][name="' + all.dataset.selectAll + '"]')
+        .forEach(function (box) {
+          box.checked = all.checked;
+        });
+    });
+  });
+})();

@@ -8,17 +8,25 @@ import { html } from '../html.ts';
 import { renderPage } from '../layout.ts';
 import type { WebQueries } from '../queries.ts';
 import { empty } from '../widgets.ts';
+import { dayText, rangeInputs, readRange } from '../day-range.ts';
+import { hubText } from '../readable.ts';
+
+/** The longest period the dashboard shows at once (one bar per day). */
+const MAX_DAYS = 366;
 
 export function dashboardRouter(queries: WebQueries): Router {
   const r = express.Router();
   r.get('/dashboard', async (req, res) => {
     const { t, lang } = web(req);
-    const d = await queries.dashboard(30);
+    const { range: r30, error: rangeErr, shown } = readRange(req, { defaultDays: 30, maxDays: MAX_DAYS });
+    const range = r30!;
+    const d = await queries.dashboard({ start: range.start, days: range.days });
     const total = d.days.reduce((s, x) => s + x.n, 0);
+    const tickEvery = Math.max(5, Math.ceil(d.days.length / 8));
     const bars = d.days.map((x, i) => ({
       label: x.day,
       value: x.n,
-      ...(i % 5 === 4 || i === d.days.length - 1
+      ...(i % tickEvery === tickEvery - 1 || i === d.days.length - 1
         ? { tick: x.day.slice(8, 10) + '/' + x.day.slice(5, 7) }
         : {}),
     }));
@@ -29,8 +37,18 @@ export function dashboardRouter(queries: WebQueries): Router {
         <div class="tile-label">${label}</div>
       </div>`;
     const body = html`<h1>${t('nav.dashboard')}</h1>
+      <form method="get" action="/ui/dashboard" class="filters" id="dash-range">
+        <fieldset class="range">
+          <legend>${t('dash.range')}</legend>
+          ${rangeInputs(t, shown, rangeErr, { maxDays: MAX_DAYS })}
+        </fieldset>
+        <div class="actions">
+          <button type="submit" class="primary">${t('dash.apply')}</button>
+          <a href="/ui/dashboard">${t('list.reset')}</a>
+        </div>
+      </form>
       <div class="tiles">
-        ${tile('documents', t('dash.documents30'), fmtNumber(total, lang))}
+        ${tile('documents', t('dash.documentsRange'), fmtNumber(total, lang))}
         ${tile('overdue', t('dash.overdue'), fmtNumber(d.overdue, lang), d.overdue ? ' tile-bad' : '', '/ui/received?overdue=1')}
         ${tile('deadletters', t('dash.deadLetters'), fmtNumber(d.deadLetters, lang), d.deadLetters ? ' tile-bad' : '', '/ui/admin/deadletters')}
         ${tile('p50', t('dash.latencyP50'), fmtDuration(d.latency.p50))}
@@ -46,10 +64,16 @@ export function dashboardRouter(queries: WebQueries): Router {
       </section>
       <div class="columns">
         <section class="card">
-          <h2>${t('dash.refusals')}</h2>
-          ${d.refusals.length ? hbars(d.refusals.map((x) => ({ label: html`<code>${x.code}</code> <span class="small">${x.code in ERROR_CODES ? ERROR_CODES[x.code as keyof typeof ERROR_CODES][lang] : ''}</span>`, value: x.n }))) : empty(t('dash.none'))}
-          <h3>${t('dash.recipientRefusals')}</h3>
-          ${d.recipientRefusals.length ? hbars(d.recipientRefusals.slice(0, 10).map((x) => ({ label: x.reason, value: x.n }))) : empty(t('dash.none'))}
+          <div id="hub-refusals">
+            <h2>${t('dash.hubRefusals')}</h2>
+            <p class="small muted">${t('dash.hubRefusalsHint')}</p>
+            ${d.refusals.length ? hbars(d.refusals.map((x) => ({ label: html`<code>${x.code}</code> <span class="small">${x.code in ERROR_CODES ? ERROR_CODES[x.code as keyof typeof ERROR_CODES][lang] : ''}</span>`, value: x.n }))) : empty(t('dash.none'))}
+          </div>
+          <div id="recipient-refusals">
+            <h2>${t('dash.recipientRefusals02')}</h2>
+            <p class="small muted">${t('dash.recipientRefusalsHint')}</p>
+            ${d.recipientRefusals.length ? hbars(d.recipientRefusals.slice(0, 10).map((x) => ({ label: hubText(x.reason, t), value: x.n }))) : empty(t('dash.none'))}
+          </div>
         </section>
         <section class="card">
           <h2>${t('dash.byBlock')}</h2>
@@ -102,7 +126,10 @@ export function dashboardRouter(queries: WebQueries): Router {
           }
         </section>
       </div>
-      <p class="small muted">${t('dash.since', { day: d.days[0]?.day ?? '' })}</p>`;
+      <p class="small muted" id="range-shown">
+        ${t('dash.rangeShown', { from: dayText(range.fromDay), to: dayText(range.toDay) })}
+      </p>`;
+    if (rangeErr) res.status(rangeErr.status);
     res.send(renderPage(req, { title: t('nav.dashboard'), nav: 'dashboard', body }));
   });
   return r;

@@ -11,6 +11,7 @@ import { href, html, seg, type SafeHtml } from '../html.ts';
 import { isNew, listCsv } from '../list-csv.ts';
 import { renderPage } from '../layout.ts';
 import { SORT_KEYS, type ListSort, type SortKey } from '../../store/web-store.ts';
+import { attachmentKind, hubText } from '../readable.ts';
 import {
   PAGE_SIZE,
   STATUS_FILTERS,
@@ -376,7 +377,7 @@ function deliveryCard(req: Request, p: DocumentPage, d: DeliveryRecord): SafeHtm
           return html`<li data-code="${e.code}">
             <time>${fmtDateTime(e.at, lang)}</time> <strong>${codeLabel(e.code, lang)}</strong>
             <span class="muted">${t('doc.by')} <code>${e.by}</code></span
-            >${e.description ? html` — ${e.description}` : ''}${
+            >${e.description ? html` — ${hubText(e.description, t)}` : ''}${
               sd
                 ? html` <a href="/ui/documents/${seg(sd.id)}" class="small">${t('doc.statusMessage')}</a>`
                 : ''
@@ -404,11 +405,66 @@ function deliveryCard(req: Request, p: DocumentPage, d: DeliveryRecord): SafeHtm
           : '—',
       ],
       !!d.deadline && [t('doc.deadline'), fmtDateTime(d.deadline, lang)],
-      !!d.lastError && [t('doc.lastError'), html`<span class="error-text">${d.lastError}</span>`],
+      !!d.lastError &&
+        STILL_ON_ITS_WAY.has(d.transport) && [
+          t('doc.lastError'),
+          html`<span class="error-text">${hubText(d.lastError, t)}</span>`,
+        ],
     ])}
     ${stepper(d, lang)}
     <h4>${t('doc.timeline')}</h4>
     ${timeline}
+  </section>`;
+}
+
+/** Transport states in which an error of an earlier attempt still matters (not yet delivered). */
+const STILL_ON_ITS_WAY: ReadonlySet<string> = new Set(['queued', 'failed', 'dead-lettered']);
+
+/** More recipients than this: a summary table above the per-recipient timelines. */
+const SUMMARY_FROM = 5;
+
+function recipientSummary(req: Request, deliveries: readonly DeliveryRecord[]): SafeHtml {
+  const { t, lang } = web(req);
+  const now = new Date();
+  const counts = new Map<string, { state: DeliveryRecord['business']; n: number }>();
+  for (const d of deliveries) {
+    const key = d.business.code ?? 'none';
+    const c = counts.get(key) ?? { state: { code: d.business.code, pending: null }, n: 0 };
+    c.n++;
+    counts.set(key, c);
+  }
+  const order = ['none', '01', '03', '04', '05', '06', '02', 'recalled'];
+  const rows = [...counts.entries()].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
+  const overdue = deliveries.filter((d) => isOverdue(d.deadline, d.business.code, now)).length;
+  return html`<section class="card" id="recipient-summary">
+    <h3>${t('doc.summary')}</h3>
+    <table class="list compact summary">
+      <thead>
+        <tr>
+          <th>${t('doc.summaryStatus')}</th>
+          <th class="num">${t('doc.summaryCount')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows.map(
+          ([key, c]) =>
+            html`<tr data-status="${key}">
+              <td>${statusBadge(c.state, lang, t)}</td>
+              <td class="num">${c.n}</td>
+            </tr>`,
+        )}
+        <tr data-status="overdue" class="${overdue ? 'overdue' : ''}">
+          <td>${t('doc.summaryOverdue')}</td>
+          <td class="num">${overdue}</td>
+        </tr>
+      </tbody>
+      <tfoot>
+        <tr data-status="total">
+          <th>${t('doc.summaryTotal')}</th>
+          <td class="num">${deliveries.length}</td>
+        </tr>
+      </tfoot>
+    </table>
   </section>`;
 }
 
@@ -467,23 +523,24 @@ function documentPage(req: Request, p: DocumentPage): string {
       </section>
       <section class="card">
         <h2>${t('doc.attachments')}</h2>
-        ${p.details.encrypted ? html`<p class="note">${t('doc.encrypted')}</p>` : ''}
+        ${p.details.encrypted ? html`<p class="note" id="encrypted">${t('doc.encrypted')}</p>` : ''}
         ${
-          p.details.attachments === null
-            ? html`<p class="muted">${t('doc.noAttachments')}</p>`
-            : p.details.attachments.length === 0
-              ? html`<p class="muted">${t('doc.noAttachments')}</p>`
-              : html`<ul class="attachments">
-                  ${p.details.attachments.map(
-                    (a) =>
-                      html`<li>
-                        <strong>${a.name}</strong>
-                        <span class="muted"
-                          >${a.contentType}${a.size !== undefined ? ` · ${fmtBytes(a.size)}` : ''}</span
-                        >${a.description ? html`<br /><span class="small">${a.description}</span>` : ''}
-                      </li>`,
-                  )}
-                </ul>`
+          !p.details.attachments?.length
+            ? html`<p class="muted">
+                ${t(p.details.encrypted ? 'doc.encryptedNoList' : 'doc.noAttachments')}
+              </p>`
+            : html`<ul class="attachments">
+                ${p.details.attachments.map(
+                  (a) =>
+                    html`<li>
+                      <strong>${a.name}</strong>
+                      <span class="muted" data-kind="${attachmentKind(a.contentType, a.name)}"
+                        ><abbr title="${a.contentType}">${t(attachmentKind(a.contentType, a.name))}</abbr
+                        >${a.size !== undefined ? ` · ${fmtBytes(a.size)}` : ''}</span
+                      >${a.description ? html`<br /><span class="small">${a.description}</span>` : ''}
+                    </li>`,
+                )}
+              </ul>`
         }
         <p class="small muted">${t('doc.attachmentsHint')}</p>
         <h2>${t('doc.receipts')}</h2>
@@ -545,6 +602,7 @@ function documentPage(req: Request, p: DocumentPage): string {
         : ''
     }
     <h2>${t(p.seesAll ? 'doc.recipients' : 'doc.yourDelivery')}</h2>
+    ${p.deliveries.length > SUMMARY_FROM ? recipientSummary(req, p.deliveries) : ''}
     ${p.deliveries.length ? p.deliveries.map((d) => deliveryCard(req, p, d)) : empty(t('doc.noDeliveries'))}`;
   return renderPage(req, { title, nav: p.seesAll && user.role === 'clerk' ? 'sent' : 'received', body });
 }
