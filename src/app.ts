@@ -139,7 +139,14 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       verifier = pool;
     }
     await revocation.load();
-    const hubKey = loadSigningKey(config.pki.hubCert, config.pki.hubKey);
+    const ownKey = loadSigningKey(config.pki.hubCert, config.pki.hubKey);
+    // Receipts carry the hub certificate's intermediates: verifiers need only the roots.
+    const hubKey = {
+      ...ownKey,
+      chainPem: (await trust.intermediatesOf(new x509.X509Certificate(ownKey.certificatePem))).map((c) =>
+        c.toString('pem'),
+      ),
+    };
     // Sign only with a certificate verifiers accept (hub-signing EKU, pinned): fail fast otherwise.
     const ownProblem = hubSignerProblem(
       new x509.X509Certificate(hubKey.certificatePem),
