@@ -6,7 +6,7 @@
  */
 import { HubError } from '../domain/errors.ts';
 import { HubApiError } from '../sdk/client.ts';
-import { SdkError } from '../sdk/errors.ts';
+import { SdkError, type SdkErrorCode } from '../sdk/errors.ts';
 import { EXIT } from './context.ts';
 
 /** What to do about each of the hub's refusal codes (src/domain/errors.ts). */
@@ -62,6 +62,15 @@ export const HUB_HINTS: Record<string, string> = {
   INTERNAL: 'report the error id to the hub operator',
 };
 
+/** hubctl's own wording of the SDK hints that have a command-line option to name (src/sdk/errors.ts). */
+export const CLI_SDK_HINTS: Partial<Record<SdkErrorCode, string>> = {
+  KEYSTORE_PASSWORD_INVALID: 'check the password of the PKCS#12 file (--password-file / --password-env)',
+  RECEIPT_INVALID:
+    'the hub may still have accepted the document: look it up (hubctl track <docId>) before sending it again; check --trust and --hub-pin',
+  HUB_UNREACHABLE: 'check the hub URL (--hub / HUB_URL) and that the hub is running; retry later',
+  USAGE: 'see hubctl <command> --help',
+};
+
 export interface Failure {
   readonly code: string;
   readonly message: string;
@@ -88,7 +97,7 @@ export function describeFailure(err: unknown): Failure {
     return {
       code: err.code,
       message: err.message,
-      hint: err.hint,
+      hint: CLI_SDK_HINTS[err.code] ?? err.hint,
       exit:
         err.code === 'HUB_UNREACHABLE' || err.code === 'TIMEOUT'
           ? EXIT.UNAVAILABLE
