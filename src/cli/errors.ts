@@ -49,6 +49,8 @@ export const HUB_HINTS: Record<string, string> = {
   DUPLICATE_CONFLICT:
     'this DocumentId was already sent with other content: use a new number, or revoke/replace the original',
   STATUS_TRANSITION_INVALID: 'that status does not follow the current one: see docs/status-lifecycle.md',
+  STATUS_NO_PENDING_REQUEST:
+    'answer 15/16 only to a recall or update in the inbox (hubctl inbox marks them RECALL / UPDATE); report progress with 01-06',
   REFERENCED_DOCUMENT_UNKNOWN: 'the document to revoke/update/replace is unknown: check its DocumentId',
   NOT_ORIGINAL_SENDER: 'only the agency that sent the original may revoke, update or replace it',
   DOCUMENT_ID_SENDER_MISMATCH:
