@@ -12,7 +12,7 @@ import { EXIT } from './context.ts';
 /** What to do about each of the hub's refusal codes (src/domain/errors.ts). */
 export const HUB_HINTS: Record<string, string> = {
   UNAUTHENTICATED:
-    'check the system id and secret (HUB_SYSTEM_ID / HUB_SECRET or --system / --secret) and that this machine’s clock is right',
+    'check the system id and secret (HUB_SYSTEM_ID / HUB_SECRET or --system / --secret-file) and that this machine’s clock is right',
   FORBIDDEN: 'this system lacks the right for that request: ask the hub administrator',
   AGENCY_DUPLICATE_NAME:
     'the unit is probably registered already (see the code named); if it really is another unit, add --distinct-from <that code>',
