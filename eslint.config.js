@@ -11,6 +11,7 @@ export default tseslint.config(
       'certs-dev/**',
       'docs/**',
       'bin/**',
+      'packages/*/dist/**',
       'eslint.config.js',
     ],
   },
@@ -26,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.mjs', 'bin/**/*.js'],
+    files: ['scripts/**/*.mjs', 'bin/**/*.js', 'packages/*/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       parserOptions: { projectService: false },

@@ -13,6 +13,7 @@ import type { Config } from './config.ts';
 import { TrustStore } from './crypto/trust.ts';
 import { buildSignedReceipt } from './crypto/receipt.ts';
 import { describeHubCertificates } from './crypto/hub-signed.ts';
+import { x509 } from './crypto/x509.ts';
 import { LocalVerifier } from './crypto/verifier.ts';
 import { VerifierPool } from './crypto/verifier-pool.ts';
 import { DEFAULT_CRL_RETRY_MIN_MS, RevocationService } from './crypto/revocation.ts';
@@ -89,7 +90,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
   };
   try {
     // Files first (hub certificate and key, trust anchors): their errors come before any connection.
-    const hubKey = checkStartFiles(config);
+    const ownKey = checkStartFiles(config);
     const mongo = await connectMongo(config.mongodb.uri, opts.dbName ? { dbName: opts.dbName } : {});
     cleanups.push(() => mongo.close());
     const stores = await createMongoStores(mongo, config.credentials.key, { directory: config.directory });
@@ -151,6 +152,13 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       verifier = pool;
     }
     await revocation.load();
+    // Receipts carry the hub certificate's intermediates: verifiers need only the roots.
+    const hubKey = {
+      ...ownKey,
+      chainPem: (await trust.intermediatesOf(new x509.X509Certificate(ownKey.certificatePem))).map((c) =>
+        c.toString('pem'),
+      ),
+    };
     const hubCertificates = {
       signingEku: config.pki.hubSigningEku,
       certificates: describeHubCertificates([

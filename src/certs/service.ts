@@ -1,5 +1,5 @@
 /**
- * Registration of agency certificates in the directory (DOMAIN.md §5: a signature counts for
+ * Registration of agency certificates in the directory (docs/domain.md §5: a signature counts for
  * agency X only with a certificate registered to X). A certificate is registered only after it
  * validates against the trust store now; unregistering keeps the record (revokedAt) as evidence.
  */

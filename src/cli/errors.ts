@@ -6,13 +6,13 @@
  */
 import { HubError } from '../domain/errors.ts';
 import { HubApiError } from '../sdk/client.ts';
-import { SdkError } from '../sdk/errors.ts';
+import { SdkError, type SdkErrorCode } from '../sdk/errors.ts';
 import { EXIT } from './context.ts';
 
 /** What to do about each of the hub's refusal codes (src/domain/errors.ts). */
 export const HUB_HINTS: Record<string, string> = {
   UNAUTHENTICATED:
-    'check the system id and secret (HUB_SYSTEM_ID / HUB_SECRET or --system / --secret) and that this machine’s clock is right',
+    'check the system id and secret (HUB_SYSTEM_ID / HUB_SECRET or --system / --secret-file) and that this machine’s clock is right',
   FORBIDDEN: 'this system lacks the right for that request: ask the hub administrator',
   AGENCY_DUPLICATE_NAME:
     'the unit is probably registered already (see the code named); if it really is another unit, add --distinct-from <that code>',
@@ -49,6 +49,8 @@ export const HUB_HINTS: Record<string, string> = {
   DUPLICATE_CONFLICT:
     'this DocumentId was already sent with other content: use a new number, or revoke/replace the original',
   STATUS_TRANSITION_INVALID: 'that status does not follow the current one: see docs/status-lifecycle.md',
+  STATUS_NO_PENDING_REQUEST:
+    'answer 15/16 only to a recall or update in the inbox (hubctl inbox marks them RECALL / UPDATE); report progress with 01-06',
   REFERENCED_DOCUMENT_UNKNOWN: 'the document to revoke/update/replace is unknown: check its DocumentId',
   NOT_ORIGINAL_SENDER: 'only the agency that sent the original may revoke, update or replace it',
   DOCUMENT_ID_SENDER_MISMATCH:
@@ -62,6 +64,15 @@ export const HUB_HINTS: Record<string, string> = {
   EVIDENCE_INCOMPLETE:
     'fetch the revocation data (hubctl crl refresh) and export again; --allow-incomplete writes a bundle marked incomplete',
   INTERNAL: 'report the error id to the hub operator',
+};
+
+/** hubctl's own wording of the SDK hints that have a command-line option to name (src/sdk/errors.ts). */
+export const CLI_SDK_HINTS: Partial<Record<SdkErrorCode, string>> = {
+  KEYSTORE_PASSWORD_INVALID: 'check the password of the PKCS#12 file (--password-file / --password-env)',
+  RECEIPT_INVALID:
+    'the hub may still have accepted the document: look it up (hubctl track <docId>) before sending it again; check --trust and --hub-pin',
+  HUB_UNREACHABLE: 'check the hub URL (--hub / HUB_URL) and that the hub is running; retry later',
+  USAGE: 'see hubctl <command> --help',
 };
 
 export interface Failure {
@@ -90,7 +101,7 @@ export function describeFailure(err: unknown): Failure {
     return {
       code: err.code,
       message: err.message,
-      hint: err.hint,
+      hint: CLI_SDK_HINTS[err.code] ?? err.hint,
       exit:
         err.code === 'HUB_UNREACHABLE' || err.code === 'TIMEOUT'
           ? EXIT.UNAVAILABLE

@@ -2,31 +2,10 @@
  * hubctl: the hub's command line for administrators and agency systems.
  * Each command group lives in src/cli/commands/<group>.ts and exports `register(program)`.
  */
-import { Command } from 'commander';
+import { hubctlProgram } from './program.ts';
 import { reportError } from './errors.ts';
-import * as audit from './commands/audit.ts';
-import * as certs from './commands/certs.ts';
-import * as crl from './commands/crl.ts';
-import * as evidence from './commands/evidence.ts';
-import * as devpki from './commands/devpki.ts';
-import * as deadletters from './commands/deadletters.ts';
-import * as deliveries from './commands/deliveries.ts';
-import * as receipt from './commands/receipt.ts';
-import * as agency from './commands/agency.ts';
-import * as directory from './commands/directory.ts';
-import * as systems from './commands/systems.ts';
-import * as users from './commands/users.ts';
 
-const program = new Command('hubctl')
-  .description('Vietnam e-document interconnection hub: administration and agency tools')
-  .option('--json', 'machine-readable output')
-  .showHelpAfterError();
-
-for (const group of [audit, certs, evidence, devpki, deadletters, receipt, agency, directory, users])
-  group.register(program);
-systems.register(program);
-deliveries.register(program);
-crl.register(program);
+const program = hubctlProgram();
 
 // Failures print the code, the reason and a hint of what to do, then exit with the documented code.
 program.parseAsync(process.argv).catch((err: unknown) => {

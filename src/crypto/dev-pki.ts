@@ -1,5 +1,5 @@
 /**
- * Development PKI shaped like the government one (DOMAIN.md §5): a root, a State intermediate and a
+ * Development PKI shaped like the government one (docs/domain.md §5): a root, a State intermediate and a
  * Party intermediate, a hub certificate, agency certificates and CRLs. DEVELOPMENT ONLY: the keys
  * this produces are published in certs-dev/ and must never be trusted in production.
  * Also the library the tooling uses to issue, renew and revoke agency certificates.

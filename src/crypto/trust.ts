@@ -274,6 +274,23 @@ export class TrustStore {
     return ok;
   }
 
+  /**
+   * The trusted intermediates between a certificate and a root (nearest first), for signers to send
+   * along so that verifiers need only the roots (the hub's receipts: docs/integration.md). Empty when
+   * a root issued it directly or no path is known.
+   */
+  async intermediatesOf(leaf: Certificate): Promise<Certificate[]> {
+    const out: Certificate[] = [];
+    for (let current = leaf; out.length <= 5;) {
+      if (await this.#findIssuer(current, this.#roots)) return out;
+      const next = await this.#findIssuer(current, this.#intermediates);
+      if (!next || out.some((c) => c.equal(next))) return [];
+      out.push(next);
+      current = next;
+    }
+    return [];
+  }
+
   async validate(
     leaf: Certificate,
     extraCerts: readonly Certificate[] = [],

@@ -67,7 +67,7 @@ export class Originals {
   }
 
   /**
-   * Who sent the document a status is about, and which recipient's delivery it concerns (DOMAIN.md
+   * Who sent the document a status is about, and which recipient's delivery it concerns (docs/domain.md
    * §3): 13 comes from the original sender and `ResponseFor/OrganId` names the recipient; every other
    * code comes from the recipient and `ResponseFor/OrganId` names the original sender.
    */

@@ -1,7 +1,7 @@
 /**
  * Status messages: which delivery a status is about, who may send it, and the transition.
  * 13 (recall request) comes from the original sender and is relayed to the recipient; every other
- * code comes from a recipient and is relayed to the original sender (DOMAIN.md §3).
+ * code comes from a recipient and is relayed to the original sender (docs/domain.md §3).
  */
 import { deliveryIdFor } from '../domain/ids.ts';
 import { HubError } from '../domain/errors.ts';

@@ -236,7 +236,7 @@ export class SubmissionService {
   }
 
   /**
-   * Decree 30 / DOMAIN.md §4 (assumption): state-secret documents must not travel over ordinary
+   * Decree 30 / docs/domain.md §4 (assumption): state-secret documents must not travel over ordinary
    * channels. A document marked MẬT or above is accepted only when the sender and every recipient
    * are on cipher-protected routes (directory: delivery.cipherProtected).
    */

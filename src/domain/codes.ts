@@ -1,5 +1,5 @@
 /**
- * Electronic identification codes of agencies (DOMAIN.md §2).
+ * Electronic identification codes of agencies (docs/domain.md §2).
  *
  * Legacy QCVN 102:2016: exactly 13 characters `VVV.ZZ.YY.MXX`, read right to left: MXX level 1
  * (a letter and two digits), YY level 2, ZZ level 3, VVV level 4; zeros mean "not used".

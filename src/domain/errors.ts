@@ -128,6 +128,11 @@ export const ERROR_CODES = {
     vi: 'Trạng thái xử lý không hợp lệ theo thứ tự',
     en: 'The status transition is not allowed',
   },
+  STATUS_NO_PENDING_REQUEST: {
+    status: 409,
+    vi: 'Trạng thái 15/16 chỉ dùng để trả lời yêu cầu thu hồi hoặc cập nhật đang chờ, nhưng văn bản này không có yêu cầu nào: hãy chờ văn bản thu hồi/cập nhật đến hộp thư rồi gửi 15 (đồng ý) hoặc 16 (từ chối) cho văn bản gốc; để báo tiến độ xử lý, dùng 01–06',
+    en: '15/16 only answer a pending recall or update, and this document has none: wait for the recall/update to arrive in the inbox, then send 15 (agree) or 16 (refuse) about the original document; to report progress, use 01–06',
+  },
   REFERENCED_DOCUMENT_UNKNOWN: {
     status: 422,
     vi: 'Văn bản được thu hồi, cập nhật hoặc thay thế không tồn tại',

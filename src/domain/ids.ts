@@ -13,7 +13,7 @@ export const edocKey = (senderCode: string, documentId: string) => `edoc:${sende
 export const deliveryIdFor = (docId: string, recipientCode: string) => `${docId}:${recipientCode}`;
 
 /**
- * The sender code a DocumentId embeds (DOMAIN.md §3: `{senderOrganId},{yyyy/MM/dd},{number}/{notation}`):
+ * The sender code a DocumentId embeds (docs/domain.md §3: `{senderOrganId},{yyyy/MM/dd},{number}/{notation}`):
  * the text before the first comma, exactly as written; null when the DocumentId has no comma, i.e.
  * does not follow the format at all: such an id names no sender (docs/security.md, "Document
  * identity").

@@ -1,6 +1,6 @@
 /**
  * Business status lifecycle of one delivery (one document to one recipient), from the status
- * codes of QCVN 102 / Decree 30/2020 (see DOMAIN.md §3):
+ * codes of QCVN 102 / Decree 30/2020 (see docs/domain.md §3):
  *
  *   01 arrived, 02 refused, 03 accepted, 04 assigned, 05 processing, 06 completed — reported by the
  *   recipient to the sender; 13 recall requested — sent by the original sender to the recipient;
@@ -69,18 +69,25 @@ export function applyBusinessStatus(state: BusinessState, code: BusinessCode): B
       code,
     });
   };
+  const noPendingRequest = (): never => {
+    throw new HubError('STATUS_NO_PENDING_REQUEST', `${code} after ${state.code ?? 'no status'}`, {
+      from: state.code,
+      pending: state.pending,
+      code,
+    });
+  };
   if (isTerminal(state)) refuse('the delivery has ended');
   switch (code) {
     case '13':
       if (state.pending === 'recall') refuse('a recall is already pending');
       return { code: state.code, pending: 'recall' };
     case '15':
-      if (!state.pending) refuse('15 only answers a recall (13) or an update');
+      if (!state.pending) noPendingRequest();
       return state.pending === 'recall'
         ? { code: 'recalled', pending: null }
         : { code: state.code, pending: null };
     case '16':
-      if (!state.pending) refuse('16 only answers a recall (13) or an update');
+      if (!state.pending) noPendingRequest();
       return { code: state.code, pending: null };
     default: {
       const allowed = PROGRESS[from] ?? [];

@@ -383,7 +383,7 @@ export class HubClient {
       const code = (err as { code?: string }).code;
       throw new SdkError(
         'RECEIPT_INVALID',
-        `the hub receipt does not verify: ${(err as Error).message}`,
+        `the hub receipt does not verify (${(err as Error).message}); the hub may still have accepted the document: docId ${r.docId}, DocumentId ${r.documentId}`,
         { docId: r.docId, ...(code ? { code } : {}) },
         err,
       );
@@ -528,7 +528,19 @@ export class HubClient {
       throw new SdkError('USAGE', 'verification needs a trust store (HubClientOptions.trust)');
     let xml = bytes.toString('utf8');
     const encrypted = isEncrypted(xml);
-    if (encrypted && o.key) xml = decryptEdxml(xml, o.key);
+    if (encrypted && o.key) {
+      try {
+        xml = decryptEdxml(xml, o.key);
+      } catch (err) {
+        // A local failure (this key, not the hub): never reported as a refusal.
+        throw new SdkError(
+          'DECRYPTION_FAILED',
+          `${id}: cannot decrypt with this key (${(err as Error).message})`,
+          { item: id },
+          err,
+        );
+      }
+    }
     const message = isEncrypted(xml) ? null : parseEdxml(xml);
     return { item: id, bytes, ...(signer ? { signer } : {}), encrypted, xml, message };
   }

@@ -5,18 +5,21 @@
  */
 
 export const SDK_ERROR_CODES = {
-  KEYSTORE_PASSWORD_INVALID: 'check the password of the PKCS#12 file (--password-file / --password-env)',
+  KEYSTORE_PASSWORD_INVALID: 'check the password of the PKCS#12 file',
   KEYSTORE_INVALID: 'give a PKCS#12 (.p12/.pfx) file, or a PEM private key and certificate',
   KEYSTORE_NO_KEY: 'export the PKCS#12 file again with its private key included',
   KEYSTORE_NO_CERTIFICATE: 'export the PKCS#12 file again with the certificate included',
   KEYSTORE_KEY_MISMATCH: 'the private key does not belong to the certificate: pair the right files',
-  RECEIPT_INVALID: 'the receipt is not signed by a trusted hub: check the trust anchors (--trust)',
+  RECEIPT_INVALID:
+    'the hub may still have accepted the document: look it up by its docId (details.docId) before sending anything again, and check the trust anchors (roots) and the pinned hub certificates',
   RECEIPT_MISMATCH: 'the receipt does not match what was sent: report it to the hub operator',
   RECIPIENT_CERT_MISSING:
     'the recipient has no certificate in force in the directory: send unencrypted or ask it to register one',
-  HUB_UNREACHABLE: 'check the hub URL (--hub / HUB_URL) and that the hub is running; retry later',
+  DECRYPTION_FAILED:
+    'the message was not encrypted for this key: decrypt with the private key of the certificate registered for the receiving agency',
+  HUB_UNREACHABLE: 'check the hub URL and that the hub is running; retry later',
   TIMEOUT: 'the hub did not answer in time; retry (resending the same message is safe)',
-  USAGE: 'see hubctl <command> --help',
+  USAGE: 'see the documentation of the call (docs/sdk.md)',
 } as const;
 
 export type SdkErrorCode = keyof typeof SDK_ERROR_CODES;

@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/config.ts';
 import { newDocument } from '../../src/sdk/messages.ts';
 import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
 import { devSystemArgs, hubctlAsync } from '../support/hubctl.ts';
@@ -24,6 +25,7 @@ describe('hubctl with PKCS#12 keys, encryption, revoke, lookup and error hints',
   const p12 = (c: string) => path.join(dir, `${c}.p12`);
   const pwFile = path.join(dir, 'password.txt');
   const as = (code: string) => devSystemArgs(t.url, code);
+  const CERTS = path.join(PROJECT_ROOT, 'certs-dev/agencies');
 
   before(async () => {
     t = await startTestHub('sdkcli');
@@ -56,7 +58,8 @@ describe('hubctl with PKCS#12 keys, encryption, revoke, lookup and error hints',
     expect(none.err).to.contain('USAGE');
   });
 
-  it('sends with a .p12 key, encrypted for the recipient’s directory certificate; the recipient fetches, decrypts, reports 03; the sender tracks, revokes', async () => {
+  it('sends with a .p12 key, encrypted for the recipient’s directory certificate; the recipient fetches, decrypts, reports 03; the sender tracks, revokes', async function () {
+    this.timeout(600_000); // about 30 hubctl processes, each a fresh Node start
     const pdf = path.join(dir, 'bao-cao.pdf');
     writeFileSync(pdf, randomBytes(3000));
     const sent = await run([
@@ -125,6 +128,22 @@ describe('hubctl with PKCS#12 keys, encryption, revoke, lookup and error hints',
     const att = f.files.find((x) => x.endsWith('bao-cao.pdf'))!;
     expect(readFileSync(path.join(dir, att)).equals(readFileSync(pdf))).to.equal(true);
 
+    // another agency's key: a local failure (exit 1), never "refused by the hub" (exit 3)
+    const wrongKey = await run([
+      'fetch',
+      item.id,
+      ...as('H41.001'),
+      '--out',
+      path.join(dir, 'wrong'),
+      '--key',
+      path.join(CERTS, 'M29.001.key.pem'),
+      '--cert',
+      path.join(CERTS, 'M29.001.pem'),
+    ]);
+    expect(wrongKey.code).to.equal(1);
+    expect(wrongKey.err).to.contain('DECRYPTION_FAILED');
+    expect(wrongKey.err).to.contain('hint: the message was not encrypted for this key');
+
     const st = await run(
       [
         'status',
@@ -143,9 +162,40 @@ describe('hubctl with PKCS#12 keys, encryption, revoke, lookup and error hints',
     expect(st.code, st.err).to.equal(0);
     expect(st.out).to.contain('status 03 accepted');
 
+    // 16 with no recall or update pending: refused, with what to do
+    const early = await run(
+      ['status', item.id, '16', ...as('H41.001'), '--key', p12('H41.001'), '--password-env', 'P12_PW'],
+      { P12_PW: 'env-password' },
+    );
+    expect(early.code).to.equal(3);
+    expect(early.err).to.contain('STATUS_NO_PENDING_REQUEST');
+    expect(early.err).to.contain('wait for the recall/update to arrive in the inbox');
+    expect(early.err).to.contain('hint: answer 15/16 only to a recall or update');
+
+    // the sender's inbox names the status code
+    const statuses = await eventually(
+      async () => {
+        const l = await run(['inbox', ...as('H29.001'), '--type', 'status']);
+        return l.out.includes(`status 03 about ${r.documentId}`) && l;
+      },
+      30_000,
+      'status 03 in the sender’s inbox',
+    );
+    expect(statuses.code).to.equal(0);
+
+    // by docId or by DocumentId; times in Vietnam time
     const track = await run(['track', r.docId, ...as('H29.001')]);
     expect(track.code, track.err).to.equal(0);
-    expect(track.out).to.match(/H41\.001\s+available\s+03\s+03@/);
+    expect(track.out).to.match(/H41\.001\s+available\s+03\s+03 \d\d\/\d\d\/\d{4}, \d\d:\d\d/);
+    expect(track.out).to.contain('Vietnam, UTC+7');
+    const at03 = (await t.client('H29.001').document(r.docId)).deliveries[0]!.timeline[0]!.at;
+    const vn = new Date(new Date(at03).getTime() + 7 * 3_600_000).toISOString();
+    expect(track.out).to.contain(
+      `${vn.slice(8, 10)}/${vn.slice(5, 7)}/${vn.slice(0, 4)}, ${vn.slice(11, 16)}`,
+    );
+    const byDocumentId = await run(['track', r.documentId, ...as('H29.001')]);
+    expect(byDocumentId.code, byDocumentId.err).to.equal(0);
+    expect(byDocumentId.out).to.contain(`docId ${r.docId}`);
 
     const rv = await run([
       'revoke',
@@ -163,6 +213,30 @@ describe('hubctl with PKCS#12 keys, encryption, revoke, lookup and error hints',
     const after = await run(['track', r.docId, ...as('H29.001')]);
     expect(after.out).to.contain('revoke by');
     expect(after.out).to.contain('pending recall');
+
+    // the recipient sees the recall in its inbox and answers it with 15 from that item
+    const recall = await eventually(
+      async () => {
+        const l = await run(['--json', 'inbox', ...as('H41.001'), '--type', 'edoc']);
+        return (JSON.parse(l.out || '[]') as { id: string; what?: string; request?: string }[]).find((x) =>
+          x.what?.startsWith(`RECALL of ${r.documentId}`),
+        );
+      },
+      30_000,
+      'the recall in the recipient’s inbox',
+    );
+    expect(recall.request).to.equal('recall');
+    const listed = await run(['inbox', ...as('H41.001')]);
+    expect(listed.out).to.contain(`RECALL of ${r.documentId} (Thu hồi)`);
+    expect(listed.out).to.contain('answer with `hubctl status <inboxId> 15`');
+    const agree = await run(
+      ['status', recall.id, '15', ...as('H41.001'), '--key', p12('H41.001'), '--password-env', 'P12_PW'],
+      { P12_PW: 'env-password' },
+    );
+    expect(agree.code, agree.err).to.equal(0);
+    expect(agree.out).to.contain(`status 15 accepted for ${r.documentId}`);
+    const recalled = await run(['track', r.docId, ...as('H29.001')]);
+    expect(recalled.out).to.match(/H41\.001\s+\S+\s+recalled/);
   });
 
   it('a wrong PKCS#12 password exits 1 with KEYSTORE_PASSWORD_INVALID and a hint; nothing is sent', async () => {
@@ -225,7 +299,12 @@ describe('hubctl with PKCS#12 keys, encryption, revoke, lookup and error hints',
     expect(r.err).to.match(/hubctl: UNKNOWN_RECIPIENT: No deliverable recipient/);
     expect(r.err).to.contain('hint: check the recipient codes');
 
-    const bad = await run(['inbox', '--hub', t.url, '--system', 'dms-H29.001', '--secret', 'wrong']);
+    const onArgv = await run(['inbox', '--hub', t.url, '--system', 'dms-H29.001', '--secret', 'x']);
+    expect(onArgv.code).to.equal(2);
+    expect(onArgv.err).to.contain('--secret is refused');
+    const wrongSecret = path.join(dir, 'wrong-secret');
+    writeFileSync(wrongSecret, 'wrong\n');
+    const bad = await run(['inbox', '--hub', t.url, '--system', 'dms-H29.001', '--secret-file', wrongSecret]);
     expect(bad.code).to.equal(3);
     expect(bad.err).to.contain('UNAUTHENTICATED');
     expect(bad.err).to.contain('hint: check the system id and secret');

@@ -110,6 +110,10 @@ describe('agency SDK against the real hub', function () {
     expect(() => decryptEdxml(sent.signedXml, pemKey('M41.001'))).to.throw(
       /not encrypted for this certificate/,
     );
+    // … and receive() says so as a local failure, not as a refusal by the hub
+    const wrongKey = await b.receive(item!.id, { key: pemKey('M41.001') }).catch((e: unknown) => e);
+    expect(wrongKey).to.be.instanceOf(SdkError);
+    expect(wrongKey).to.include({ code: 'DECRYPTION_FAILED' });
 
     // statuses go to the sender; the delivery is acknowledged
     await b.sendStatus({ from: 'H41.001', original: got.message as typeof msg, code: '01' }, bKey);
@@ -208,20 +212,57 @@ describe('agency SDK against the real hub', function () {
     expect((err as SdkError).code).to.equal('RECEIPT_MISMATCH');
   });
 
+  it('a receipt that does not verify says the hub may still have accepted the document, with its docId', async () => {
+    const c = sdk('H29.001', { hubPins: ['00'.repeat(32)] });
+    const msg = newDocument({
+      from: 'H29.001',
+      to: ['H41.001'],
+      notation: 'VP',
+      subject: 'Biên nhận ghim sai',
+    });
+    const err = (await c.send(msg, pemKey('H29.001')).catch((e: unknown) => e)) as SdkError;
+    expect(err).to.be.instanceOf(SdkError);
+    expect(err.code).to.equal('RECEIPT_INVALID');
+    expect(err.details).to.include({ code: 'HUB_SIGNER_NOT_PINNED' });
+    const docId = err.details!.docId as string;
+    expect(err.message).to.contain(`may still have accepted the document: docId ${docId}`);
+    expect(err.message).to.contain(msg.documentId);
+    expect(err.hint).to.contain('look it up by its docId');
+    expect(err.hint).to.not.match(/--|hubctl/);
+    // and it was indeed accepted
+    expect((await sdk('H29.001').document(docId)).documentId).to.equal(msg.documentId);
+  });
+
   it('revokes a document: the recipient gets the pending recall, agrees with 15, the sender sees the chain', async () => {
     const a = sdk('H29.001');
     const b = sdk('H41.001');
     const original = newDocument({ from: 'H29.001', to: ['H41.001'], notation: 'VP', subject: 'Sẽ thu hồi' });
     const sent = await a.send(original, pemKey('H29.001'));
     await waitInbox(b, original.documentId);
+    // a 16 before any recall: refused, saying what to do (vi/en)
+    const early = (await b
+      .sendStatus({ from: 'H41.001', original, code: '16' }, pemKey('H41.001'))
+      .catch((e: unknown) => e)) as HubApiError;
+    expect(early).to.be.instanceOf(HubApiError);
+    expect(early.code).to.equal('STATUS_NO_PENDING_REQUEST');
+    expect(early.message).to.contain('wait for the recall/update to arrive in the inbox');
+    expect(early.messageVi).to.contain('hãy chờ văn bản thu hồi/cập nhật đến hộp thư');
     const rv = await a.revoke(original, pemKey('H29.001'), { from: 'H29.001', reason: 'Ban hành nhầm' });
     const rvItem = await waitInbox(b, rv.documentId);
     const recv = await b.receive(rvItem.id);
     expect(recv.message).to.deep.include({ business: rv.message.kind === 'edoc' ? rv.message.business : {} });
+    // the recall names the original: answered from the recall alone (docs/sdk.md)
+    const m = recv.message!;
+    expect(m.kind === 'edoc' && m.business?.docType).to.equal(1);
+    const recalled = m.kind === 'edoc' && m.business ? m.business.documentId! : '';
+    expect(recalled).to.equal(original.documentId);
     let view = await a.document(sent.docId);
     expect(view.deliveries[0]!.pendingRequest).to.equal('recall');
     expect(view.chain![0]).to.include({ type: 'revoke', documentId: rv.documentId });
-    await b.sendStatus({ from: 'H41.001', original, code: '15' }, pemKey('H41.001'));
+    await b.sendStatus(
+      { from: 'H41.001', original: { senderCode: 'H29.001', documentId: recalled }, code: '15' },
+      pemKey('H41.001'),
+    );
     view = await a.document(sent.docId);
     expect(view.deliveries[0]!.status).to.equal('recalled');
   });

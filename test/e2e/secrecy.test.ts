@@ -1,4 +1,4 @@
-/** Documents marked secret travel only on cipher-protected routes (Decree 30; DOMAIN.md §4 assumption). */
+/** Documents marked secret travel only on cipher-protected routes (Decree 30; docs/domain.md §4 assumption). */
 import { expect } from 'chai';
 import type { HubApiError } from '../../src/sdk/client.ts';
 import { secrecyLevel } from '../../src/documents/submission.ts';

@@ -1,5 +1,7 @@
 /** Runs hubctl as a child process (the real CLI entry point), for CLI tests. */
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.ts';
 
@@ -34,12 +36,14 @@ export function hubctlAsync(
   });
 }
 
-/** hubctl connection options acting as the development system of an agency (`dms-<code>`). */
-export const devSystemArgs = (hubUrl: string, code: string): string[] => [
-  '--hub',
-  hubUrl,
-  '--system',
-  `dms-${code}`,
-  '--secret',
-  `DEV-ONLY-secret-${code}`,
-];
+/**
+ * hubctl connection options acting as the development system of an agency (`dms-<code>`); the secret in
+ * a file (hubctl refuses secrets on the command line).
+ */
+let secretDir: string | undefined;
+export const devSystemArgs = (hubUrl: string, code: string): string[] => {
+  secretDir ??= mkdtempSync(path.join(tmpdir(), 'hubctl-secret-'));
+  const file = path.join(secretDir, code);
+  writeFileSync(file, `DEV-ONLY-secret-${code}\n`, { mode: 0o600 });
+  return ['--hub', hubUrl, '--system', `dms-${code}`, '--secret-file', file];
+};

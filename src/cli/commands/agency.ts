@@ -1,6 +1,7 @@
 /**
  * Agency-side hubctl commands, over the hub's HTTP API through the SDK (HUB_URL, HUB_SYSTEM_ID,
- * HUB_SECRET or --hub/--system/--secret): send, inbox, fetch, ack, status, track, revoke, lookup.
+ * HUB_SECRET or --hub/--system/--secret-file/--secret-stdin): send, inbox, fetch, ack, status, track,
+ * revoke, lookup. A secret is never taken from the command line (--secret is refused).
  * Keys: --key <key.pem> --cert <cert.pem>, or --key <agency.p12> with --password-file <file> or
  * --password-env <VAR> (default variable HUB_KEY_PASSWORD); never a password on the command line.
  * Transient failures are retried with backoff (--retries, --timeout); refusals print the hub's code,
@@ -10,18 +11,22 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isBusinessCode } from '../../domain/status.ts';
-import type { EdocMessage, Priority } from '../../domain/edxml/index.ts';
+import { documentIdSender } from '../../domain/ids.ts';
+import { BUSINESS_DOC_TYPES, type EdocMessage, type Priority } from '../../domain/edxml/index.ts';
+import { fmtDateTime } from '../../web/format.ts';
 import type { TrustStore } from '../../crypto/trust.ts';
 import { hubPins, verifierTrust, withVerifyOptions, type VerifyOpts } from '../verify-options.ts';
 import { HubClient, originalFromView } from '../../sdk/client.ts';
 import { SdkError } from '../../sdk/errors.ts';
 import { loadAgencyKey, readPassword, type AgencyKey } from '../../sdk/keystore.ts';
-import { attachmentFromFile, newDocument } from '../../sdk/messages.ts';
+import { attachmentFromFile, docIdOf, newDocument, type DocumentRef } from '../../sdk/messages.ts';
 
 interface Conn {
   hub?: string;
   system?: string;
   secret?: string;
+  secretFile?: string;
+  secretStdin?: boolean;
   retries?: string;
   timeout?: string;
 }
@@ -52,9 +57,12 @@ async function trustStore(o: TrustOpts): Promise<TrustStore | undefined> {
 async function client(o: Conn & TrustOpts, quiet: boolean): Promise<HubClient> {
   const baseUrl = o.hub ?? process.env.HUB_URL ?? 'http://127.0.0.1:8080';
   const systemId = o.system ?? process.env.HUB_SYSTEM_ID;
-  const secret = o.secret ?? process.env.HUB_SECRET;
+  const secret = systemSecret(o);
   if (!systemId || !secret)
-    throw new SdkError('USAGE', 'set HUB_SYSTEM_ID and HUB_SECRET (or --system and --secret)');
+    throw new SdkError(
+      'USAGE',
+      'set HUB_SYSTEM_ID (or --system) and the secret: HUB_SECRET, --secret-file <file> or --secret-stdin',
+    );
   const retries = int(o.retries, '--retries', 0);
   const timeoutMs = int(o.timeout, '--timeout', 1);
   const trust = await trustStore(o);
@@ -72,6 +80,24 @@ async function client(o: Conn & TrustOpts, quiet: boolean): Promise<HubClient> {
     },
   });
 }
+
+/**
+ * The system secret, from a file (first line), standard input or HUB_SECRET: never from argv, where
+ * other users (ps, /proc) and the shell history see it.
+ */
+function systemSecret(o: Conn): string | undefined {
+  if (o.secret !== undefined)
+    throw new SdkError(
+      'USAGE',
+      '--secret is refused: a secret on the command line is visible to other users and kept in the shell history; use HUB_SECRET, --secret-file <file> or --secret-stdin',
+    );
+  if (o.secretFile) return readPassword({ file: o.secretFile });
+  if (o.secretStdin) return readFileSync(0, 'utf8').split(/\r?\n/)[0];
+  return process.env.HUB_SECRET;
+}
+
+/** Vietnam time, as people read it (dd/MM/yyyy, HH:mm, UTC+7). */
+const vnTime = (at: string | Date | undefined) => fmtDateTime(at, 'en');
 
 /** The agency key: PEM key + certificate, or a PKCS#12 key store (detected by content). */
 export function agencyKey(o: KeyOpts, required: true): AgencyKey;
@@ -104,7 +130,9 @@ function withConn(cmd: Command): Command {
   return cmd
     .option('--hub <url>', 'hub base URL (HUB_URL, default http://127.0.0.1:8080)')
     .option('--system <id>', 'system id (HUB_SYSTEM_ID)')
-    .option('--secret <s>', 'system secret (HUB_SECRET)')
+    .option('--secret <s>', 'refused: never put a secret on the command line')
+    .option('--secret-file <file>', 'file whose first line is the system secret (or HUB_SECRET)')
+    .option('--secret-stdin', 'read the system secret from standard input (first line)')
     .option('--retries <n>', 'retries on transient failures (default 4)')
     .option('--timeout <ms>', 'per-attempt timeout in ms (default 30000)');
 }
@@ -212,7 +240,9 @@ export function register(program: Command): void {
     );
 
   withConn(program.command('inbox'))
-    .description('list unacknowledged messages (all pages)')
+    .description(
+      'list unacknowledged messages (all pages): status codes, and recalls / updates to answer with 15 or 16',
+    )
     .option('--type <edoc|status>', 'message type')
     .action(async (o: Conn & { type?: 'edoc' | 'status' }) => {
       if (o.type && o.type !== 'edoc' && o.type !== 'status')
@@ -220,11 +250,28 @@ export function register(program: Command): void {
       const c = await client({ ...o, verify: false }, json());
       const items = [];
       for await (const i of c.inboxAll(o.type ? { type: o.type } : {})) items.push(i);
-      if (json()) console.log(JSON.stringify(items));
-      else if (items.length === 0) console.log('inbox empty');
-      else
-        for (const i of items)
-          console.log(`${i.id}  ${i.messageType.padEnd(6)} from ${i.from.padEnd(14)} ${i.documentId}`);
+      // What each item is, from the hub's view of it (metadata only, not the message bytes).
+      const described = [];
+      for (let at = 0; at < items.length; at += 8)
+        described.push(
+          ...(await Promise.all(
+            items
+              .slice(at, at + 8)
+              .map(async (i) => ({ ...i, ...whatItIs((await c.document(i.docId)).meta) })),
+          )),
+        );
+      if (json()) console.log(JSON.stringify(described));
+      else if (described.length === 0) console.log('inbox empty');
+      else {
+        for (const i of described)
+          console.log(
+            `${i.id}  ${i.messageType.padEnd(6)} from ${i.from.padEnd(14)} ${i.documentId}${i.what ? `  ${i.what}` : ''}`,
+          );
+        if (described.some((i) => i.request))
+          console.log(
+            'RECALL / UPDATE: answer with `hubctl status <inboxId> 15` (agree) or `16` (refuse), then ack the item',
+          );
+      }
     });
 
   withTrust(withKey(withConn(program.command('fetch <id>')), 'own key, to decrypt'), 'the sender’s signature')
@@ -282,8 +329,14 @@ export function register(program: Command): void {
         throw new SdkError('USAGE', `status code must be one of 01-06, 15, 16 (got ${code})`);
       const key = agencyKey(o, true);
       const c = await client(o, json());
-      const original = (await c.receive(inboxId, { key, verify: false })).message;
-      if (original?.kind !== 'edoc') throw new SdkError('USAGE', 'that inbox item is not a document');
+      const received = (await c.receive(inboxId, { key, verify: false })).message;
+      if (received?.kind !== 'edoc') throw new SdkError('USAGE', 'that inbox item is not a document');
+      // 15/16 answer a recall or update: given the recall's inbox item, the status is about the original.
+      const request = received.business?.docType ? received.business : undefined;
+      const original: EdocMessage | DocumentRef =
+        (code === '15' || code === '16') && request?.documentId
+          ? { senderCode: received.from.organId, documentId: request.documentId }
+          : received;
       const to = inboxId.split(':').pop()!;
       const r = await c.sendStatus(
         { from: to, original, code, ...(o.note ? { description: o.note } : {}) },
@@ -301,21 +354,27 @@ export function register(program: Command): void {
       );
     });
 
-  withConn(program.command('track <docId>'))
-    .description('per-recipient delivery state and status timeline of a document')
-    .action(async (docId: string, o: Conn) => {
-      const v = await (await client({ ...o, verify: false }, json())).document(docId);
+  withConn(program.command('track <id>'))
+    .description(
+      'per-recipient delivery state and status timeline of a document, by the hub docId or its DocumentId (Vietnam time)',
+    )
+    .option('--sender <code>', 'the sending agency, for a DocumentId (default: its first part)')
+    .action(async (id: string, o: Conn & { sender?: string }) => {
+      const c = await client({ ...o, verify: false }, json());
+      // A DocumentId ({sender},{yyyy/MM/dd},{number}/{notation}) names the document with its sender.
+      const sender = o.sender ?? documentIdSender(id);
+      const v = await c.document(id.includes(',') && sender ? docIdOf(sender, id) : id);
       if (json()) {
         console.log(JSON.stringify(v));
         return;
       }
-      console.log(`${v.documentId}  (${v.messageType}, from ${v.sender})`);
+      console.log(
+        `${v.documentId}  (${v.messageType}, from ${v.sender}; docId ${v.id}; times: Vietnam, UTC+7)`,
+      );
       for (const ch of v.chain ?? []) console.log(`  ${ch.type} by ${ch.documentId}`);
       console.log(`${'recipient'.padEnd(16)}${'transport'.padEnd(14)}${'status'.padEnd(10)}timeline`);
       for (const d of v.deliveries) {
-        const tl = d.timeline
-          .map((e) => `${e.code}@${new Date(e.at).toISOString().slice(5, 16)}`)
-          .join(' → ');
+        const tl = d.timeline.map((e) => `${e.code} ${vnTime(e.at)}`).join(' → ');
         const flags = [d.pendingRequest ? `pending ${d.pendingRequest}` : '', d.overdue ? 'OVERDUE' : '']
           .filter(Boolean)
           .join(', ');
@@ -374,4 +433,26 @@ export function register(program: Command): void {
         );
       if (certs.certificates.length === 0) console.log('  no certificate in force');
     });
+}
+
+/** How hubctl inbox names an item: a status code, or a recall / update / replacement to answer. */
+function whatItIs(meta: Record<string, unknown> | undefined): {
+  what?: string;
+  request?: 'recall' | 'update';
+} {
+  const m = meta ?? {};
+  if (typeof m.statusCode === 'string')
+    return {
+      what: `status ${m.statusCode}${typeof m.responseForDocumentId === 'string' ? ` about ${m.responseForDocumentId}` : ''}`,
+    };
+  const type = m.businessType;
+  if (type === 1 || type === 2 || type === 3) {
+    const ref = typeof m.refDocumentId === 'string' ? ` of ${m.refDocumentId}` : '';
+    const label = type === 1 ? 'RECALL' : type === 2 ? 'UPDATE' : 'REPLACEMENT';
+    return {
+      what: `${label}${ref} (${BUSINESS_DOC_TYPES[type].vi})`,
+      ...(type === 3 ? {} : { request: type === 1 ? ('recall' as const) : ('update' as const) }),
+    };
+  }
+  return {};
 }

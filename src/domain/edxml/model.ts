@@ -1,4 +1,4 @@
-/** The edXML message model (QCVN 102:2016), see shared/design/DOMAIN.md §3. */
+/** The edXML message model (QCVN 102:2016), see docs/domain.md §3. */
 import type { BusinessCode } from '../status.ts';
 
 export const EDXML_NS = 'http://www.mic.gov.vn/TBT/QCVN_102_2016';

@@ -49,8 +49,10 @@ describe('business status lifecycle', () => {
   });
 
   it('refuses 15 and 16 that answer no recall or update', () => {
-    expect(refusal(() => run(['03', '15'])).code).to.equal('STATUS_TRANSITION_INVALID');
-    expect(refusal(() => run(['16'])).code).to.equal('STATUS_TRANSITION_INVALID');
+    expect(refusal(() => run(['03', '15'])).code).to.equal('STATUS_NO_PENDING_REQUEST');
+    expect(refusal(() => run(['16'])).code).to.equal('STATUS_NO_PENDING_REQUEST');
+    expect(refusal(() => run(['16'])).message).to.contain('wait for the recall/update to arrive');
+    expect(refusal(() => run(['16'])).messageVi).to.contain('hãy chờ văn bản thu hồi');
   });
 
   it('keeps the progress state when a recall is refused (16)', () => {

@@ -1,4 +1,4 @@
-/** edXML from typed objects and back: every QCVN 102 field of DOMAIN.md §3, lossless; SDK message builders. */
+/** edXML from typed objects and back: every QCVN 102 field of docs/domain.md §3, lossless; SDK message builders. */
 import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

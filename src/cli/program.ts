@@ -1,0 +1,28 @@
+/** The hubctl command tree, one group per src/cli/commands/<group>.ts (each exports `register`). */
+import { Command } from 'commander';
+import * as audit from './commands/audit.ts';
+import * as certs from './commands/certs.ts';
+import * as crl from './commands/crl.ts';
+import * as evidence from './commands/evidence.ts';
+import * as devpki from './commands/devpki.ts';
+import * as deadletters from './commands/deadletters.ts';
+import * as deliveries from './commands/deliveries.ts';
+import * as receipt from './commands/receipt.ts';
+import * as agency from './commands/agency.ts';
+import * as directory from './commands/directory.ts';
+import * as systems from './commands/systems.ts';
+import * as users from './commands/users.ts';
+
+/** Every hubctl command, registered (the README's command table is checked against it). */
+export function hubctlProgram(): Command {
+  const program = new Command('hubctl')
+    .description('Vietnam e-document interconnection hub: administration and agency tools')
+    .option('--json', 'machine-readable output')
+    .showHelpAfterError();
+  for (const group of [audit, certs, evidence, devpki, deadletters, receipt, agency, directory, users])
+    group.register(program);
+  systems.register(program);
+  deliveries.register(program);
+  crl.register(program);
+  return program;
+}
