@@ -151,6 +151,8 @@ const ConfigSchema = z.object({
     versionLeaseMs: z.number().int().min(1000),
     maxPageSize: z.number().int().min(10).max(10000),
     importMaxRows: z.number().int().min(1),
+    // Push endpoints may be http:// only in development (config/default.json); https:// elsewhere.
+    allowHttpEndpoints: z.boolean().default(false),
   }),
   // National-axis API (/vdxp, docs/national-axis.md): registerAgency/deleteAgency are off unless
   // enabled, and then only for these systems from these addresses (issue 18 §5: the axis signs no
