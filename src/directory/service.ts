@@ -970,8 +970,15 @@ export class DirectoryService {
         0,
         defaultFrom,
       );
+      // The placeholder's own problems are not the row's: its code, its parent, and (when the parent
+      // was not found, already reported) the level-1 letter of "A00".
+      const placeholder = d.code === undefined;
       for (const p of agencyProblems(probe, this.#settings))
-        if (!p.startsWith('code ') && !(d.code === undefined && p.includes('is not a unit of')))
+        if (
+          !p.startsWith('code ') &&
+          !(placeholder && p.includes('is not a unit of')) &&
+          !(placeholder && !d.resolvedParent && p.startsWith('level-1 letter'))
+        )
           fail(d.line, p);
     }
     // 4. Room under each parent for the codes to assign.
