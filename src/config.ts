@@ -180,7 +180,7 @@ type DeepPartial<T> = {
 export type ConfigOverrides = DeepPartial<z.infer<typeof ConfigSchema>>;
 
 /** Environment variables and the config path they override. */
-const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'list' }> = {
+const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'list' | 'boolean' }> = {
   HUB_ROLES: { path: ['roles'], type: 'list' },
   HOST: { path: ['http', 'host'], type: 'string' },
   PORT: { path: ['http', 'port'], type: 'number' },
@@ -202,6 +202,7 @@ const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'lis
   LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
   VERIFY_WORKERS: { path: ['crypto', 'verifyWorkers'], type: 'number' },
   VERIFY_BYTES_IN_FLIGHT: { path: ['crypto', 'verifyBytesInFlight'], type: 'number' },
+  ALLOW_HTTP_ENDPOINTS: { path: ['directory', 'allowHttpEndpoints'], type: 'boolean' },
 };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -241,6 +242,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     if (value === undefined || value === '') continue;
     let parsed: unknown = value;
     if (spec.type === 'number') parsed = Number(value);
+    // true/1 or false/0; anything else is left as text for the schema to refuse with the key's name.
+    if (spec.type === 'boolean' && /^(true|1|false|0)$/.test(value))
+      parsed = value === 'true' || value === '1';
     if (spec.type === 'list')
       parsed = value
         .split(',')
