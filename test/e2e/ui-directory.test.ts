@@ -6,28 +6,17 @@
  */
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, login, newContext, screenshot } from '../support/browser.ts';
-import { startTestHub, type TestHub } from '../support/hub.ts';
+import type { Page } from 'playwright-core';
+import { browserHub, screenshot } from '../support/browser.ts';
+import type { TestHub } from '../support/hub.ts';
 
 describe('web UI (browser): registering communes keeps the directory clean', function () {
   this.timeout(120_000);
+  const hub = browserHub('ui-directory', { username: 'admin', password: 'DEV-ONLY-admin-password' });
   let t: TestHub;
-  let browser: Browser;
-  let ctx: BrowserContext;
   let page: Page;
-
-  before(async () => {
-    t = await startTestHub('ui-directory');
-    browser = await launchBrowser();
-    ctx = await newContext(browser, t.url);
-    page = await ctx.newPage();
-    await login(page, 'admin', 'DEV-ONLY-admin-password');
-  });
-  after(async () => {
-    await ctx?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await t?.close();
+  before(() => {
+    ({ t, page } = hub);
   });
 
   /** Fills the register form (a commune People's Committee) and submits it; the response status. */
