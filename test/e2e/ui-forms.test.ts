@@ -153,6 +153,7 @@ describe('web UI (browser): directory forms a clerk can act on', function () {
     expect(preview).to.have.length(2);
     expect(preview[0]).to.contain(before[0]).and.contain('Ủy ban MTTQ xã Ba');
     expect(preview[1]).to.contain(before[1]).and.contain('Ủy ban MTTQ xã Bốn');
+    expect(await page.locator('#job a[href$="result.csv"]').count()).to.equal(0); // a dry run has no result file
     await screenshot(page, 'admin-import-dry-run');
     expect(await t.hub.directory.peekCodes('M41', 2)).to.deep.equal(before); // nothing reserved
   });

@@ -117,6 +117,8 @@
         previewTimer = window.setTimeout(preview, 400);
       });
     });
+    // A form sent back (refused, or the preview step) with a parent already typed: show its code.
+    if (!nextCode.querySelector('code')) preview();
   }
 
   // Import progress: poll the job's status and reload the page when it ends.

@@ -703,7 +703,7 @@ function jobView(req: Request, job: NonNullable<Awaited<ReturnType<ImportJobs['g
             </div>
             ${result.splits.length ? html`<p class="warn">${t('imp.splits')}: ${result.splits.map((s) => html`<code>${s.code}</code> → ${s.successors.join(', ')}; `)}</p>` : ''}
             ${rowsTable(t, result.dryRun ? (result.previewRows ?? []) : result.createdRows, result.dryRun)}
-            ${job.resultCsv !== undefined || !result.dryRun ? html`<p><a class="button" href="/ui/admin/imports/${seg(job.id)}/result.csv" download>${t('imp.resultCsv')}</a></p>` : ''}`
+            ${!result.dryRun && job.resultCsv !== undefined ? html`<p><a class="button" href="/ui/admin/imports/${seg(job.id)}/result.csv" download>${t('imp.resultCsv')}</a></p>` : ''}`
         : ''
     }
     ${
