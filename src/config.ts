@@ -40,7 +40,8 @@ function isProxyAddress(s: string): boolean {
 }
 
 /** Environment variables and the config path they override. */
-const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'list' }> = {
+type EnvType = 'string' | 'number' | 'list' | 'boolean';
+const ENV_MAP: Record<string, { path: string[]; type: EnvType }> = {
   HUB_ROLES: { path: ['roles'], type: 'list' },
   HOST: { path: ['http', 'host'], type: 'string' },
   PORT: { path: ['http', 'port'], type: 'number' },
@@ -59,6 +60,7 @@ const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'lis
   HUB_PINS: { path: ['pki', 'hubPins'], type: 'list' },
   REVOCATION_MODE: { path: ['pki', 'revocation'], type: 'string' },
   HUB_CRL_URLS: { path: ['pki', 'crlUrls'], type: 'list' },
+  ALLOW_HTTP_ENDPOINTS: { path: ['directory', 'allowHttpEndpoints'], type: 'boolean' },
   CREDENTIALS_KEY: { path: ['credentials', 'key'], type: 'string' },
   LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
   VERIFY_WORKERS: { path: ['crypto', 'verifyWorkers'], type: 'number' },
@@ -208,6 +210,8 @@ const ConfigSchema = z.strictObject({
     versionLeaseMs: z.number().int().min(1000),
     maxPageSize: z.number().int().min(10).max(10000),
     importMaxRows: z.number().int().min(1),
+    // Push endpoints may be http:// only in development (config/default.json); https:// elsewhere.
+    allowHttpEndpoints: z.boolean().default(false),
   }),
   // National-axis API (/vdxp, docs/national-axis.md): registerAgency/deleteAgency are off unless
   // enabled, and then only for these systems from these addresses (issue 18 §5: the axis signs no
@@ -305,8 +309,10 @@ function readConfigFile(file: string): Record<string, unknown> {
   return withoutComments(parsed) as Record<string, unknown>;
 }
 
-function envValue(value: string, type: 'string' | 'number' | 'list'): unknown {
+function envValue(value: string, type: EnvType): unknown {
   if (type === 'number') return Number(value);
+  // true/1 or false/0; anything else is left as text for the schema to refuse with the key's name.
+  if (type === 'boolean' && /^(true|1|false|0)$/.test(value)) return value === 'true' || value === '1';
   if (type === 'list')
     return value
       .split(/[\s,]+/) // comma- or space-separated

@@ -1,6 +1,7 @@
 /**
  * CSV formats of the directory (docs/directory.md): the import file, the import result and the
- * export. UTF-8 (a BOM is accepted), comma-separated, RFC 4180 quoting, a header row naming columns.
+ * export. UTF-8 (a BOM is accepted), RFC 4180 quoting, a header row naming columns. Import files may
+ * be comma- or semicolon-separated (Excel writes `;` in Vietnamese locales): the header says which.
  */
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
@@ -45,12 +46,31 @@ export class CsvFormatError extends Error {
   }
 }
 
+/**
+ * The delimiter of a CSV file, read from its header line (outside quotes): `;` when it has more
+ * semicolons than commas (Excel in a Vietnamese locale, where the comma is the decimal separator).
+ */
+export function detectDelimiter(text: string): ',' | ';' {
+  let commas = 0;
+  let semicolons = 0;
+  let quoted = false;
+  for (const ch of text.replace(/^\uFEFF/, '')) {
+    if (ch === '"') quoted = !quoted;
+    else if (quoted) continue;
+    else if (ch === '\n' || ch === '\r') break;
+    else if (ch === ',') commas++;
+    else if (ch === ';') semicolons++;
+  }
+  return semicolons > commas ? ';' : ',';
+}
+
 /** Parses an import file. Header problems and malformed CSV throw CsvFormatError. */
 export function parseImportCsv(text: string): CsvRow[] {
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text, {
       bom: true,
+      delimiter: detectDelimiter(text),
       info: true,
       relax_column_count: false,
       skip_empty_lines: true,
@@ -86,10 +106,52 @@ export function parseImportCsv(text: string): CsvRow[] {
   });
 }
 
-/** `a; b;c` → ['a', 'b', 'c'] */
+/**
+ * Columns of the downloadable template (docs/directory.md explains each): those of an import but
+ * the ones a commune rarely needs (a given code, its legacy form, fax, website).
+ */
+const NOT_IN_TEMPLATE = ['code', 'legacy_code', 'fax', 'website'] as const;
+export type TemplateColumn = Exclude<ImportColumn, (typeof NOT_IN_TEMPLATE)[number]>;
+export const TEMPLATE_COLUMNS: readonly TemplateColumn[] = IMPORT_COLUMNS.filter(
+  (c): c is TemplateColumn => !(NOT_IN_TEMPLATE as readonly string[]).includes(c),
+);
+
+const TEMPLATE_EXAMPLE: Partial<Record<ImportColumn, string>> = {
+  name: 'UBND xã Ví Dụ',
+  block: 'state',
+  kind: 'commune-people-committee',
+  parent: 'H41',
+  province: '',
+  predecessors: '',
+  short_name: '',
+  valid_from: '01/07/2025',
+  email: 'vanthu@vidu.gov.vn',
+  phone: '',
+  address: '',
+  delivery_mode: 'pull',
+  delivery_url: '',
+  distinct_from: '',
+};
+
+/**
+ * The import template: UTF-8 with a BOM and `;` between columns, so that Excel in a Vietnamese
+ * locale opens it in columns; a header and one example row. Lists inside a cell (predecessors,
+ * distinct_from) are then separated by commas or spaces rather than `;`.
+ */
+export function importTemplateCsv(): string {
+  return (
+    '\uFEFF' +
+    stringify([[...TEMPLATE_COLUMNS], TEMPLATE_COLUMNS.map((c) => TEMPLATE_EXAMPLE[c] ?? '')], {
+      delimiter: ';',
+      record_delimiter: 'windows',
+    })
+  );
+}
+
+/** A list of codes in a cell: `a; b;c`, `a, b` or `a b` → ['a', 'b', 'c'] (codes have none of these). */
 export function splitList(v: string | undefined): string[] {
   return (v ?? '')
-    .split(';')
+    .split(/[;,\s]+/)
     .map((s) => s.trim())
     .filter(Boolean);
 }

@@ -11,7 +11,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { formatChildCode, normalizeCode } from '../domain/codes.ts';
-import { calendarDate, parseCalendarDate, vnCalendarDay } from '../domain/calendar.ts';
+import { calendarDate, parseVnDate, vnCalendarDay } from '../domain/calendar.ts';
 import { HubError, type ErrorCode } from '../domain/errors.ts';
 import type {
   AgencySearch,
@@ -33,6 +33,7 @@ import {
   contactProblems,
   isLevel1,
   deliveryProblems,
+  endpointSchemeProblem,
   legacyCodeProblem,
   legacyFormOf,
   nameProblems,
@@ -100,6 +101,8 @@ export interface SearchInput {
   readonly province?: string;
   readonly status?: string;
   readonly parent?: string;
+  /** Only level-1 bodies (no parent): the provinces' People's Committees, ministries, … */
+  readonly topLevel?: boolean;
   readonly limit?: number;
   readonly cursor?: string;
 }
@@ -127,6 +130,11 @@ export interface ImportResult {
   /** Predecessors split between several new units: documents to them will be refused. */
   readonly splits: readonly { code: string; successors: readonly string[] }[];
   readonly resultCsv: string;
+  /**
+   * A dry run's rows with the codes they would be given if the file were imported now (peeked,
+   * not reserved: another registration meanwhile takes the next one). Empty for a real import.
+   */
+  readonly preview: readonly ResultRow[];
 }
 
 export interface RowError {
@@ -255,6 +263,7 @@ export class DirectoryService {
       ...(input.province ? { province: normalizeCode(input.province) } : {}),
       ...(input.status ? { status: input.status } : {}),
       ...(input.parent ? { parentCode: normalizeCode(input.parent) } : {}),
+      ...(input.topLevel ? { topLevel: true } : {}),
       ...(input.cursor ? { after: input.cursor } : {}),
     };
     const items = await this.#store.search(q);
@@ -297,6 +306,7 @@ export class DirectoryService {
   async register(actor: string, input: RegisterInput): Promise<{ agency: Agency; closed: Agency[] }> {
     const problems = inputProblems(input);
     if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { problems });
+    this.#checkEndpoint(input.delivery);
     const correction = input.predecessorCorrection;
     const label = `register ${input.code ?? `a unit under ${input.parentCode ?? input.province ?? '?'}`}`;
     // Looked up and validated under the writer lock: the parent and predecessors cannot change meanwhile.
@@ -464,6 +474,12 @@ export class DirectoryService {
     return { change, record };
   }
 
+  /** Push endpoints are https:// outside development (ENDPOINT_NOT_HTTPS, issue 19 §2). */
+  #checkEndpoint(delivery: Agency['delivery'] | undefined): void {
+    const problem = endpointSchemeProblem(delivery, this.#settings);
+    if (problem) throw new HubError('ENDPOINT_NOT_HTTPS', problem, { url: delivery?.url });
+  }
+
   /** Active units directly under `parent`, by name key. */
   async #namesUnder(parent: string): Promise<NamesUnder> {
     const out: NamesUnder = new Map();
@@ -580,6 +596,7 @@ export class DirectoryService {
       if (input.delivery !== undefined) set.delivery = input.delivery;
       const problems = agencyProblems({ ...before, ...set }, this.#settings);
       if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { problems });
+      this.#checkEndpoint(input.delivery);
       const after = await this.#store.update(before.code, before.version, await w.versions(1), { set });
       if (!after)
         throw new HubError('CONFLICT', `${before.code} changed while it was being updated; try again`);
@@ -714,6 +731,65 @@ export class DirectoryService {
     return { codes: out, ordinals: { first: firstTaken!, last: lastTaken } };
   }
 
+  /**
+   * The next `n` codes `#assign` would give under `parent`, read only: nothing is reserved and no
+   * counter moves (issue 19 §2: the code shown before confirming burns nothing). Codes issued by
+   * hand are skipped as `#assign` skips them; a concurrent registration may take one first.
+   */
+  async peekCodes(parent: string, n: number): Promise<string[]> {
+    const width = childWidth(this.#settings, parent);
+    const max = 10 ** width - 1;
+    const out: string[] = [];
+    let next = (await this.#store.lastOrdinal(parent)) + 1;
+    while (out.length < n && next <= max) {
+      const candidates: string[] = [];
+      for (; candidates.length < n - out.length && next <= max; next++)
+        candidates.push(formatChildCode(parent, next, width));
+      const taken = await this.#store.issued(candidates);
+      out.push(...candidates.filter((c) => !taken.has(c)));
+    }
+    return out;
+  }
+
+  /**
+   * The code a registration with this parent (or province and block) would be given now, read
+   * only; null when none would be assigned (a level-1 body, no parent, a full group). Refusals of
+   * the parent itself (unknown, closed, another block) are thrown as the registration would.
+   */
+  async previewCode(input: {
+    parentCode?: string;
+    province?: string;
+    block: Block;
+  }): Promise<{ parent: string; code: string } | null> {
+    const parent = await this.#resolveParent(input);
+    if (!parent) return null;
+    const problems = [...parentUseProblems(parent, input.block)];
+    const ap = assignableParentProblem(parent.code);
+    if (ap) problems.push(ap);
+    if (problems.length) throw new HubError('VALIDATION_FAILED', problems.join('; '), { problems });
+    const [code] = await this.peekCodes(parent.code, 1);
+    return code ? { parent: parent.code, code } : null;
+  }
+
+  /** A validated plan's rows with the codes they would get now (read only). */
+  async #previewRows(plan: ImportPlan): Promise<ResultRow[]> {
+    const codes = new Map<DraftRow, string>();
+    for (const [parent, ds] of plan.perParent) {
+      const peeked = await this.peekCodes(parent, ds.length);
+      ds.forEach((d, i) => codes.set(d, peeked[i] ?? ''));
+    }
+    return plan.drafts.map((d) => ({
+      line: d.line,
+      name: d.name,
+      code: d.code ?? codes.get(d) ?? '',
+      parent: d.resolvedParent ?? null,
+      block: d.block!,
+      kind: d.kind,
+      predecessors: d.resolvedPredecessors,
+      ...(d.validFrom ? { validFrom: d.validFrom } : {}),
+    }));
+  }
+
   // ---- bulk import ---------------------------------------------------------------------------
 
   /**
@@ -748,6 +824,7 @@ export class DirectoryService {
         closed: [],
         splits: plan.splits,
         resultCsv: '',
+        preview: await this.#previewRows(plan),
       };
     return this.#applyImport(actor, createHash('sha256').update(text).digest('hex'), plan, opts);
   }
@@ -767,6 +844,11 @@ export class DirectoryService {
     for (const row of rows) {
       const d = draftFromRow(row);
       for (const p of d.problems) fail(row.line, p);
+      const ep = d.problems.length ? null : endpointSchemeProblem(d.delivery, this.#settings);
+      if (ep) {
+        fail(row.line, ep, { code: 'ENDPOINT_NOT_HTTPS' });
+        d.problems.push(ep);
+      }
       drafts.push(d);
     }
     // 2. Codes given in the file: unique in the file, never issued before.
@@ -888,8 +970,15 @@ export class DirectoryService {
         0,
         defaultFrom,
       );
+      // The placeholder's own problems are not the row's: its code, its parent, and (when the parent
+      // was not found, already reported) the level-1 letter of "A00".
+      const placeholder = d.code === undefined;
       for (const p of agencyProblems(probe, this.#settings))
-        if (!p.startsWith('code ') && !(d.code === undefined && p.includes('is not a unit of')))
+        if (
+          !p.startsWith('code ') &&
+          !(placeholder && p.includes('is not a unit of')) &&
+          !(placeholder && !d.resolvedParent && p.startsWith('level-1 letter'))
+        )
           fail(d.line, p);
     }
     // 4. Room under each parent for the codes to assign.
@@ -1087,6 +1176,7 @@ export class DirectoryService {
             successors: plan.predecessorOf.get(s.code)!.map((d) => d.code!),
           })),
           resultCsv: resultCsv(resultRows),
+          preview: [],
         };
       } catch (err) {
         if (!written)
@@ -1189,9 +1279,9 @@ function draftFromRow(row: CsvRow): DraftRow {
     problems.push('a parent or a province is required');
   let validFrom: Date | undefined;
   if (v.valid_from) {
-    const d = parseCalendarDate(v.valid_from);
+    const d = parseVnDate(v.valid_from);
     if (d) validFrom = d;
-    else problems.push(`valid_from ${JSON.stringify(v.valid_from)} is not a date (YYYY-MM-DD)`);
+    else problems.push(`valid_from ${JSON.stringify(v.valid_from)} is not a date (dd/mm/yyyy or YYYY-MM-DD)`);
   }
   const code = v.code ? normalizeCode(v.code) : undefined;
   const legacyCode = v.legacy_code ? normalizeCode(v.legacy_code) : undefined;

@@ -15,6 +15,11 @@ export interface DirectorySettings {
   readonly versionLeaseMs: number;
   readonly maxPageSize: number;
   readonly importMaxRows: number;
+  /**
+   * Whether push endpoints may be plain `http://` (development and tests only). Outside development
+   * every push endpoint is `https://` (issue 19 §2): one rule for the API, the CLI, the UI and imports.
+   */
+  readonly allowHttpEndpoints: boolean;
 }
 
 export const DEFAULT_DIRECTORY_SETTINGS: DirectorySettings = {
@@ -23,6 +28,7 @@ export const DEFAULT_DIRECTORY_SETTINGS: DirectorySettings = {
   versionLeaseMs: 60_000,
   maxPageSize: 500,
   importMaxRows: 200_000,
+  allowHttpEndpoints: false,
 };
 
 /** The group width for a new unit directly under `parentCode` (a Decision 20/2020 code). */

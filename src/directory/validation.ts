@@ -15,6 +15,20 @@ import type { Agency, Block, DeliveryMode } from '../domain/types.ts';
 import { blockLetterProblem, type DirectorySettings } from './settings.ts';
 
 export const BLOCKS: readonly Block[] = ['party', 'state', 'front', 'other'];
+/**
+ * The unit types the directory knows (slugs stored in `kind`); the UI shows them by their
+ * Vietnamese names (i18n `kind.<slug>`). Other lower-case slugs stay valid for the API and CLI.
+ */
+export const KNOWN_KINDS = [
+  'commune-people-committee',
+  'commune-party-committee',
+  'commune-front-committee',
+  'provincial-people-committee',
+  'provincial-party-committee',
+  'provincial-front-committee',
+  'department',
+  'ministry',
+] as const;
 export const DELIVERY_MODES: readonly DeliveryMode[] = ['pull', 'push', 'amqp'];
 const KIND = /^[a-z][a-z0-9-]{1,63}$/;
 const LEVEL1 = /^[A-Y]\d\d$/;
@@ -157,4 +171,23 @@ export function deliveryProblems(d: Agency['delivery']): string[] {
   }
   if (d.mode === 'push' && !d.url) p.push('push delivery needs the endpoint URL');
   return p;
+}
+
+/**
+ * Why a delivery endpoint may not be used with these settings, or null: outside development
+ * (settings.allowHttpEndpoints false) it must be https://. The one rule for the API, the CLI, the
+ * UI and imports (refused with ENDPOINT_NOT_HTTPS).
+ */
+export function endpointSchemeProblem(
+  d: Agency['delivery'] | undefined,
+  settings: Pick<DirectorySettings, 'allowHttpEndpoints'>,
+): string | null {
+  if (!d?.url || settings.allowHttpEndpoints) return null;
+  let protocol: string;
+  try {
+    protocol = new URL(d.url).protocol;
+  } catch {
+    return null; // not a URL at all: deliveryProblems says so
+  }
+  return protocol === 'https:' ? null : `delivery URL ${JSON.stringify(d.url)} must start with https://`;
 }

@@ -45,3 +45,12 @@ export function parseCalendarDate(s: string): Date | null {
   }
   return null;
 }
+
+/**
+ * A date as people type it in Vietnam, dd/mm/yyyy (the UI's one format, and what Excel writes in
+ * Vietnamese locales), or as parseCalendarDate reads it (ISO); null when it is neither.
+ */
+export function parseVnDate(s: string): Date | null {
+  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(s.trim());
+  return parseCalendarDate(m ? `${m[3]}-${m[2]!.padStart(2, '0')}-${m[1]!.padStart(2, '0')}` : s);
+}

@@ -163,6 +163,12 @@ export const ERROR_CODES = {
     vi: 'Đơn vị tiền thân đã bị đóng (đã sáp nhập hoặc chia tách)',
     en: 'The predecessor is already closed (merged or split)',
   },
+  // Issue 19 §2: push endpoints are https:// outside development (directory.allowHttpEndpoints).
+  ENDPOINT_NOT_HTTPS: {
+    status: 422,
+    vi: 'Địa chỉ điểm nhận phải dùng https://',
+    en: 'The push endpoint must be an https:// URL',
+  },
   VALIDATION_FAILED: { status: 400, vi: 'Dữ liệu không hợp lệ', en: 'Invalid request data' },
   CONFLICT: { status: 409, vi: 'Xung đột dữ liệu', en: 'Conflicting data' },
   RATE_LIMITED: { status: 429, vi: 'Quá nhiều yêu cầu', en: 'Too many requests' },

@@ -194,6 +194,7 @@ export const openApiSpec = {
           '409': err(
             'AGENCY_DUPLICATE_NAME (details.existing), PREDECESSOR_CLOSED (details.predecessors), CONFLICT',
           ),
+          '422': err('ENDPOINT_NOT_HTTPS: a push endpoint outside development must be https://'),
         },
       },
     },

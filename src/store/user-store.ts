@@ -92,7 +92,7 @@ export interface UiJob {
     code: string;
     message: string;
     messageVi?: string;
-    errors?: { line: number; reason: string }[];
+    errors?: { line: number; reason: string; code?: string }[];
   };
   readonly resultCsv?: string;
 }

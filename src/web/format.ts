@@ -1,5 +1,5 @@
 /** Display formats of the web UI: dates in Vietnam time, sizes, durations. */
-import { parseCalendarDate, vnCalendarDay } from '../domain/calendar.ts';
+import { parseVnDate, vnCalendarDay } from '../domain/calendar.ts';
 import type { Lang } from './i18n.ts';
 
 const TZ = 'Asia/Ho_Chi_Minh';
@@ -55,10 +55,7 @@ export function vnDayStart(day: string): Date | null {
  * picker shows the browser's locale: 01/07 read as 7 January in an English browser), or ISO
  * `YYYY-MM-DD`. Returns the stored form (UTC midnight of that day, src/domain/calendar.ts) or null.
  */
-export function parseFormDate(s: string): Date | null {
-  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(s.trim());
-  return parseCalendarDate(m ? `${m[3]}-${m[2]!.padStart(2, '0')}-${m[1]!.padStart(2, '0')}` : s);
-}
+export const parseFormDate = parseVnDate;
 
 export function fmtBytes(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return '—';

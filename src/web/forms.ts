@@ -1,5 +1,11 @@
-/** Reading urlencoded form fields (bodies parsed by express.urlencoded, extended: false). */
+/**
+ * Reading urlencoded form fields (bodies parsed by express.urlencoded, extended: false), and showing
+ * a refusal next to the field it concerns (issue 19 §2: aria-invalid + aria-describedby).
+ */
 import type { Request } from 'express';
+import { splitList } from '../directory/csv.ts';
+import { html, raw, type SafeHtml } from './html.ts';
+import type { FormErrors } from './refusals.ts';
 
 export function field(req: Request, name: string, max = 1000): string {
   const v = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -15,13 +21,23 @@ export function textField(req: Request, name: string, max: number): string {
 }
 
 /** Codes separated by commas, semicolons or spaces. */
-export function codeList(s: string): string[] {
-  return s
-    .split(/[\s,;]+/)
-    .map((c) => c.trim())
-    .filter(Boolean);
-}
+export const codeList = (s: string): string[] => splitList(s);
 
 export function formValues(req: Request, names: readonly string[]): Record<string, string> {
   return Object.fromEntries(names.map((n) => [n, field(req, n)]));
+}
+
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** Attributes of an input whose value was refused: aria-invalid and the id of its message. */
+export function invalidAttrs(errors: FormErrors | null | undefined, name: string): SafeHtml {
+  if (!errors?.fields.has(name) || !FIELD_NAME.test(name)) return raw('');
+  return raw(` aria-invalid="true" aria-describedby="err-${name}"`);
+}
+
+/** The refusals of one field, shown under it (nothing when the field was not refused). */
+export function fieldError(errors: FormErrors | null | undefined, name: string): SafeHtml {
+  const texts = errors?.fields.get(name);
+  if (!texts?.length || !FIELD_NAME.test(name)) return raw('');
+  return html`<span class="field-error" id="err-${name}">${texts.join(' ')}</span>`;
 }

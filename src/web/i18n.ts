@@ -569,6 +569,190 @@ const M = {
     'Số liệu từ {from} đến {to} (ngày giờ Việt Nam).',
     'Figures from {from} to {to} (Vietnam dates).',
   ],
+  // --- forms (issue 19 §2: refusals next to their field, unit types, lookups, import template) ---
+  'ref.summary': ['Chưa thực hiện được: {reason}', 'Not done: {reason}'],
+  'ref.fixFields': ['Sửa các ô được đánh dấu rồi gửi lại.', 'Correct the marked fields and send again.'],
+  'ref.nameRequired': ['Chưa nhập tên.', 'The name is required.'],
+  'ref.nameLong': ['Tên dài quá {n} ký tự.', 'The name is longer than {n} characters.'],
+  'ref.block': [
+    'Chọn khối: Đảng, Nhà nước, Mặt trận hoặc khác.',
+    'Choose a block: Party, State, Front or other.',
+  ],
+  'ref.blockLetter': [
+    'Chữ cái cấp 1 {value} không thuộc khối đã chọn.',
+    'Level-1 letter {value} does not belong to the chosen block.',
+  ],
+  'ref.kind': ['Chọn loại đơn vị trong danh sách.', 'Choose the unit type from the list.'],
+  'ref.province': [
+    '"{value}" không phải mã tỉnh/thành phố (vd. H29).',
+    '"{value}" is not a province code (e.g. H29).',
+  ],
+  'ref.noLevel1': [
+    'Tỉnh {value} chưa có cơ quan cấp 1 đang hoạt động của khối này: hãy chọn cơ quan cấp trên.',
+    'Province {value} has no active level-1 body of this block: choose the parent.',
+  ],
+  'ref.severalLevel1': [
+    'Tỉnh {value} có nhiều cơ quan cấp 1 của khối này: hãy chọn cơ quan cấp trên.',
+    'Province {value} has several level-1 bodies of this block: choose the parent.',
+  ],
+  'ref.parentRequired': [
+    'Cần chọn cơ quan cấp trên (hoặc tỉnh/thành phố) để cấp mã.',
+    'Choose the parent (or the province) to assign a code.',
+  ],
+  'ref.parentUnknown': [
+    'Không có cơ quan {parent} trong danh bạ.',
+    'There is no unit {parent} in the directory.',
+  ],
+  'ref.parentClosed': ['Cơ quan cấp trên {parent} đã đóng.', 'The parent {parent} is closed.'],
+  'ref.parentBlock': [
+    'Cơ quan cấp trên {parent} thuộc khối khác ({block}).',
+    'The parent {parent} is in another block ({block}).',
+  ],
+  'ref.parentInvalid': ['Mã cơ quan cấp trên {parent} không hợp lệ.', 'The parent code {parent} is invalid.'],
+  'ref.parentNotAssignable': [
+    'Không cấp mã dưới {parent} (chỉ cấp dưới mã cơ quan A–Y).',
+    'Codes are not assigned under {parent} (only under agency codes A–Y).',
+  ],
+  'ref.level1NoParent': [
+    '{code} là cơ quan cấp 1, không có cơ quan cấp trên.',
+    '{code} is a level-1 body: it has no parent.',
+  ],
+  'ref.parentMismatch': ['{code} không phải đơn vị của {parent}.', '{code} is not a unit of {parent}.'],
+  'ref.noFreeCode': ['Đã hết mã để cấp dưới {parent}.', 'No free code is left under {parent}.'],
+  'ref.predecessorUnknown': [
+    'Đơn vị tiền thân {code} không có trong danh bạ.',
+    'Predecessor {code} is not in the directory.',
+  ],
+  'ref.predecessorIsParent': [
+    'Đơn vị tiền thân {code} là cấp trên của đơn vị mới.',
+    'Predecessor {code} is the parent (or an ancestor) of the new unit.',
+  ],
+  'ref.listedTwice': ['{code} được ghi hai lần.', '{code} is listed twice.'],
+  'ref.predecessorClosed': [
+    'Đơn vị tiền thân {code} "{name}" đã đóng từ {date}: ghi lại sẽ đổi nơi nhận văn bản gửi đến đơn vị này. Chọn cách sửa và ghi lý do nếu đúng là cần sửa.',
+    'Predecessor {code} "{name}" is already closed since {date}: naming it again changes where documents addressed to it go. Choose a correction and give a reason if it really needs one.',
+  ],
+  'ref.itself': ['{code} không thể kế thừa chính nó.', '{code} cannot succeed itself.'],
+  'ref.successorUnknown': [
+    'Đơn vị kế thừa {code} không có trong danh bạ.',
+    'Successor {code} is not in the directory.',
+  ],
+  'ref.successorClosed': ['Đơn vị kế thừa {code} đã đóng.', 'Successor {code} is closed.'],
+  'ref.correction': ['Ghi lý do sửa.', 'Give the reason for the correction.'],
+  'ref.date': ['Ngày không hợp lệ (dd/mm/yyyy).', 'Invalid date (dd/mm/yyyy).'],
+  'ref.email': ['"{value}" không phải địa chỉ thư điện tử.', '"{value}" is not an email address.'],
+  'ref.phone': ['"{value}" không phải số điện thoại.', '"{value}" is not a phone number.'],
+  'ref.contactLong': ['Thông tin liên hệ quá dài.', 'Contact details are too long.'],
+  'ref.mode': ['Chọn cách nhận văn bản.', 'Choose a delivery mode.'],
+  'ref.https': [
+    'Địa chỉ điểm nhận phải bắt đầu bằng https:// (đang là "{value}").',
+    'The endpoint must start with https:// (it is "{value}").',
+  ],
+  'ref.url': ['"{value}" không phải địa chỉ http(s).', '"{value}" is not an http(s) address.'],
+  'ref.urlRequired': [
+    'Nhận kiểu đẩy (push) cần địa chỉ điểm nhận.',
+    'Push delivery needs the endpoint address.',
+  ],
+  'ref.codeInvalid': ['Mã {code} không hợp lệ.', 'Code {code} is invalid.'],
+  'ref.codeTwice': ['Mã {code} trùng với dòng {line}.', 'Code {code} is also on line {line}.'],
+  'ref.codeIssued': [
+    'Mã {code} đã được cấp trước đây (mã không dùng lại).',
+    'Code {code} was already issued (codes are never reused).',
+  ],
+  'ref.legacyCode': [
+    'Mã cũ (13 ký tự) không khớp hoặc thiếu mã mới.',
+    'The legacy code does not match or lacks its code.',
+  ],
+  'ref.duplicateInFile': [
+    '"{name}" trùng tên với dòng {line} (cùng cấp trên {parent}).',
+    '"{name}" has the name of line {line} (same parent {parent}).',
+  ],
+  'ref.duplicate': [
+    'Đã có đơn vị cùng tên đang hoạt động: {existing}. Nếu đây là đơn vị khác, ghi mã đó vào ô "Khác với đơn vị cùng tên".',
+    'An active unit has this name: {existing}. If this is a different unit, put that code in "Distinct from the same-named unit".',
+  ],
+  'ref.csvMalformed': ['Tệp CSV sai định dạng.', 'The CSV file is malformed.'],
+  'ref.csvEmpty': ['Tệp không có dòng dữ liệu nào.', 'The file has no data rows.'],
+  'ref.csvTooMany': ['Tệp có {n} dòng, tối đa {max}.', 'The file has {n} rows; the limit is {max}.'],
+  'ref.csvUnknownColumn': [
+    'Cột không đúng: {value}. Dùng tệp mẫu.',
+    'Unknown column(s): {value}. Use the template.',
+  ],
+  'ref.csvColumnTwice': ['Cột {value} xuất hiện hai lần.', 'Column {value} appears twice.'],
+  'ref.csvColumnRequired': [
+    'Thiếu cột bắt buộc (name, block, kind và parent hoặc province).',
+    'A required column is missing (name, block, kind and parent or province).',
+  ],
+  'ref.column': ['Cột', 'Column'],
+  'kind.commune-people-committee': ['UBND xã, phường, đặc khu', "Commune People's Committee"],
+  'kind.commune-party-committee': ['Đảng ủy xã, phường, đặc khu', 'Commune Party Committee'],
+  'kind.commune-front-committee': ['Ủy ban MTTQ xã, phường, đặc khu', 'Commune Fatherland Front Committee'],
+  'kind.provincial-people-committee': ['UBND tỉnh, thành phố', "Provincial People's Committee"],
+  'kind.provincial-party-committee': ['Tỉnh ủy, Thành ủy', 'Provincial Party Committee'],
+  'kind.provincial-front-committee': ['Ủy ban MTTQ tỉnh, thành phố', 'Provincial Fatherland Front Committee'],
+  'kind.department': ['Sở, ban, ngành', 'Department'],
+  'kind.ministry': ['Bộ, cơ quan ngang bộ', 'Ministry'],
+  'kind.other': ['Loại khác: {kind}', 'Other type: {kind}'],
+  'ag.lookupHint': ['Gõ mã hoặc tên (không dấu cũng được)', 'Type a code or a name (diacritics optional)'],
+  'ag.nextCode': ['Mã sẽ được cấp', 'Code to be assigned'],
+  'ag.nextCodeNone': ['(chọn cơ quan cấp trên hoặc tỉnh)', '(choose the parent or the province)'],
+  'ag.nextCodeNote': [
+    'Xem trước, chưa giữ mã: nếu có đơn vị khác đăng ký trước, mã kế tiếp sẽ được cấp.',
+    'A preview, nothing is reserved: if another unit is registered first, it gets the next one.',
+  ],
+  'ag.previewSubmit': ['Xem mã sẽ cấp', 'Show the code to be assigned'],
+  'ag.childrenCount': ['Trang {page}', 'Page {page}'],
+  'ag.childrenFirst': ['Trang đầu', 'First page'],
+  'imp.template': ['Tải tệp mẫu (CSV)', 'Download the template (CSV)'],
+  'imp.templateHint': [
+    'Tệp mẫu mở được bằng Excel; lưu dạng CSV UTF-8. Chấp nhận dấu phân cách phẩy (,) hoặc chấm phẩy (;) như Excel tiếng Việt. Ngày ghi dd/mm/yyyy.',
+    'The template opens in Excel; save it as CSV UTF-8. Comma or semicolon separators are accepted (Excel in Vietnamese writes ;). Dates as dd/mm/yyyy.',
+  ],
+  'imp.columns': ['Các cột', 'Columns'],
+  'imp.column': ['Cột', 'Column'],
+  'imp.meaning': ['Ý nghĩa', 'Meaning'],
+  'imp.col.name': ['Tên đơn vị (bắt buộc)', 'Unit name (required)'],
+  'imp.col.block': [
+    'Khối: party, state, front hoặc other (bắt buộc)',
+    'Block: party, state, front or other (required)',
+  ],
+  'imp.col.kind': [
+    'Loại đơn vị, vd. commune-people-committee (UBND xã), commune-party-committee (Đảng ủy xã), commune-front-committee (Ủy ban MTTQ xã) (bắt buộc)',
+    'Unit type, e.g. commune-people-committee, commune-party-committee, commune-front-committee (required)',
+  ],
+  'imp.col.parent': [
+    'Mã cơ quan cấp trên, vd. H41 (hoặc ghi tỉnh)',
+    'Parent code, e.g. H41 (or give the province)',
+  ],
+  'imp.col.province': [
+    'Mã tỉnh, vd. H41: cấp trên là cơ quan cấp 1 của khối trong tỉnh',
+    'Province code, e.g. H41: the parent is the level-1 body of the block there',
+  ],
+  'imp.col.predecessors': [
+    'Mã các đơn vị được hợp nhất, cách nhau bởi dấu phẩy',
+    'Codes of merged units, comma-separated',
+  ],
+  'imp.col.short_name': ['Tên viết tắt', 'Short name'],
+  'imp.col.valid_from': [
+    'Ngày hiệu lực dd/mm/yyyy (mặc định: ngày ghi trên trang)',
+    'Effective date dd/mm/yyyy (default: the date on the page)',
+  ],
+  'imp.col.email': ['Thư điện tử', 'Email'],
+  'imp.col.phone': ['Điện thoại', 'Phone'],
+  'imp.col.address': ['Địa chỉ', 'Address'],
+  'imp.col.delivery_mode': [
+    'Cách nhận: pull (mặc định), push hoặc amqp',
+    'Delivery: pull (default), push or amqp',
+  ],
+  'imp.col.delivery_url': ['Địa chỉ điểm nhận https:// (khi push)', 'https:// endpoint (for push)'],
+  'imp.col.distinct_from': [
+    'Mã đơn vị cùng tên mà đơn vị này KHÔNG phải (xác nhận không trùng)',
+    'Codes of same-named units this one is NOT (confirms it is no duplicate)',
+  ],
+  'imp.preview': [
+    'Mã sẽ được cấp (xem trước, chưa giữ mã)',
+    'Codes that would be assigned (preview, none reserved)',
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MsgKey = keyof typeof M;

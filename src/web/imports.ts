@@ -10,6 +10,8 @@ import type { Logger } from '../observability/logger.ts';
 import type { MongoUiJobStore, UiJob } from '../store/user-store.ts';
 
 const MAX_RESULT_CSV = 8 * 1024 * 1024;
+/** Rows of a dry run's code preview kept for the page. */
+export const PREVIEW_ROWS = 1000;
 /** A running job whose heartbeat is older than this belongs to a process that died. */
 export const STALLED_AFTER_MS = 120_000;
 
@@ -69,6 +71,10 @@ export class ImportJobs {
           closed: result.closed.length,
           closedRows: result.closed.slice(0, 200),
           splits: result.splits.slice(0, 200),
+          // A dry run: the codes each row would get now (peeked, none reserved).
+          previewRows: result.preview
+            .slice(0, PREVIEW_ROWS)
+            .map((c) => ({ line: c.line, code: c.code, name: c.name, parent: c.parent })),
         },
         ...(result.resultCsv.length <= MAX_RESULT_CSV ? { resultCsv: result.resultCsv } : {}),
       });
@@ -80,7 +86,11 @@ export class ImportJobs {
             message: err.message,
             messageVi: err.messageVi,
             ...(Array.isArray(err.details?.errors)
-              ? { errors: (err.details.errors as { line: number; reason: string }[]).slice(0, 500) }
+              ? {
+                  errors: (err.details.errors as { line: number; reason: string; code?: string }[])
+                    .slice(0, 500)
+                    .map((e) => ({ line: e.line, reason: e.reason, ...(e.code ? { code: e.code } : {}) })),
+                }
               : {}),
           }
         : { code: 'INTERNAL', message: (err as Error).message };

@@ -119,6 +119,20 @@ describe('hubctl directory', function () {
     hubctlIn(env, '--json', 'directory', 'register', ...COMMUNE, ...extra);
   const register = (...extra: string[]) => registerIn({}, ...extra);
 
+  it('refuses an http:// push endpoint outside development (ENDPOINT_NOT_HTTPS), accepts https://', () => {
+    // ALLOW_HTTP_ENDPOINTS=false is what production runs with (config/production.json).
+    const env = { ALLOW_HTTP_ENDPOINTS: 'false' };
+    const args = ['--json', 'directory', 'update', 'H41.001', '--delivery-mode', 'push'];
+    const plain = hubctlIn(env, ...args, '--delivery-url', 'http://dms.example.vn/inbox');
+    expect(plain.code).to.equal(3);
+    expect(JSON.parse(plain.stdout)).to.include({ code: 'ENDPOINT_NOT_HTTPS' });
+    const tls = hubctlIn(env, ...args, '--delivery-url', 'https://dms.example.vn/inbox');
+    expect(tls.code, tls.stderr).to.equal(0);
+    expect(JSON.parse(tls.stdout)).to.deep.include({
+      delivery: { mode: 'push', url: 'https://dms.example.vn/inbox' },
+    });
+  });
+
   it('refuses a wrong kind, a duplicate name and a closed predecessor with their codes, burning no code', () => {
     const kind = register('--name', 'UBND xã Vinh Kim', '--kind', 'Xã');
     expect(kind.code).to.equal(3);

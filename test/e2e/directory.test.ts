@@ -313,3 +313,67 @@ describe('directory API through the hub', function () {
     expect(view.body.validFrom).to.equal('2025-07-01');
   });
 });
+
+describe('directory API: push endpoints outside development (issue 19 §2)', function () {
+  this.timeout(60_000);
+  let t: TestHub;
+  let admin: HubClient;
+
+  before(async () => {
+    // What production runs with (config/production.json): no plain http:// endpoints.
+    t = await startTestHub('directory-https', { directory: { allowHttpEndpoints: false } });
+    admin = new HubClient({ baseUrl: t.url, systemId: 'hub-admin', secret: 'DEV-ONLY-secret-admin' });
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  async function send(method: string, path: string, body: unknown) {
+    const res = await admin.request(method, path, JSON.stringify(body), 'application/json');
+    return {
+      status: res.status,
+      body: (await res.json()) as { code?: string; messageVi?: string } & AgencyJson,
+    };
+  }
+
+  it('refuses an http:// endpoint with ENDPOINT_NOT_HTTPS in registration, update and import; burns no code', async () => {
+    const push = (url: string) => ({ mode: 'push', url });
+    const unit = {
+      name: 'UBND xã Thử Https',
+      block: 'state',
+      kind: 'commune-people-committee',
+      parent: 'H41',
+      delivery: push('http://dms.example.vn/inbox'),
+    };
+    const reg = await send('POST', '/v1/admin/agencies', unit);
+    expect([reg.status, reg.body.code]).to.deep.equal([422, 'ENDPOINT_NOT_HTTPS']);
+    expect(reg.body.messageVi).to.contain('phải dùng https://');
+    const upd = await send('PATCH', '/v1/admin/agencies/H41.001', {
+      delivery: push('http://dms.example.vn/in'),
+    });
+    expect([upd.status, upd.body.code]).to.deep.equal([422, 'ENDPOINT_NOT_HTTPS']);
+    const csv =
+      'name,block,kind,parent,delivery_mode,delivery_url\n' +
+      'UBND xã Thử Nhập,state,commune-people-committee,H41,push,http://dms.example.vn/a\n';
+    const res = await admin.request('POST', '/v1/admin/agencies/import', csv, 'text/csv');
+    const imp = (await res.json()) as {
+      code: string;
+      details: { errors: { line: number; code?: string }[] };
+    };
+    expect([res.status, imp.code]).to.deep.equal([400, 'VALIDATION_FAILED']);
+    expect(imp.details.errors).to.deep.include({
+      line: 2,
+      reason: 'delivery URL "http://dms.example.vn/a" must start with https://',
+      code: 'ENDPOINT_NOT_HTTPS',
+    });
+    // Nothing was burnt: the https:// registration gets the code the refused one would have had.
+    const next = await t.hub.directory.peekCodes('H41', 1);
+    const ok = await send('POST', '/v1/admin/agencies', {
+      ...unit,
+      delivery: push('https://dms.example.vn/inbox'),
+    });
+    expect(ok.status).to.equal(201);
+    expect(ok.body.code).to.equal(next[0]);
+    expect(ok.body.delivery).to.deep.equal({ mode: 'push', url: 'https://dms.example.vn/inbox' });
+  });
+});

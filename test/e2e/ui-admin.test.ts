@@ -88,12 +88,12 @@ describe('web UI (browser): administrators and auditors', function () {
     const form = page.locator('#register-form');
     await form.locator('input[name=name]').fill('UBND xã Thử Nghiệm Mới');
     await form.locator('select[name=block]').selectOption('state');
-    await form.locator('input[name=kind]').fill('commune-people-committee');
+    await form.locator('select[name=kind]').selectOption('commune-people-committee');
     await form.locator('input[name=parent]').fill('H41');
     await form.locator('input[name=email]').fill('ubnd.thunghiem@example.invalid');
     await Promise.all([
       page.waitForURL(/\/ui\/admin\/agencies\/H41\./),
-      form.locator('button[type=submit]').click(),
+      form.locator('button.primary').click(),
     ]);
     const code = (await page.textContent('#agency-code'))!;
     expect(code).to.match(/^H41\.\d{3}$/);
@@ -111,14 +111,14 @@ describe('web UI (browser): administrators and auditors', function () {
     await page.goto('/ui/admin/agencies');
     const form = page.locator('#register-form');
     await form.locator('input[name=name]').fill('UBND xã Không Có Cấp Trên');
-    await form.locator('input[name=kind]').fill('commune-people-committee');
+    await form.locator('select[name=kind]').selectOption('commune-people-committee');
     await form.locator('input[name=parent]').fill('Z99');
     const [resp] = await Promise.all([
       page.waitForResponse((r) => r.request().method() === 'POST'),
-      form.locator('button[type=submit]').click(),
+      form.locator('button.primary').click(),
     ]);
     expect(resp.status()).to.equal(400);
-    expect(await page.textContent('.flash-error')).to.contain('Z99');
+    expect(await page.textContent('#err-parent')).to.contain('Z99'); // next to the parent field
     expect(await page.inputValue('#register-form input[name=name]')).to.equal('UBND xã Không Có Cấp Trên');
   });
 

@@ -6,35 +6,25 @@
  */
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, login, newContext, screenshot } from '../support/browser.ts';
-import { startTestHub, type TestHub } from '../support/hub.ts';
+import type { Page } from 'playwright-core';
+import { browserHub, screenshot } from '../support/browser.ts';
+import type { TestHub } from '../support/hub.ts';
 
 describe('web UI (browser): registering communes keeps the directory clean', function () {
   this.timeout(120_000);
+  const hub = browserHub('ui-directory', { username: 'admin', password: 'DEV-ONLY-admin-password' });
   let t: TestHub;
-  let browser: Browser;
-  let ctx: BrowserContext;
   let page: Page;
-
-  before(async () => {
-    t = await startTestHub('ui-directory');
-    browser = await launchBrowser();
-    ctx = await newContext(browser, t.url);
-    page = await ctx.newPage();
-    await login(page, 'admin', 'DEV-ONLY-admin-password');
-  });
-  after(async () => {
-    await ctx?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await t?.close();
+  before(() => {
+    ({ t, page } = hub);
   });
 
   /** Fills the register form (a commune People's Committee) and submits it; the response status. */
   async function submit(fields: Record<string, string>): Promise<number> {
     await page.goto('/ui/admin/agencies');
     const form = page.locator('#register-form');
-    await form.locator('input[name=kind]').fill('commune-people-committee');
+    // The unit type is chosen by its Vietnamese name; the value sent is still the slug.
+    await form.locator('select[name=kind]').selectOption({ label: 'UBND xã, phường, đặc khu' });
     for (const [name, value] of Object.entries(fields)) {
       const el = form.locator(`[name=${name}]`);
       if ((await el.evaluate((e) => e.tagName)) === 'SELECT') await el.selectOption(value);
@@ -42,7 +32,7 @@ describe('web UI (browser): registering communes keeps the directory clean', fun
     }
     const [resp] = await Promise.all([
       page.waitForResponse((r) => r.request().method() === 'POST'),
-      form.locator('button[type=submit]').click(),
+      form.locator('button.primary').click(),
     ]);
     // A registration redirects (303) to the new unit's page; a refusal answers with the form.
     if (resp.status() === 303) await page.waitForSelector('#agency-code');
@@ -52,9 +42,12 @@ describe('web UI (browser): registering communes keeps the directory clean', fun
 
   it('refuses a duplicate name naming the existing unit, and registers it when the form says it differs', async () => {
     expect(await submit({ name: 'ubnd xa dien chau', parent: 'H41' })).to.equal(409);
-    const flash = (await page.textContent('.flash-error'))!;
-    expect(flash).to.contain('Đơn vị cùng tên');
-    expect(flash).to.contain('H41.001 "UBND xã Diễn Châu"');
+    expect(await page.textContent('.flash-error')).to.contain('Đơn vị cùng tên');
+    // Next to the name, in Vietnamese, naming the existing unit.
+    expect(await page.textContent('#err-name')).to.contain('H41.001 "UBND xã Diễn Châu"');
+    expect(await page.getAttribute('#register-form input[name=name]', 'aria-describedby')).to.equal(
+      'err-name',
+    );
     expect(await page.inputValue('#register-form input[name=name]')).to.equal('ubnd xa dien chau');
     await screenshot(page, 'admin-agencies-duplicate');
     expect(await submit({ name: 'ubnd xa dien chau', parent: 'H41', distinctFrom: 'H41.001' })).to.equal(303);
@@ -69,7 +62,7 @@ describe('web UI (browser): registering communes keeps the directory clean', fun
       validFrom: '01/07/2025', // the UI's one date format
     };
     expect(await submit(base)).to.equal(409);
-    expect(await page.textContent('.flash-error')).to.contain('H29.21.02');
+    expect(await page.textContent('#err-predecessors')).to.contain('H29.21.02');
     expect(
       await submit({ ...base, correctionMode: 'replace', correctionReason: 'Đa Kao nhập vào Tân Định' }),
     ).to.equal(303);

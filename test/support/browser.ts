@@ -14,7 +14,8 @@ import {
   type BrowserContextOptions,
   type Page,
 } from 'playwright-core';
-import { PROJECT_ROOT } from '../../src/config.ts';
+import { PROJECT_ROOT, type ConfigOverrides } from '../../src/config.ts';
+import { startTestHub, type TestHub } from './hub.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -74,4 +75,31 @@ export async function csrfOf(page: Page): Promise<string> {
   const v = await page.locator('input[name=_csrf]').first().getAttribute('value');
   if (!v) throw new Error('no CSRF token on the page');
   return v;
+}
+
+/** A test hub and a logged-in browser page for a describe block: started before, closed after. */
+export interface BrowserHub {
+  readonly t: TestHub;
+  readonly page: Page;
+}
+
+export function browserHub(
+  name: string,
+  user: { username: string; password: string },
+  overrides: ConfigOverrides = {},
+): BrowserHub {
+  const s = {} as { t: TestHub; page: Page; browser?: Browser; ctx?: BrowserContext };
+  before(async () => {
+    s.t = await startTestHub(name, overrides);
+    s.browser = await launchBrowser();
+    s.ctx = await newContext(s.browser, s.t.url);
+    s.page = await s.ctx.newPage();
+    await login(s.page, user.username, user.password);
+  });
+  after(async () => {
+    await s.ctx?.close().catch(() => undefined);
+    await s.browser?.close().catch(() => undefined);
+    await s.t?.close();
+  });
+  return s;
 }

@@ -9,6 +9,7 @@ import { seedDirectory } from '../../src/directory/seed.ts';
 import { DirectoryService } from '../../src/directory/service.ts';
 import { DEFAULT_DIRECTORY_SETTINGS, type DirectorySettings } from '../../src/directory/settings.ts';
 import type { AuditLog } from '../../src/domain/ports.ts';
+import type { Agency } from '../../src/domain/types.ts';
 import { connectMongo } from '../../src/store/mongo.ts';
 import { createMongoStores, type MongoStores } from '../../src/store/stores.ts';
 
@@ -78,4 +79,24 @@ export async function refusalOf(
     return err as Error & { code?: string };
   }
   throw new Error('expected a refusal');
+}
+
+/** A valid commune record (H29.005 under H29) for the pure validation tests, with `extra` over it. */
+export function sampleAgency(extra: Partial<Agency> = {}): Agency {
+  return {
+    code: 'H29.005',
+    name: 'UBND phường Tân Định',
+    block: 'state',
+    kind: 'commune-people-committee',
+    parentCode: 'H29',
+    province: 'H29',
+    status: 'active',
+    successors: [],
+    contact: {},
+    delivery: { mode: 'pull' },
+    certificates: [],
+    version: 1,
+    updatedAt: new Date(0),
+    ...extra,
+  };
 }

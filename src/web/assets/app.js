@@ -1,6 +1,7 @@
 // Progressive enhancement of the web UI (served as a file: the CSP forbids inline scripts).
 // Everything works without it; with it: the menu's state (aria-expanded, Escape), confirmation
-// prompts, reading a chosen file into a textarea, and live progress of bulk imports.
+// prompts, reading a chosen file into a textarea, live progress of bulk imports, search-as-you-type
+// for parent and province codes, and a live preview of the code a registration would get.
 (function () {
   'use strict';
 
@@ -41,6 +42,102 @@
       });
     });
   });
+
+  var getJson = function (url) {
+    return fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } }).then(
+      function (r) {
+        if (!r.ok) throw new Error(String(r.status));
+        return r.json();
+      },
+    );
+  };
+
+  // <input data-lookup="parent|province" list="…">: suggestions (code — name) from the directory as
+  // one types a code or a name (without diacritics); the field keeps accepting a plain code.
+  document.querySelectorAll('input[data-lookup]').forEach(function (input) {
+    var list = input.list;
+    if (!list) return;
+    var timer = 0;
+    var asked = '';
+    input.addEventListener('input', function () {
+      var q = input.value.trim();
+      window.clearTimeout(timer);
+      if (q.length < 2 || q === asked) return;
+      timer = window.setTimeout(function () {
+        asked = q;
+        getJson(
+          '/ui/admin/agencies/lookup?scope=' +
+            encodeURIComponent(input.dataset.lookup) +
+            '&q=' +
+            encodeURIComponent(q),
+        )
+          .then(function (res) {
+            if (input.value.trim() !== q) return;
+            var options = res.items.map(function (a) {
+              var o = document.createElement('option');
+              o.value = a.code;
+              o.label = a.name;
+              o.textContent = a.code + ' — ' + a.name;
+              return o;
+            });
+            list.replaceChildren.apply(list, options);
+          })
+          .catch(function () {
+            asked = '';
+          });
+      }, 200);
+    });
+  });
+
+  // The register form: the code the unit would get, whenever its parent, province or block changes
+  // (read only on the server: nothing is reserved until the form is sent).
+  var register = document.getElementById('register-form');
+  var nextCode = document.getElementById('next-code');
+  if (register instanceof HTMLFormElement && nextCode) {
+    var none = nextCode.dataset.none || '';
+    var previewTimer = 0;
+    var preview = function () {
+      var f = register.elements;
+      var parent = f.namedItem('parent').value.trim();
+      var province = f.namedItem('province').value.trim();
+      if (!parent && !province) {
+        nextCode.textContent = none;
+        return;
+      }
+      var url =
+        '/ui/admin/agencies/next-code?block=' +
+        encodeURIComponent(f.namedItem('block').value) +
+        '&parent=' +
+        encodeURIComponent(parent) +
+        '&province=' +
+        encodeURIComponent(province);
+      getJson(url)
+        .then(function (res) {
+          if (res.code) {
+            var c = document.createElement('code');
+            c.textContent = res.code;
+            nextCode.replaceChildren(c);
+          } else {
+            var errs = res.errors ? Object.values(res.errors) : [];
+            nextCode.textContent = errs.length ? errs.join(' ') : res.message || none;
+          }
+        })
+        .catch(function () {
+          nextCode.textContent = none;
+        });
+    };
+    ['parent', 'province', 'block'].forEach(function (name) {
+      var el = register.elements.namedItem(name);
+      if (!el) return;
+      el.addEventListener('change', preview);
+      el.addEventListener('input', function () {
+        window.clearTimeout(previewTimer);
+        previewTimer = window.setTimeout(preview, 400);
+      });
+    });
+    // A form sent back (refused, or the preview step) with a parent already typed: show its code.
+    if (!nextCode.querySelector('code')) preview();
+  }
 
   // Import progress: poll the job's status and reload the page when it ends.
   var job = document.getElementById('job');

@@ -3,7 +3,7 @@
  * or merge with successors, delivery settings, bulk import with progress, export.
  */
 import express, { type Request, type Response, type Router } from 'express';
-import { HubError, isHubError } from '../../domain/errors.ts';
+import { ERROR_CODES, HubError, isHubError, type ErrorCode } from '../../domain/errors.ts';
 import type { Agency, Block, DeliveryMode } from '../../domain/types.ts';
 import { streamExport } from '../../directory/routes.ts';
 import {
@@ -12,25 +12,44 @@ import {
   type PredecessorCorrection,
   type RegisterInput,
 } from '../../directory/service.ts';
-import { BLOCKS, DELIVERY_MODES } from '../../directory/validation.ts';
+import { importTemplateCsv, TEMPLATE_COLUMNS } from '../../directory/csv.ts';
+import { BLOCKS, DELIVERY_MODES, KNOWN_KINDS } from '../../directory/validation.ts';
+import { normalizeCode } from '../../domain/codes.ts';
+import { nameKey } from '../../domain/text.ts';
 import { actorOf, canWrite, userOf, web } from '../context.ts';
 import { fmtDate, fmtDateTime, parseFormDate } from '../format.ts';
-import { codeList, field, formValues, textField } from '../forms.ts';
+import { codeList, field, fieldError, formValues, invalidAttrs, textField } from '../forms.ts';
 import { html, href, raw, seg, type SafeHtml } from '../html.ts';
+import type { Translator } from '../i18n.ts';
 import { isStalled, type ImportJobs } from '../imports.ts';
+import type { UiJob } from '../../store/user-store.ts';
 import { csrfField, renderPage, type Flash } from '../layout.ts';
+import { formErrors, problemRefusal, rowRefusal, type FormErrors } from '../refusals.ts';
 import { dl, empty, option } from '../widgets.ts';
 
-const KINDS = [
-  'commune-people-committee',
-  'commune-party-committee',
-  'commune-front-committee',
-  'provincial-people-committee',
-  'provincial-party-committee',
-  'provincial-front-committee',
-  'department',
-  'ministry',
-];
+/** Results of the parent/province search-as-you-type (issue 19 §2). */
+const LOOKUP_LIMIT = 10;
+/** Units under a unit shown per page on its page. */
+const CHILDREN_PAGE = 50;
+
+/** A unit type by its name in the page's language (the slug when the directory has no name for it). */
+function kindLabel(t: Translator, kind: string): string {
+  return (KNOWN_KINDS as readonly string[]).includes(kind)
+    ? t(`kind.${kind}` as 'kind.ministry')
+    : t('kind.other', { kind });
+}
+
+/** The <select> of unit types: Vietnamese names, the slug as the submitted value (API/CLI unchanged). */
+function kindSelect(t: Translator, value: string, errors: FormErrors | null): SafeHtml {
+  const kinds: readonly string[] =
+    value && !(KNOWN_KINDS as readonly string[]).includes(value) ? [...KNOWN_KINDS, value] : KNOWN_KINDS;
+  return html`<select name="kind" required${invalidAttrs(errors, 'kind')}>
+    ${kinds.map((k) => option(k, kindLabel(t, k), value === k))}
+  </select>`;
+}
+
+const CLOSE_FIELDS = ['successors', 'at', 'reason'] as const;
+const DELIVERY_FIELDS = ['mode', 'url'] as const;
 
 const REGISTER_FIELDS = [
   'name',
@@ -52,7 +71,7 @@ const REGISTER_FIELDS = [
 ] as const;
 
 /** A calendar date field in the UI's one format, dd/mm/yyyy (not the browser's locale). */
-function dateInput(name: string, value?: string): SafeHtml {
+function dateInput(name: string, value?: string, errors?: FormErrors | null): SafeHtml {
   return html`<input
     name="${name}"
     value="${value ?? ''}"
@@ -60,16 +79,61 @@ function dateInput(name: string, value?: string): SafeHtml {
     maxlength="10"
     placeholder="dd/mm/yyyy"
     pattern="\\d{1,2}/\\d{1,2}/\\d{4}|\\d{4}-\\d{2}-\\d{2}"
+    ${invalidAttrs(errors, name)}
   />`;
 }
 
-function errorFlash(req: Request, err: unknown): Flash {
-  if (!isHubError(err)) throw err;
-  return { kind: 'error', text: web(req).lang === 'vi' ? err.messageVi : err.message };
+/** A refused form: the refusal's sentence on top, and each problem next to its field. */
+interface Refused {
+  readonly flash: Flash;
+  readonly errors: FormErrors;
 }
 
-function registerForm(req: Request, v: Record<string, string>): SafeHtml {
+function refused(req: Request, err: unknown, formFields: readonly string[]): Refused {
+  if (!isHubError(err)) throw err;
+  const { t, lang } = web(req);
+  const errors = formErrors(err, t, lang, formFields);
+  const text = [errors.summary, ...errors.general, ...(errors.fields.size ? [t('ref.fixFields')] : [])];
+  return { flash: { kind: 'error', text: text.join(' — ') }, errors };
+}
+
+/** The search flash: only the sentence (the search form has no field errors). */
+function errorFlash(req: Request, err: unknown): Flash {
+  return refused(req, err, []).flash;
+}
+
+/** A code field with search-as-you-type over the directory (app.js); a plain code field without JS. */
+function lookupInput(
+  t: Translator,
+  name: 'parent' | 'province',
+  value: string,
+  errors: FormErrors | null,
+): SafeHtml {
+  return html`<input
+      name="${name}"
+      maxlength="${name === 'parent' ? 40 : 10}"
+      value="${value}"
+      placeholder="H41"
+      autocomplete="off"
+      list="${name}-options"
+      data-lookup="${name === 'province' ? 'province' : 'parent'}"
+      title="${t('ag.lookupHint')}"
+      ${invalidAttrs(errors, name)}
+    /><datalist id="${name}-options"></datalist>`;
+}
+
+/** What the register form shows besides the values typed: refusals, and the code to be assigned. */
+interface RegisterState {
+  readonly errors?: FormErrors | null;
+  /** The next code under the chosen parent (a preview: nothing is reserved). */
+  readonly nextCode?: string | null;
+}
+
+function registerForm(req: Request, v: Record<string, string>, state: RegisterState = {}): SafeHtml {
   const { t } = web(req);
+  const errors = state.errors ?? null;
+  const e = (name: string) => fieldError(errors, name);
+  const bad = (name: string) => invalidAttrs(errors, name);
   return html`<form method="post" action="/ui/admin/agencies" class="grid-form" id="register-form">
     ${csrfField(req)}
     <label class="wide"
@@ -79,68 +143,96 @@ function registerForm(req: Request, v: Record<string, string>): SafeHtml {
         maxlength="300"
         value="${v.name ?? ''}"
         placeholder="UBND xã …"
-    /></label>
-    <label>${t('ag.shortName')}<input name="shortName" maxlength="100" value="${v.shortName ?? ''}" /></label>
-    <label
-      >${t('ag.block')} *<select name="block" required>
-        ${BLOCKS.map((b) => option(b, t(`block.${b}`), (v.block || 'state') === b))}
-      </select></label
+        ${bad('name')}
+      />${e('name')}</label
     >
     <label
-      >${t('ag.kind')} *<input
-        name="kind"
-        required
-        list="kinds"
-        maxlength="64"
-        value="${v.kind || 'commune-people-committee'}"
-    /></label>
-    <datalist id="kinds">${KINDS.map((k) => html`<option value="${k}"></option>`)}</datalist>
+      >${t('ag.shortName')}<input
+        name="shortName"
+        maxlength="100"
+        value="${v.shortName ?? ''}"
+        ${bad('shortName')}
+      />${e('shortName')}</label
+    >
     <label
-      >${t('ag.parent')}<input name="parent" maxlength="40" value="${v.parent ?? ''}" placeholder="H41"
-    /></label>
-    <label
-      >${t('ag.province')}<input name="province" maxlength="10" value="${v.province ?? ''}" placeholder="H41"
-    /></label>
+      >${t('ag.block')} *<select name="block" required${bad('block')}>
+        ${BLOCKS.map((b) => option(b, t(`block.${b}`), (v.block || 'state') === b))}</select
+      >${e('block')}</label
+    >
+    <label>${t('ag.kind')} *${kindSelect(t, v.kind || 'commune-people-committee', errors)}${e('kind')}</label>
+    <label>${t('ag.parent')}${lookupInput(t, 'parent', v.parent ?? '', errors)}${e('parent')}</label>
+    <label>${t('ag.province')}${lookupInput(t, 'province', v.province ?? '', errors)}${e('province')}</label>
+    <p class="wide next-code">
+      ${t('ag.nextCode')}:
+      <output id="next-code" aria-live="polite" data-none="${t('ag.nextCodeNone')}"
+        >${state.nextCode ? html`<code>${state.nextCode}</code>` : t('ag.nextCodeNone')}</output
+      >
+      <button type="submit" name="preview" value="1" formnovalidate class="link">
+        ${t('ag.previewSubmit')}
+      </button>
+      <span class="small muted">${t('ag.nextCodeNote')}</span>
+    </p>
     <label class="wide"
       >${t('ag.predecessors')}<input
         name="predecessors"
         maxlength="2000"
         value="${v.predecessors ?? ''}"
         placeholder="000.01.21.H41, …"
-    /></label>
-    <label>${t('ag.validFrom')}${dateInput('validFrom', v.validFrom)}</label>
+        ${bad('predecessors')}
+      />${e('predecessors')}</label
+    >
+    <label>${t('ag.validFrom')}${dateInput('validFrom', v.validFrom, errors)}${e('validFrom')}</label>
     <label
       >${t('ag.distinctFrom')}<input
         name="distinctFrom"
         maxlength="200"
         value="${v.distinctFrom ?? ''}"
         placeholder="H41.004"
-    /></label>
+        ${bad('distinctFrom')}
+      />${e('distinctFrom')}</label
+    >
     <label
-      >${t('ag.correction')}<select name="correctionMode">
+      >${t('ag.correction')}<select name="correctionMode" ${bad('correctionMode')}>
         ${option('', t('ag.correctionNone'), !v.correctionMode)}
         ${CORRECTION_MODES.map((m) =>
           option(m, t(m === 'split' ? 'ag.correctionSplit' : 'ag.correctionReplace'), v.correctionMode === m),
-        )}
-      </select></label
+        )}</select
+      >${e('correctionMode')}</label
     >
     <label class="wide"
       >${t('ag.correctionReason')}<input
         name="correctionReason"
         maxlength="500"
         value="${v.correctionReason ?? ''}"
-    /></label>
+        ${bad('correctionReason')}
+      />${e('correctionReason')}</label
+    >
     <label
-      >${t('ag.email')}<input type="email" name="email" maxlength="200" value="${v.email ?? ''}"
-    /></label>
-    <label>${t('ag.phone')}<input name="phone" maxlength="50" value="${v.phone ?? ''}" /></label>
+      >${t('ag.email')}<input
+        type="email"
+        name="email"
+        maxlength="200"
+        value="${v.email ?? ''}"
+        ${bad('email')}
+      />${e('email')}</label
+    >
+    <label
+      >${t('ag.phone')}<input name="phone" maxlength="50" value="${v.phone ?? ''}" ${bad('phone')} />${e(
+        'phone',
+      )}</label
+    >
     <label class="wide"
-      >${t('ag.address')}<input name="address" maxlength="300" value="${v.address ?? ''}"
-    /></label>
+      >${t('ag.address')}<input
+        name="address"
+        maxlength="300"
+        value="${v.address ?? ''}"
+        ${bad('address')}
+      />${e('address')}</label
+    >
     <label
-      >${t('ag.deliveryMode')}<select name="mode">
-        ${DELIVERY_MODES.map((m) => option(m, t(`mode.${m}`), (v.mode || 'pull') === m))}
-      </select></label
+      >${t('ag.deliveryMode')}<select name="mode" ${bad('mode')}>
+        ${DELIVERY_MODES.map((m) => option(m, t(`mode.${m}`), (v.mode || 'pull') === m))}</select
+      >${e('mode')}</label
     >
     <label class="wide"
       >${t('ag.deliveryUrl')}<input
@@ -149,12 +241,23 @@ function registerForm(req: Request, v: Record<string, string>): SafeHtml {
         maxlength="500"
         value="${v.url ?? ''}"
         placeholder="https://…"
-    /></label>
+        ${bad('url')}
+      />${e('url')}</label
+    >
     <div class="actions wide">
       <button type="submit" class="primary">${t('ag.registerSubmit')}</button>
       <span class="small muted">${t('ag.registerHint')}</span>
     </div>
   </form>`;
+}
+
+/** The parent fields of the register form, for the code preview. */
+function previewInput(v: Record<string, string | undefined>) {
+  return {
+    block: (v.block || 'state') as Block,
+    ...(v.parent ? { parentCode: v.parent } : {}),
+    ...(v.province ? { province: v.province } : {}),
+  };
 }
 
 function registerInput(v: Record<string, string>): RegisterInput {
@@ -194,6 +297,7 @@ async function searchPage(
   directory: DirectoryService,
   flash?: Flash | null,
   form?: Record<string, string>,
+  state?: RegisterState,
 ): Promise<string> {
   const { t, lang } = web(req);
   const qv = (k: string) => (typeof req.query[k] === 'string' ? req.query[k].slice(0, 200) : '');
@@ -287,7 +391,7 @@ async function searchPage(
                         </td>
                         <td>${a.name}</td>
                         <td>${t(`block.${a.block}`)}</td>
-                        <td class="small">${a.kind}</td>
+                        <td class="small">${kindLabel(t, a.kind)}</td>
                         <td><code>${a.parentCode ?? '—'}</code></td>
                         <td>
                           ${a.status === 'active' ? t('ag.active') : html`<span class="badge badge-bad">${t('ag.closed')}</span> ${fmtDate(a.closedAt, lang)}`}
@@ -307,11 +411,18 @@ async function searchPage(
       admin
         ? html`<section class="card" id="register">
             <h2>${t('ag.register')}</h2>
-            ${registerForm(req, form ?? {})}
+            ${registerForm(req, form ?? {}, state)}
           </section>`
         : ''
     }`;
   return renderPage(req, { title: t('nav.agencies'), nav: 'agencies', flash: flash ?? null, body });
+}
+
+/** A refused close or delivery form on the unit's page: which form, what was typed, the refusals. */
+interface UnitFormState {
+  readonly form: 'close' | 'delivery';
+  readonly values: Record<string, string>;
+  readonly errors: FormErrors;
 }
 
 async function agencyPage(
@@ -319,10 +430,20 @@ async function agencyPage(
   directory: DirectoryService,
   code: string,
   flash?: Flash | null,
+  state?: UnitFormState,
 ): Promise<string> {
   const { t, lang } = web(req);
   const { agency: a, routing } = await directory.get(code);
-  const children = await directory.search({ parent: a.code, limit: 100 });
+  // Every unit under it, a page at a time (issue 19 §3: not the first 100 silently).
+  const after = typeof req.query.after === 'string' ? req.query.after.slice(0, 40) : '';
+  const page = Math.max(1, Math.min(10_000, Number(req.query.page) || 1));
+  const children = await directory.search({
+    parent: a.code,
+    limit: CHILDREN_PAGE,
+    ...(after ? { cursor: after } : {}),
+  });
+  const closeV = state?.form === 'close' ? state.values : {};
+  const closeE = state?.form === 'close' ? state.errors : null;
   const admin = canWrite(userOf(req));
   const link = (c: string) => html`<a href="/ui/admin/agencies/${seg(c)}"><code>${c}</code></a>`;
   const body = html`<p class="crumbs"><a href="/ui/admin/agencies">${t('nav.agencies')}</a></p>
@@ -336,7 +457,7 @@ async function agencyPage(
           [t('ag.name'), a.name],
           !!a.shortName && [t('ag.shortName'), a.shortName],
           [t('ag.block'), t(`block.${a.block}`)],
-          [t('ag.kind'), a.kind],
+          [t('ag.kind'), kindLabel(t, a.kind)],
           [t('ag.parent'), a.parentCode ? link(a.parentCode) : '—'],
           [t('ag.province'), a.province ?? '—'],
           [
@@ -376,12 +497,21 @@ async function agencyPage(
             : empty(t('cert.none'))
         }
         <p><a href="${href('/ui/admin/certificates', { agency: a.code })}">${t('cert.manage')}</a></p>
-        <h2>${t('ag.children')}</h2>
+        <h2 id="children">${t('ag.children')}</h2>
         ${
           children.items.length
-            ? html`<ul class="plain">
-                ${children.items.map((c) => html`<li>${link(c.code)} ${c.name}${c.status === 'closed' ? html` <span class="badge badge-bad">${t('ag.closed')}</span>` : ''}</li>`)}
-              </ul>`
+            ? html`<ul class="plain" id="children-list">
+                  ${children.items.map((c) => html`<li>${link(c.code)} ${c.name}${c.status === 'closed' ? html` <span class="badge badge-bad">${t('ag.closed')}</span>` : ''}</li>`)}
+                </ul>
+                ${
+                  after || children.next
+                    ? html`<nav class="pager" aria-label="${t('ag.children')}">
+                        ${after ? html`<a href="/ui/admin/agencies/${seg(a.code)}#children">« ${t('ag.childrenFirst')}</a>` : ''}
+                        <span>${t('ag.childrenCount', { page })}</span>
+                        ${children.next ? html`<a rel="next" href="${href(`/ui/admin/agencies/${seg(a.code)}`, { after: children.next, page: String(page + 1) })}#children">${t('pager.next')} ›</a>` : ''}
+                      </nav>`
+                    : ''
+                }`
             : empty(t('ag.noChildren'))
         }
         <p>
@@ -404,16 +534,31 @@ async function agencyPage(
               >
                 ${csrfField(req)}
                 <label
-                  >${t('ag.successors')}<input name="successors" maxlength="2000" placeholder="H29.001"
-                /></label>
-                <label>${t('ag.closedAt')}${dateInput('at')}</label>
-                <label>${t('ag.reason')}<input name="reason" maxlength="500" /></label>
+                  >${t('ag.successors')}<input
+                    name="successors"
+                    maxlength="2000"
+                    placeholder="H29.001"
+                    value="${closeV.successors ?? ''}"
+                    ${invalidAttrs(closeE, 'successors')}
+                  />${fieldError(closeE, 'successors')}</label
+                >
+                <label
+                  >${t('ag.closedAt')}${dateInput('at', closeV.at, closeE)}${fieldError(closeE, 'at')}</label
+                >
+                <label
+                  >${t('ag.reason')}<input
+                    name="reason"
+                    maxlength="500"
+                    value="${closeV.reason ?? ''}"
+                    ${invalidAttrs(closeE, 'reason')}
+                  />${fieldError(closeE, 'reason')}</label
+                >
                 <button type="submit" class="danger">${t('ag.closeSubmit')}</button>
               </form>
             </section>
             <section class="card" id="delivery">
               <h2>${t('ag.deliveryTitle')}</h2>
-              ${deliveryForm(req, a)}
+              ${deliveryForm(req, a, state?.form === 'delivery' ? state : undefined)}
             </section>
           </div>`
         : ''
@@ -421,23 +566,32 @@ async function agencyPage(
   return renderPage(req, { title: `${a.code} ${a.name}`, nav: 'agencies', flash: flash ?? null, body });
 }
 
-export function deliveryForm(req: Request, a: Pick<Agency, 'code' | 'delivery'>): SafeHtml {
+export function deliveryForm(
+  req: Request,
+  a: Pick<Agency, 'code' | 'delivery'>,
+  refusedWith?: { values: Record<string, string>; errors: FormErrors },
+): SafeHtml {
   const { t } = web(req);
+  const errors = refusedWith?.errors ?? null;
+  const mode = refusedWith?.values.mode ?? a.delivery.mode;
+  const url = refusedWith ? refusedWith.values.url : a.delivery.url;
   return html`<form method="post" action="/ui/admin/agencies/${seg(a.code)}/delivery" class="stack">
     ${csrfField(req)}
     <label
-      >${t('ag.deliveryMode')}<select name="mode">
-        ${DELIVERY_MODES.map((m) => option(m, t(`mode.${m}`), a.delivery.mode === m))}
-      </select></label
+      >${t('ag.deliveryMode')}<select name="mode" ${invalidAttrs(errors, 'mode')}>
+        ${DELIVERY_MODES.map((m) => option(m, t(`mode.${m}`), mode === m))}</select
+      >${fieldError(errors, 'mode')}</label
     >
     <label
       >${t('ag.deliveryUrl')}<input
         type="url"
         name="url"
         maxlength="500"
-        value="${a.delivery.url ?? ''}"
+        value="${url ?? ''}"
         placeholder="https://…"
-    /></label>
+        ${invalidAttrs(errors, 'url')}
+      />${fieldError(errors, 'url')}</label
+    >
     <label class="check"
       ><input
         type="checkbox"
@@ -451,6 +605,55 @@ export function deliveryForm(req: Request, a: Pick<Agency, 'code' | 'delivery'>)
   </form>`;
 }
 
+/** The rows of an import: the codes assigned, or for a dry run the codes they would get now. */
+function rowsTable(
+  t: Translator,
+  rows: readonly { line: number; code: string; name: string; parent: string | null }[],
+  preview: boolean,
+): SafeHtml {
+  if (!rows.length) return raw('');
+  const code = (c: string) =>
+    preview ? html`<code>${c}</code>` : html`<a href="/ui/admin/agencies/${seg(c)}"><code>${c}</code></a>`;
+  return html`${preview ? html`<h3>${t('imp.preview')}</h3>` : ''}
+    <table class="list compact" id="${preview ? 'import-preview' : 'import-created'}">
+      <thead>
+        <tr>
+          <th>${t('imp.line')}</th>
+          <th>${t('ag.code')}</th>
+          <th>${t('ag.name')}</th>
+          <th>${t('ag.parent')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows.map(
+          (r) =>
+            html`<tr>
+              <td>${r.line}</td>
+              <td>${code(r.code)}</td>
+              <td>${r.name}</td>
+              <td><code>${r.parent ?? ''}</code></td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
+}
+
+/** Why an import failed, in the page's language (the per-row reasons follow in a table). */
+function importFailure(req: Request, error: NonNullable<UiJob['error']>): string {
+  const { t, lang } = web(req);
+  if (error.code in ERROR_CODES) {
+    const code = error.code as ErrorCode;
+    const spec = lang === 'vi' ? ERROR_CODES[code].vi : ERROR_CODES[code].en;
+    // Rows listed below: the sentence alone; otherwise the one reason, mapped like a row's.
+    if (error.errors?.length) return spec;
+    const en = ERROR_CODES[code].en;
+    const reason = error.message.startsWith(`${en}: `) ? error.message.slice(en.length + 2) : '';
+    const r = reason ? problemRefusal(reason, t) : null;
+    return r ? `${spec}: ${r.text}` : lang === 'en' && reason ? `${spec}: ${reason}` : spec;
+  }
+  return lang === 'vi' ? (error.messageVi ?? error.message) : error.message;
+}
+
 function jobView(req: Request, job: NonNullable<Awaited<ReturnType<ImportJobs['get']>>>): SafeHtml {
   const { t, lang } = web(req);
   const stalled = isStalled(job);
@@ -462,6 +665,7 @@ function jobView(req: Request, job: NonNullable<Awaited<ReturnType<ImportJobs['g
         created: number;
         closed: number;
         createdRows: { line: number; code: string; name: string; parent: string | null }[];
+        previewRows?: { line: number; code: string; name: string; parent: string | null }[];
         splits: { code: string; successors: string[] }[];
       }
     | undefined;
@@ -498,58 +702,32 @@ function jobView(req: Request, job: NonNullable<Awaited<ReturnType<ImportJobs['g
               ${t(result.dryRun ? 'imp.dryRunOk' : 'imp.doneSummary', { rows: result.rows, created: result.created, closed: result.closed })}
             </div>
             ${result.splits.length ? html`<p class="warn">${t('imp.splits')}: ${result.splits.map((s) => html`<code>${s.code}</code> → ${s.successors.join(', ')}; `)}</p>` : ''}
-            ${
-              result.createdRows.length
-                ? html`<table class="list compact">
-                    <thead>
-                      <tr>
-                        <th>${t('imp.line')}</th>
-                        <th>${t('ag.code')}</th>
-                        <th>${t('ag.name')}</th>
-                        <th>${t('ag.parent')}</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      ${result.createdRows.map(
-                        (r) =>
-                          html`<tr>
-                            <td>${r.line}</td>
-                            <td>
-                              <a href="/ui/admin/agencies/${seg(r.code)}"><code>${r.code}</code></a>
-                            </td>
-                            <td>${r.name}</td>
-                            <td><code>${r.parent ?? ''}</code></td>
-                          </tr>`,
-                      )}
-                    </tbody>
-                  </table>`
-                : ''
-            }
-            ${job.resultCsv !== undefined || !result.dryRun ? html`<p><a class="button" href="/ui/admin/imports/${seg(job.id)}/result.csv" download>${t('imp.resultCsv')}</a></p>` : ''}`
+            ${rowsTable(t, result.dryRun ? (result.previewRows ?? []) : result.createdRows, result.dryRun)}
+            ${!result.dryRun && job.resultCsv !== undefined ? html`<p><a class="button" href="/ui/admin/imports/${seg(job.id)}/result.csv" download>${t('imp.resultCsv')}</a></p>` : ''}`
         : ''
     }
     ${
       job.state === 'failed' && job.error
-        ? html`<div class="flash flash-error">
-              ${lang === 'vi' ? (job.error.messageVi ?? job.error.message) : job.error.message}
-            </div>
+        ? html`<div class="flash flash-error">${importFailure(req, job.error)}</div>
             ${
               job.error.errors?.length
                 ? html`<table class="list compact" id="import-errors">
                     <thead>
                       <tr>
                         <th>${t('imp.line')}</th>
+                        <th>${t('ref.column')}</th>
                         <th>${t('imp.problem')}</th>
                       </tr>
                     </thead>
                     <tbody>
-                      ${job.error.errors.map(
-                        (e) =>
-                          html`<tr>
-                            <td>${e.line}</td>
-                            <td>${e.reason}</td>
-                          </tr>`,
-                      )}
+                      ${job.error.errors.map((e) => {
+                        const r = rowRefusal(e, t, lang);
+                        return html`<tr>
+                          <td>${e.line}</td>
+                          <td><code>${r.field ?? ''}</code></td>
+                          <td>${r.text}</td>
+                        </tr>`;
+                      })}
                     </tbody>
                   </table>`
                 : ''
@@ -566,14 +744,35 @@ async function importPage(req: Request, jobs: ImportJobs, flash?: Flash | null):
     <h1>${t('ag.import')}</h1>
     <section class="card">
       <p>${t('imp.intro')}</p>
-      <p class="small">
-        <code
-          >name,block,kind,parent,province,predecessors,short_name,valid_from,code,legacy_code,email,phone,fax,address,website,delivery_mode,delivery_url</code
+      <p>
+        <a class="button" id="import-template" href="/ui/admin/agencies/import/template.csv" download
+          >${t('imp.template')}</a
         >
+        <span class="small muted">${t('imp.templateHint')}</span>
       </p>
+      <details id="import-columns">
+        <summary>${t('imp.columns')}</summary>
+        <table class="list compact">
+          <thead>
+            <tr>
+              <th>${t('imp.column')}</th>
+              <th>${t('imp.meaning')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${TEMPLATE_COLUMNS.map(
+              (c) =>
+                html`<tr>
+                  <td><code>${c}</code></td>
+                  <td>${t(`imp.col.${c}`)}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </details>
       <form method="post" action="/ui/admin/agencies/import" class="stack" id="import-form">
         ${csrfField(req)}
-        <label>${t('imp.file')}<input type="file" accept=".csv,text/csv" data-fill="csv" /></label>
+        <label>${t('imp.file')}<input type="file" accept=".csv,text/csv,.txt" data-fill="csv" /></label>
         <label>${t('imp.csv')}<textarea name="csv" rows="10" spellcheck="false" required></textarea></label>
         <label>${t('ag.validFrom')}${dateInput('validFrom')}</label>
         <label class="check"><input type="checkbox" name="dryRun" value="1" /> ${t('imp.dryRun')}</label>
@@ -630,12 +829,76 @@ export function adminAgenciesRouter(deps: {
     adminOnly(req);
     const v = formValues(req, REGISTER_FIELDS);
     try {
+      if (field(req, 'preview') === '1') {
+        // The preview step: the code the registration would get, reserving nothing.
+        const next = await directory.previewCode(previewInput(v));
+        res.send(await searchPage(req, directory, null, v, { nextCode: next?.code ?? null }));
+        return;
+      }
       const { agency } = await directory.register(actorOf(req), registerInput(v));
       res.redirect(303, `/ui/admin/agencies/${seg(agency.code)}?registered=1`);
     } catch (err) {
-      const flash = errorFlash(req, err);
-      res.status(isHubError(err) ? err.status : 500).send(await searchPage(req, directory, flash, v));
+      const { flash, errors } = refused(req, err, REGISTER_FIELDS);
+      res
+        .status(isHubError(err) ? err.status : 500)
+        .send(await searchPage(req, directory, flash, v, { errors }));
     }
+  });
+
+  // Search-as-you-type for the parent and province fields (app.js): active units whose code
+  // starts with, or whose name contains, what was typed (without diacritics or case), bounded.
+  r.get('/agencies/lookup', async (req, res) => {
+    adminOnly(req);
+    const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 100) : '';
+    const topLevel = req.query.scope === 'province';
+    res.setHeader('Cache-Control', 'no-store');
+    if (!q) {
+      res.json({ items: [] });
+      return;
+    }
+    const base = { status: 'active', limit: LOOKUP_LIMIT, ...(topLevel ? { topLevel: true } : {}) };
+    const code = normalizeCode(q);
+    const [byCode, byName] = await Promise.all([
+      /^[A-Z0-9.]{1,35}$/.test(code) ? directory.search({ ...base, code }) : { items: [] },
+      directory.search({ ...base, q }),
+    ]);
+    const key = nameKey(q);
+    const seen = new Set<string>();
+    const items = [...byCode.items, ...byName.items]
+      .filter((a) => !seen.has(a.code) && seen.add(a.code))
+      // Names that start with what was typed first, then the others, each in code order.
+      .sort((x, y) => Number(!nameKey(x.name).startsWith(key)) - Number(!nameKey(y.name).startsWith(key)))
+      .slice(0, LOOKUP_LIMIT)
+      .map((a) => ({ code: a.code, name: a.name, ...(a.province ? { province: a.province } : {}) }));
+    res.json({ items });
+  });
+
+  // The code a registration would get now (live preview in app.js): read only, reserves nothing.
+  r.get('/agencies/next-code', async (req, res) => {
+    adminOnly(req);
+    const qv = (k: string, max: number) =>
+      typeof req.query[k] === 'string' ? req.query[k].trim().slice(0, max) : '';
+    const v = { parent: qv('parent', 40), province: qv('province', 10), block: qv('block', 10) };
+    res.setHeader('Cache-Control', 'no-store');
+    try {
+      const next = await directory.previewCode(previewInput(v));
+      res.json({ code: next?.code ?? null, parent: next?.parent ?? null });
+    } catch (err) {
+      const { t, lang } = web(req);
+      if (!isHubError(err)) throw err;
+      const errors = formErrors(err, t, lang, REGISTER_FIELDS);
+      res.json({
+        code: null,
+        errors: Object.fromEntries(errors.fields),
+        message: [errors.summary, ...errors.general].join(' — '),
+      });
+    }
+  });
+
+  r.get('/agencies/import/template.csv', (req, res) => {
+    adminOnly(req);
+    res.setHeader('Content-Disposition', 'attachment; filename="mau-nhap-don-vi.csv"');
+    res.type('text/csv; charset=utf-8').send(importTemplateCsv());
   });
 
   r.get('/agencies/export', async (req, res) => {
@@ -725,22 +988,21 @@ export function adminAgenciesRouter(deps: {
 
   r.post('/agencies/:code/close', async (req, res) => {
     adminOnly(req);
-    const at = field(req, 'at', 10);
-    const atDate = at ? parseFormDate(at) : undefined;
+    const values = formValues(req, CLOSE_FIELDS);
+    const atDate = values.at ? parseFormDate(values.at.slice(0, 10)) : undefined;
     try {
       if (atDate === null) throw new HubError('VALIDATION_FAILED', 'the date must be dd/mm/yyyy');
-      const reason = field(req, 'reason', 500);
       await directory.close(actorOf(req), req.params.code, {
-        successors: codeList(field(req, 'successors', 2000)),
+        successors: codeList(values.successors!.slice(0, 2000)),
         ...(atDate ? { at: atDate } : {}),
-        ...(reason ? { reason } : {}),
+        ...(values.reason ? { reason: values.reason.slice(0, 500) } : {}),
       });
       res.redirect(303, `/ui/admin/agencies/${seg(req.params.code)}?ok=1`);
     } catch (err) {
-      const flash = errorFlash(req, err);
+      const { flash, errors } = refused(req, err, CLOSE_FIELDS);
       res
         .status(isHubError(err) ? err.status : 500)
-        .send(await agencyPage(req, directory, req.params.code, flash));
+        .send(await agencyPage(req, directory, req.params.code, flash, { form: 'close', values, errors }));
     }
   });
 
@@ -750,10 +1012,11 @@ export function adminAgenciesRouter(deps: {
       await updateDelivery(req, directory, req.params.code);
       res.redirect(303, `/ui/admin/agencies/${seg(req.params.code)}?ok=1`);
     } catch (err) {
-      const flash = errorFlash(req, err);
+      const { flash, errors } = refused(req, err, DELIVERY_FIELDS);
+      const values = formValues(req, DELIVERY_FIELDS);
       res
         .status(isHubError(err) ? err.status : 500)
-        .send(await agencyPage(req, directory, req.params.code, flash));
+        .send(await agencyPage(req, directory, req.params.code, flash, { form: 'delivery', values, errors }));
     }
   });
 

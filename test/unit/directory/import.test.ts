@@ -50,7 +50,7 @@ describe('bulk import of a CSV file (FerretDB)', function () {
       ',state,commune-people-committee,H29,,,,,,,', // 3: no name
       'UBND xã X,government,commune-people-committee,H29,,,,,,,', // 4: bad block
       'UBND xã Y,state,commune-people-committee,H29,,H29.99.01,,,,,', // 5: unknown predecessor
-      'UBND xã Z,state,commune-people-committee,H29,,,,01/07/2025,,,', // 6: bad date
+      'UBND xã Z,state,commune-people-committee,H29,,,,32/07/2025,,,', // 6: bad date (dd/mm/yyyy is read)
       '"UBND xã ""W""",state,commune-people-committee,H29,,,,,H29.21.01,,', // 7: code already issued
       'Đảng ủy xã V,party,commune-party-committee,,H29,,,,,,', // 8: parent of another block
       'UBND xã U,state,commune-people-committee,H29,,,,,,,u@', // 9: bad email
@@ -72,7 +72,7 @@ describe('bulk import of a CSV file (FerretDB)', function () {
     expect(reason(3)).to.contain('name is required');
     expect(reason(4)).to.contain('block "government"');
     expect(reason(5)).to.contain('predecessor H29.99.01 is not in the directory');
-    expect(reason(6)).to.contain('valid_from "01/07/2025"');
+    expect(reason(6)).to.contain('valid_from "32/07/2025"');
     expect(reason(7)).to.contain('H29.21.01 was already issued');
     expect(reason(8)).to.contain('parent H29 is in the state block, not party');
     expect(reason(9)).to.contain('email "u@"');

@@ -10,27 +10,9 @@ import {
   legacyCodeProblem,
   parentProblem,
 } from '../../../src/directory/validation.ts';
-import type { Agency } from '../../../src/domain/types.ts';
-import { openTestDirectory, refusalOf, type TestDirectory } from '../../support/directory.ts';
+import { openTestDirectory, refusalOf, sampleAgency, type TestDirectory } from '../../support/directory.ts';
 
-function agency(extra: Partial<Agency> = {}): Agency {
-  return {
-    code: 'H29.005',
-    name: 'UBND phường Tân Định',
-    block: 'state',
-    kind: 'commune-people-committee',
-    parentCode: 'H29',
-    province: 'H29',
-    status: 'active',
-    successors: [],
-    contact: {},
-    delivery: { mode: 'pull' },
-    certificates: [],
-    version: 1,
-    updatedAt: new Date(0),
-    ...extra,
-  };
-}
+const agency = sampleAgency;
 
 describe('directory validation rules', () => {
   it('accepts Decision 20/2020 codes and refuses malformed ones with the reason', () => {

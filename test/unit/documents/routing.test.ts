@@ -1,23 +1,10 @@
 import { expect } from 'chai';
 import { routeRecipients } from '../../../src/documents/routing.ts';
 import type { Agency } from '../../../src/domain/types.ts';
+import { sampleAgency } from '../../support/directory.ts';
 
 function agency(code: string, extra: Partial<Agency> = {}): Agency {
-  return {
-    code,
-    name: code,
-    block: 'state',
-    kind: 'test',
-    parentCode: null,
-    status: 'active',
-    successors: [],
-    contact: {},
-    delivery: { mode: 'pull' },
-    certificates: [],
-    version: 1,
-    updatedAt: new Date(0),
-    ...extra,
-  };
+  return sampleAgency({ code, name: code, kind: 'test', parentCode: null, province: undefined, ...extra });
 }
 
 // A pure in-memory directory: routing is pure logic over findByCode.
