@@ -75,7 +75,9 @@ export interface CreateHubOptions {
 }
 
 export async function createHub(config: Config, opts: CreateHubOptions = {}): Promise<Hub> {
-  const log = opts.log ?? createLogger(config.log.level);
+  // Every line names the roles of this process (docs/deployment.md ## Logs); pid and host come from
+  // the logger's base.
+  const log = (opts.log ?? createLogger(config.log.level)).child({ role: config.roles.join('+') });
   const metrics = createMetrics(opts.defaultMetrics ?? true);
   const cleanups: (() => Promise<void>)[] = [];
   const runCleanups = async () => {
