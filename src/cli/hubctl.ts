@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { reportError } from './errors.ts';
+import { setOperatorName } from './identity.ts';
 import * as audit from './commands/audit.ts';
 import * as certs from './commands/certs.ts';
 import * as evidence from './commands/evidence.ts';
@@ -19,7 +20,12 @@ import * as users from './commands/users.ts';
 const program = new Command('hubctl')
   .description('Vietnam e-document interconnection hub: administration and agency tools')
   .option('--json', 'machine-readable output')
-  .showHelpAfterError();
+  .option(
+    '--user <name>',
+    'the hub administrator running a mutating admin command (or HUBCTL_USER); password from the terminal, HUBCTL_PASSWORD_FILE or standard input',
+  )
+  .showHelpAfterError()
+  .hook('preAction', () => setOperatorName(program.opts<{ user?: string }>().user));
 
 for (const group of [audit, certs, evidence, devpki, deadletters, receipt, agency, directory, users])
   group.register(program);
