@@ -87,7 +87,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
   try {
     const mongo = await connectMongo(config.mongodb.uri, opts.dbName ? { dbName: opts.dbName } : {});
     cleanups.push(() => mongo.close());
-    const stores = await createMongoStores(mongo, config.credentials.key, { directory: config.directory });
+    const stores = await createMongoStores(mongo, config.credentials, { directory: config.directory });
     const seeded = await seedDirectory(stores, config.seed, config.directory);
     if (seeded.agencies || seeded.systems) log.info(seeded, 'development directory seeded');
     const directory = new DirectoryService({
@@ -169,7 +169,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     const deadLetters = new DeadLetterService(stores.models, stores.audit);
     // Agency-system credentials: hubctl systems, /v1/admin/systems and the web UI share it.
     const systems = new SystemsService({
-      store: new MongoSystemStore(mongo, config.credentials.key),
+      store: new MongoSystemStore(mongo, config.credentials),
       agencies: stores.agencies,
       audit: stores.audit,
     });

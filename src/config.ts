@@ -115,7 +115,11 @@ const ConfigSchema = z.object({
   }),
   xml: z.object({ maxDepth: z.number().int().min(8), maxElements: z.number().int().min(100) }),
   auth: z.object({ clockSkewSeconds: z.number().int().min(1) }),
-  credentials: z.object({ key: z.string().min(32, 'must be at least 32 characters') }),
+  credentials: z.object({
+    key: z.string().min(32, 'must be at least 32 characters'),
+    /** Keys being rotated out: stored secrets sealed with them still open (issue 23, hubctl credentials reseal). */
+    previousKeys: z.array(z.string().min(32, 'must be at least 32 characters')).default([]),
+  }),
   delivery: z.object({
     outboxGraceMs: z.number().int().min(0),
     outboxIntervalMs: z.number().int().min(50),
@@ -198,6 +202,7 @@ const ENV_MAP: Record<string, { path: string[]; type: 'string' | 'number' | 'lis
   REVOCATION_MODE: { path: ['pki', 'revocation'], type: 'string' },
   CREDENTIALS_KEY: { path: ['credentials', 'key'], type: 'string' },
   LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
+  CREDENTIALS_PREVIOUS_KEYS: { path: ['credentials', 'previousKeys'], type: 'list' },
   VERIFY_WORKERS: { path: ['crypto', 'verifyWorkers'], type: 'number' },
   VERIFY_BYTES_IN_FLIGHT: { path: ['crypto', 'verifyBytesInFlight'], type: 'number' },
 };

@@ -24,7 +24,7 @@ export interface CliContext {
 export async function openContext(opts: { dbName?: string } = {}): Promise<CliContext> {
   const config = loadConfig();
   const mongo = await connectMongo(config.mongodb.uri, opts.dbName ? { dbName: opts.dbName } : {});
-  const stores = await createMongoStores(mongo, config.credentials.key);
+  const stores = await createMongoStores(mongo, config.credentials);
   let actor: Promise<string> | undefined;
   return {
     config,

@@ -7,6 +7,7 @@ import { reportError } from './errors.ts';
 import { setOperatorName } from './identity.ts';
 import * as audit from './commands/audit.ts';
 import * as certs from './commands/certs.ts';
+import * as credentials from './commands/credentials.ts';
 import * as evidence from './commands/evidence.ts';
 import * as devpki from './commands/devpki.ts';
 import * as deadletters from './commands/deadletters.ts';
@@ -31,6 +32,7 @@ for (const group of [audit, certs, evidence, devpki, deadletters, receipt, agenc
   group.register(program);
 systems.register(program);
 deliveries.register(program);
+credentials.register(program);
 
 // Failures print the code, the reason and a hint of what to do, then exit with the documented code.
 program.parseAsync(process.argv).catch((err: unknown) => {

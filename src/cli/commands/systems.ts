@@ -16,7 +16,7 @@ async function withService<T>(
   try {
     return await fn(
       new SystemsService({
-        store: new MongoSystemStore(ctx.mongo, ctx.config.credentials.key),
+        store: new MongoSystemStore(ctx.mongo, ctx.config.credentials),
         agencies: ctx.stores.agencies,
         audit: ctx.stores.audit,
       }),
