@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { reportError } from './errors.ts';
 import { setOperatorName } from './identity.ts';
 import * as audit from './commands/audit.ts';
+import * as backup from './commands/backup.ts';
 import * as certs from './commands/certs.ts';
 import * as credentials from './commands/credentials.ts';
 import * as evidence from './commands/evidence.ts';
@@ -32,6 +33,7 @@ for (const group of [audit, certs, evidence, devpki, deadletters, receipt, agenc
   group.register(program);
 systems.register(program);
 deliveries.register(program);
+backup.register(program);
 credentials.register(program);
 
 // Failures print the code, the reason and a hint of what to do, then exit with the documented code.

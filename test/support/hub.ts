@@ -63,17 +63,20 @@ export async function startTestHub(
       return new HubClient({ baseUrl: hub.url!, systemId: sys.systemId, secret: sys.secret });
     },
     signingKey: devSigningKey,
-    async close() {
-      await hub.broker
-        .withChannel(async (ch) => {
-          for (const q of hub.topology.allQueues()) await ch.deleteQueue(q).catch(() => undefined);
-          for (const x of hub.topology.allExchanges()) await ch.deleteExchange(x).catch(() => undefined);
-        })
-        .catch(() => undefined);
-      await hub.mongo.dropDatabase().catch(() => undefined);
-      await hub.stop();
-    },
+    close: () => disposeHub(hub),
   };
+}
+
+/** Deletes the queues and exchanges a test hub declared, drops its database and stops it. */
+export async function disposeHub(hub: Hub): Promise<void> {
+  await hub.broker
+    .withChannel(async (ch) => {
+      for (const q of hub.topology.allQueues()) await ch.deleteQueue(q).catch(() => undefined);
+      for (const x of hub.topology.allExchanges()) await ch.deleteExchange(x).catch(() => undefined);
+    })
+    .catch(() => undefined);
+  await hub.mongo.dropDatabase().catch(() => undefined);
+  await hub.stop();
 }
 
 /** Polls until fn returns a truthy value, or fails after timeoutMs. */
