@@ -81,7 +81,9 @@ export interface CreateHubOptions {
 }
 
 export async function createHub(config: Config, opts: CreateHubOptions = {}): Promise<Hub> {
-  const log = opts.log ?? createLogger(config.log.level);
+  // Every line names the roles of this process (docs/deployment.md ## Logs); pid and host come from
+  // the logger's base.
+  const log = (opts.log ?? createLogger(config.log.level)).child({ role: config.roles.join('+') });
   const metrics = createMetrics(opts.defaultMetrics ?? true);
   const cleanups: (() => Promise<void>)[] = [];
   const runCleanups = async () => {
@@ -93,9 +95,9 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     const ownKey = checkStartFiles(config);
     const mongo = await connectMongo(config.mongodb.uri, opts.dbName ? { dbName: opts.dbName } : {});
     cleanups.push(() => mongo.close());
-    const stores = await createMongoStores(mongo, config.credentials.key, { directory: config.directory });
+    const stores = await createMongoStores(mongo, config.credentials, { directory: config.directory });
     // A credentials key that cannot open the stored secrets would answer every call 500: refuse now.
-    const systemStore = new MongoSystemStore(mongo, config.credentials.key);
+    const systemStore = new MongoSystemStore(mongo, config.credentials);
     assertCredentialsKeyOpens(await systemStore.checkKey());
     const seeded = await seedDirectory(stores, config.seed, config.directory);
     if (seeded.agencies || seeded.systems) log.info(seeded, 'development directory seeded');

@@ -62,6 +62,7 @@ const ENV_MAP: Record<string, { path: string[]; type: EnvType }> = {
   HUB_CRL_URLS: { path: ['pki', 'crlUrls'], type: 'list' },
   ALLOW_HTTP_ENDPOINTS: { path: ['directory', 'allowHttpEndpoints'], type: 'boolean' },
   CREDENTIALS_KEY: { path: ['credentials', 'key'], type: 'string' },
+  CREDENTIALS_PREVIOUS_KEYS: { path: ['credentials', 'previousKeys'], type: 'list' },
   LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
   VERIFY_WORKERS: { path: ['crypto', 'verifyWorkers'], type: 'number' },
   VERIFY_BYTES_IN_FLIGHT: { path: ['crypto', 'verifyBytesInFlight'], type: 'number' },
@@ -174,7 +175,11 @@ const ConfigSchema = z.strictObject({
   }),
   xml: z.strictObject({ maxDepth: z.number().int().min(8), maxElements: z.number().int().min(100) }),
   auth: z.strictObject({ clockSkewSeconds: z.number().int().min(1) }),
-  credentials: z.strictObject({ key: z.string().min(32, 'must be at least 32 characters') }),
+  credentials: z.strictObject({
+    key: z.string().min(32, 'must be at least 32 characters'),
+    /** Keys being rotated out: stored secrets sealed with them still open (issue 23, hubctl credentials reseal). */
+    previousKeys: z.array(z.string().min(32, 'must be at least 32 characters')).default([]),
+  }),
   delivery: z.strictObject({
     outboxGraceMs: z.number().int().min(0),
     outboxIntervalMs: z.number().int().min(50),

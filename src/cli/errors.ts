@@ -64,6 +64,17 @@ export const HUB_HINTS: Record<string, string> = {
   EVIDENCE_INCOMPLETE:
     'fetch the revocation data (hubctl crl refresh) and export again; --allow-incomplete writes a bundle marked incomplete',
   INTERNAL: 'report the error id to the hub operator',
+  OPERATOR_LOGIN_REQUIRED:
+    'give an administrator account: --user NAME (or HUBCTL_USER) and its password on the terminal, in HUBCTL_PASSWORD_FILE, or on standard input',
+  LOGIN_FAILED: 'check the user name and password of --user / HUBCTL_USER (a web UI account)',
+  LOGIN_THROTTLED: 'too many failed logins for that account: wait, or have another administrator reset it',
+  BACKUP_TARGET_NOT_EMPTY:
+    'restore into a new, empty database (--db <new name> or a fresh MONGODB_URI), never over live data',
+  BACKUP_INVALID:
+    'the backup directory was changed or is incomplete: take another backup, or use an older one',
+  BACKUP_DIR_IN_USE: 'give a new directory (it is created) or an empty one',
+  CREDENTIALS_KEY_MISMATCH:
+    'the --from key is not the one that sealed the stored secrets: give the current CREDENTIALS_KEY',
 };
 
 /** hubctl's own wording of the SDK hints that have a command-line option to name (src/sdk/errors.ts). */

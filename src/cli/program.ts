@@ -1,7 +1,10 @@
 /** The hubctl command tree, one group per src/cli/commands/<group>.ts (each exports `register`). */
 import { Command } from 'commander';
+import { setOperatorName } from './identity.ts';
 import * as audit from './commands/audit.ts';
+import * as backup from './commands/backup.ts';
 import * as certs from './commands/certs.ts';
+import * as credentials from './commands/credentials.ts';
 import * as crl from './commands/crl.ts';
 import * as evidence from './commands/evidence.ts';
 import * as devpki from './commands/devpki.ts';
@@ -18,11 +21,18 @@ export function hubctlProgram(): Command {
   const program = new Command('hubctl')
     .description('Vietnam e-document interconnection hub: administration and agency tools')
     .option('--json', 'machine-readable output')
+    .option(
+      '--user <name>',
+      'the hub administrator running a mutating admin command (or HUBCTL_USER); password from the terminal, HUBCTL_PASSWORD_FILE or standard input',
+    )
     .showHelpAfterError();
+  program.hook('preAction', () => setOperatorName(program.opts<{ user?: string }>().user));
   for (const group of [audit, certs, evidence, devpki, deadletters, receipt, agency, directory, users])
     group.register(program);
   systems.register(program);
   deliveries.register(program);
   crl.register(program);
+  backup.register(program);
+  credentials.register(program);
   return program;
 }

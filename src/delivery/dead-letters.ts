@@ -267,6 +267,41 @@ export class DeadLetterService {
     });
     return view((await this.#m.DeadLetter.findById(id).lean<Row>())!);
   }
+
+  /**
+   * Dead letters of deliveries that no longer exist (a MongoDB restore removed them: their tasks,
+   * still in RabbitMQ, were dead-lettered as "no delivery"): listed, and deleted with `apply` (one
+   * audit entry naming them). Unreadable (raw) dead letters are not orphans: they stay.
+   */
+  async pruneOrphans(
+    actor: string,
+    o: { apply: boolean },
+  ): Promise<{ orphans: DeadLetterView[]; deleted: number }> {
+    const orphans: DeadLetterView[] = [];
+    for await (const r of this.#m.DeadLetter.find({ deliveryId: { $exists: false } })
+      .lean<Row>()
+      .cursor()) {
+      let task: { deliveryId?: unknown } = {};
+      try {
+        task = JSON.parse(Buffer.from(r.contentBase64, 'base64').toString('utf8')) as typeof task;
+      } catch {
+        continue; // poison content: not a delivery task
+      }
+      if (typeof task.deliveryId !== 'string') continue;
+      if (await this.#m.Delivery.exists({ _id: task.deliveryId })) continue;
+      orphans.push({ ...view(r), deliveryId: task.deliveryId });
+    }
+    if (!o.apply || orphans.length === 0) return { orphans, deleted: 0 };
+    const ids = orphans.map((x) => x.id);
+    const res = await this.#m.DeadLetter.deleteMany({ _id: { $in: ids }, deliveryId: { $exists: false } });
+    await this.#audit.append({
+      actor,
+      action: 'deadletter.orphans-pruned',
+      subject: `${res.deletedCount} dead letter(s)`,
+      data: { ids: ids.slice(0, 1000), count: res.deletedCount },
+    });
+    return { orphans, deleted: res.deletedCount };
+  }
 }
 
 /** Consumes the dead-letter queue into MongoDB; alerts at `error` level (someone must look). */

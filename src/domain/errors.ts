@@ -276,6 +276,32 @@ export const ERROR_CODES = {
     vi: 'Điểm nhận vẫn đang lỗi; cần xác nhận rõ trước khi chuyển lại',
     en: 'The endpoint is still failing; replaying needs an explicit confirmation',
   },
+  // Issue 23 (operator): hubctl identity, backups, key rotation (docs/deployment.md).
+  OPERATOR_LOGIN_REQUIRED: {
+    status: 401,
+    vi: 'Lệnh quản trị cần đăng nhập bằng tài khoản quản trị của trục (--user và mật khẩu)',
+    en: 'Admin commands need a hub administrator login (--user and a password)',
+  },
+  BACKUP_TARGET_NOT_EMPTY: {
+    status: 409,
+    vi: 'Chỉ khôi phục vào cơ sở dữ liệu trống',
+    en: 'A backup is restored only into an empty database',
+  },
+  BACKUP_INVALID: {
+    status: 422,
+    vi: 'Bản sao lưu không đầy đủ hoặc đã bị thay đổi (số bản ghi hoặc mã băm không khớp)',
+    en: 'The backup is incomplete or was altered (counts or hashes do not match its manifest)',
+  },
+  BACKUP_DIR_IN_USE: {
+    status: 409,
+    vi: 'Thư mục sao lưu đã có dữ liệu, hãy chọn thư mục mới',
+    en: 'The backup directory is not empty: choose a new one',
+  },
+  CREDENTIALS_KEY_MISMATCH: {
+    status: 422,
+    vi: 'Khóa bảo vệ thông tin xác thực không mở được các bí mật đã lưu',
+    en: 'The credentials key cannot open the stored secrets',
+  },
   INTERNAL: { status: 500, vi: 'Lỗi hệ thống', en: 'Internal error' },
   // --- startup (issue 23): the process itself refuses to start; printed, never an HTTP answer ---
   START_REFUSED: {

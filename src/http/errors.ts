@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler } from 'express';
 import { HubError, isHubError } from '../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { requestIdOf } from './access-log.ts';
 
 export function errorBody(err: HubError, id: string) {
   return {
@@ -16,7 +17,8 @@ export function errorBody(err: HubError, id: string) {
 
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const id = randomUUID();
+    // The request's id (access log, X-Request-Id) when there is one: one id to look up in the logs.
+    const id = requestIdOf(res) ?? randomUUID();
     let hubErr: HubError;
     if (isHubError(err)) {
       hubErr = err;

@@ -8,6 +8,7 @@ import type { HubMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { v1Intake, type IntakeLimits } from './intake.ts';
 import { errorHandler } from './errors.ts';
+import { accessLog } from './access-log.ts';
 import { HubError } from '../domain/errors.ts';
 import { v1Router } from './routes-v1.ts';
 import { adminCertificatesRouter, adminDeadLettersRouter } from './routes-admin-certs.ts';
@@ -78,6 +79,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     'trust proxy',
     typeof deps.trustProxy === 'object' ? [...deps.trustProxy] : (deps.trustProxy ?? false),
   );
+  app.use(accessLog(deps.log));
   app.use(helmet());
   // Issue 18 §6: a path Express cannot decode is the client's mistake (400), on /v1, /ui and /vdxp
   // alike, refused before any router (whose own error pages would call it an internal error).

@@ -1,11 +1,24 @@
 /** At-rest encryption of credential secrets: AES-256-GCM with a key derived (HKDF) from configuration. */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
+/**
+ * The configured credentials key, and the keys it replaces while a rotation is under way
+ * (config credentials.previousKeys; docs/deployment.md ## Key rotation): secrets are sealed with
+ * `key` and opened with whichever key sealed them.
+ */
+export type CredentialKeys = string | { readonly key: string; readonly previousKeys?: readonly string[] };
+
+const derive = (configKey: string) =>
+  Buffer.from(hkdfSync('sha256', configKey, 'vn-dochub', 'credential-secrets/v1', 32));
+
 export class SecretBox {
   readonly #key: Buffer;
+  readonly #previous: readonly Buffer[];
 
-  constructor(configKey: string) {
-    this.#key = Buffer.from(hkdfSync('sha256', configKey, 'vn-dochub', 'credential-secrets/v1', 32));
+  constructor(keys: CredentialKeys) {
+    const k = typeof keys === 'string' ? { key: keys } : keys;
+    this.#key = derive(k.key);
+    this.#previous = (k.previousKeys ?? []).map(derive);
   }
 
   seal(plain: string): string {
@@ -15,11 +28,19 @@ export class SecretBox {
     return ['v1', iv.toString('base64'), ct.toString('base64'), c.getAuthTag().toString('base64')].join('.');
   }
 
+  /** Opens a secret sealed with the current key or, during a rotation, with a previous one. */
   open(sealed: string): string {
     const [v, iv, ct, tag] = sealed.split('.');
     if (v !== 'v1' || !iv || !ct || !tag) throw new Error('unknown secret format');
-    const d = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64'));
-    d.setAuthTag(Buffer.from(tag, 'base64'));
-    return Buffer.concat([d.update(Buffer.from(ct, 'base64')), d.final()]).toString('utf8');
+    for (const key of [this.#key, ...this.#previous]) {
+      try {
+        const d = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+        d.setAuthTag(Buffer.from(tag, 'base64'));
+        return Buffer.concat([d.update(Buffer.from(ct, 'base64')), d.final()]).toString('utf8');
+      } catch {
+        // not this key: try the next one
+      }
+    }
+    throw new Error('no configured credentials key opens this secret');
   }
 }

@@ -24,7 +24,7 @@ import type {
 } from '../domain/types.ts';
 import type { BusinessState } from '../domain/status.ts';
 import { ensureIndexes, registerModels, type Models } from './models.ts';
-import { SecretBox } from './secret-box.ts';
+import { SecretBox, type CredentialKeys } from './secret-box.ts';
 import { MongoDirectoryStore, type DirectoryStoreOptions } from './directory-store.ts';
 import { docIdFor, edocKey } from '../domain/ids.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -767,7 +767,7 @@ export interface MongoStores extends Stores {
 
 export async function createMongoStores(
   conn: Connection,
-  credentialsKey: string,
+  credentialsKey: CredentialKeys,
   opts: { directory?: DirectoryStoreOptions } = {},
 ): Promise<MongoStores> {
   const models = registerModels(conn);

@@ -5,8 +5,9 @@
  * Written through the driver so that administrative dates are kept alongside the schema's fields.
  */
 import type { Connection, mongo } from 'mongoose';
-import { SecretBox } from './secret-box.ts';
+import { SecretBox, type CredentialKeys } from './secret-box.ts';
 import type { SystemRecord, SystemStore } from '../systems/service.ts';
+import { HubError } from '../domain/errors.ts';
 
 interface SystemDoc {
   _id: string;
@@ -41,7 +42,7 @@ export class MongoSystemStore implements SystemStore {
   readonly #c: mongo.Collection<SystemDoc>;
   readonly #box: SecretBox;
 
-  constructor(conn: Connection, credentialsKey: string) {
+  constructor(conn: Connection, credentialsKey: CredentialKeys) {
     if (!conn.db) throw new Error('MongoDB connection not open');
     this.#c = conn.db.collection<SystemDoc>('systems');
     this.#box = new SecretBox(credentialsKey);
@@ -101,4 +102,46 @@ export class MongoSystemStore implements SystemStore {
     );
     return r.matchedCount === 1 ? this.get(systemId) : null;
   }
+}
+
+/**
+ * Key rotation (docs/deployment.md ## Key rotation): re-seals every stored secret from the key `from`
+ * to the key `to`. Secrets already sealed with `to` are left alone (a second run, or secrets issued
+ * by processes that already seal with the new key). Every secret is opened before anything is
+ * written: if one opens with neither key, CREDENTIALS_KEY_MISMATCH and nothing changes. Each write is
+ * conditional on the sealed value it replaces, so a secret rotated meanwhile is not overwritten.
+ */
+export async function resealSecrets(
+  conn: Connection,
+  from: string,
+  to: string,
+): Promise<{ resealed: number; alreadyCurrent: number; changedMeanwhile: number }> {
+  const c = conn.db!.collection<SystemDoc>('systems');
+  const oldBox = new SecretBox(from);
+  const newBox = new SecretBox(to);
+  const plan: { id: string; old: string; sealed: string }[] = [];
+  let alreadyCurrent = 0;
+  for await (const d of c.find({}, { projection: { _id: 1, secretEnc: 1 } })) {
+    if (typeof d.secretEnc !== 'string') continue;
+    try {
+      newBox.open(d.secretEnc);
+      alreadyCurrent++;
+      continue;
+    } catch {
+      // sealed with another key: the old one, we expect
+    }
+    let plain: string;
+    try {
+      plain = oldBox.open(d.secretEnc);
+    } catch {
+      throw new HubError('CREDENTIALS_KEY_MISMATCH', `the secret of ${d._id} opens with neither key`);
+    }
+    plan.push({ id: d._id, old: d.secretEnc, sealed: newBox.seal(plain) });
+  }
+  let changedMeanwhile = 0;
+  for (const p of plan) {
+    const r = await c.updateOne({ _id: p.id, secretEnc: p.old }, { $set: { secretEnc: p.sealed } });
+    if (r.modifiedCount !== 1) changedMeanwhile++;
+  }
+  return { resealed: plan.length - changedMeanwhile, alreadyCurrent, changedMeanwhile };
 }

@@ -195,7 +195,13 @@ export class UserService {
    * guesses cannot outrun the lock. Every failure is audited (name, address, reason; never the
    * password), and so is the failure that locks a name or an address.
    */
-  async authenticate(rawUsername: string, password: string, ip: string): Promise<UserView> {
+  async authenticate(
+    rawUsername: string,
+    password: string,
+    ip: string,
+    /** Where the login happens: the web UI, or hubctl acting for an operator (src/cli/identity.ts). */
+    via: 'ui' | 'hubctl' = 'ui',
+  ): Promise<UserView> {
     const username = normalizeUsername(rawUsername).slice(0, 64);
     const attempt = await this.#d.throttle.reserve(username, ip);
     if (!attempt.allowed) {
@@ -231,7 +237,7 @@ export class UserService {
     if (needsRehash(u.passwordHash)) Object.assign(set, { passwordHash: await hashPassword(password) });
     const updated = await this.#d.users.update(username, set);
     await this.#d.audit.append({
-      actor: `ui:${username}`,
+      actor: `${via}:${username}`,
       action: 'user.login',
       subject: username,
       data: { ip },

@@ -495,6 +495,7 @@ export function vdxpRouter(deps: VdxpDeps): Router {
     if (name === 'downloadedoc' && carriesNoSignature(req.rawHeaders))
       throw new HubError('UNAUTHENTICATED', 'downloadEdoc2 sends no signature and is not supported');
     const auth = await authenticate(req.rawHeaders, (id) => deps.credentials.find(id));
+    req.caller = auth.caller; // the access log names the authenticated system
     // Administrative operations: checked before the (unsigned) body is even read; a refusal changes
     // nothing and is audited (the request may be a replay of captured headers, issue 18 §5).
     if (entry.admin) await checkAdmin(entry.name, auth, req.ip);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import { randomUUID } from 'node:crypto';
+import { requestIdOf } from '../http/access-log.ts';
 import type { CertificateService } from '../certs/service.ts';
 import type { DeadLetterService } from '../delivery/dead-letters.ts';
 import type { DirectoryService } from '../directory/service.ts';
@@ -81,7 +82,7 @@ function errorPage(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (res.headersSent) return;
     const hubErr = isHubError(err) ? err : fromHttpError(err);
-    const id = randomUUID();
+    const id = requestIdOf(res) ?? randomUUID();
     if (!isHubError(err) && hubErr.code === 'INTERNAL')
       log.error({ errId: id, err, path: req.originalUrl }, 'web UI error');
     else

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { openTestDirectory, type TestDirectory } from '../support/directory.ts';
+import { addTestOperator, OPERATOR_ENV } from '../support/hubctl.ts';
 
 describe('hubctl directory', function () {
   this.timeout(120_000);
@@ -27,13 +28,15 @@ describe('hubctl directory', function () {
         '--db',
         t.dbName,
       ],
-      { encoding: 'utf8', env: { ...process.env, USER: 'clerk-a', ...env } },
+      // $USER is not who acts: the authenticated hub user is (issue 23).
+      { encoding: 'utf8', env: { ...process.env, USER: 'clerk-a', ...OPERATOR_ENV, ...env } },
     );
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
   before(async () => {
     t = await openTestDirectory('dircli');
+    await addTestOperator(t.mongo, t.stores);
     dir = mkdtempSync(path.join(os.tmpdir(), 'hubctl-directory-'));
   });
   after(async () => {
@@ -90,7 +93,7 @@ describe('hubctl directory', function () {
       ['3', 'M29.002', ''],
     ]);
     const audit = await t.mongo.db!.collection('audit').findOne({ action: 'agency.imported' });
-    expect(audit!.actor).to.equal('hubctl:clerk-a');
+    expect(audit!.actor).to.equal('hubctl:admin');
 
     const show = hubctl('directory', 'show', '000.03.21.H29');
     expect(show.stdout).to.contain('successors: H29.002');
@@ -173,7 +176,7 @@ describe('hubctl directory', function () {
     expect(show.stdout).to.contain(`successors: H29.001, ${code}`);
     expect(show.stdout).to.contain('routing: refused');
     const audit = await t.mongo.db!.collection('audit').findOne({ action: 'agency.successors.corrected' });
-    expect(audit).to.deep.include({ actor: 'hubctl:clerk-a', subject: 'H29.21.02' });
+    expect(audit).to.deep.include({ actor: 'hubctl:admin', subject: 'H29.21.02' });
     const close = hubctl('directory', 'close', 'H29.21.01', '--successors', code);
     expect(close.code).to.equal(3);
     expect(close.stderr).to.contain('PREDECESSOR_CLOSED');

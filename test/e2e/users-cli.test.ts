@@ -4,33 +4,11 @@
  * another, and a logout or a password reset on one ends it everywhere.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { createHub, type Hub } from '../../src/app.ts';
-import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
+import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { hubctlAsync } from '../support/hubctl.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
-
-/** hubctl with text on standard input (for --password-stdin). */
-function hubctlStdin(
-  args: string[],
-  input: string,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--disable-warning=ExperimentalWarning', path.join(PROJECT_ROOT, 'src/cli/hubctl.ts'), ...args],
-      { env: { ...process.env, LOG_LEVEL: 'silent' } },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('close', (code) => resolve({ code, out, err }));
-    child.stdin.end(input);
-  });
-}
 
 /** Logs in over plain HTTP (form + CSRF cookie) and returns the session cookie, or the status. */
 async function httpLogin(
@@ -141,8 +119,9 @@ describe('hubctl users, and sessions shared by api processes', function () {
 
   it('resets a password: the old one stops working, sessions end, the new one (from stdin) works', async () => {
     const { cookie } = await httpLogin(t.url, 'vanthu-saigon', password);
-    const r = await hubctlStdin(
+    const r = await hubctlAsync(
       ['users', 'reset', 'vanthu-saigon', '--password-stdin', '--db', t.dbName],
+      {},
       'a-new-password-for-sg\n',
     );
     expect(r.code, r.err).to.equal(0);
@@ -179,8 +158,9 @@ describe('hubctl users, and sessions shared by api processes', function () {
       expect(r.code, args.join(' ')).to.equal(3);
       expect(r.err, args.join(' ')).to.contain(code);
     }
-    const weak = await hubctlStdin(
+    const weak = await hubctlAsync(
       ['users', 'add', 'x-weak', '--role', 'auditor', '--password-stdin', '--db', t.dbName],
+      {},
       'short\n',
     );
     expect(weak.code).to.equal(3);

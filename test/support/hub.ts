@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHub, type Hub } from '../../src/app.ts';
 import { loadConfig, PROJECT_ROOT, type ConfigOverrides } from '../../src/config.ts';
-import { createLogger } from '../../src/observability/logger.ts';
+import { createLogger, type Logger } from '../../src/observability/logger.ts';
 import { HubClient } from '../../src/sdk/client.ts';
 import { loadSigningKey, type SigningKey } from '../../src/crypto/signature.ts';
 import { Originals } from '../../src/documents/originals.ts';
@@ -33,7 +33,11 @@ export function devSigningKey(code: string): SigningKey {
   );
 }
 
-export async function startTestHub(name: string, overrides: ConfigOverrides = {}): Promise<TestHub> {
+export async function startTestHub(
+  name: string,
+  overrides: ConfigOverrides = {},
+  opts: { log?: Logger } = {},
+): Promise<TestHub> {
   const suffix = `${name.replace(/[^a-z0-9]/gi, '').slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   const dbName = `t_${suffix}`;
   const config = loadConfig(process.env, {
@@ -44,7 +48,11 @@ export async function startTestHub(name: string, overrides: ConfigOverrides = {}
     // Ephemeral public and ops ports, whatever else a test sets under http.
     http: { port: 0, host: '127.0.0.1', ...overrides.http, opsPort: 0 },
   });
-  const hub = await createHub(config, { dbName, log: createLogger(config.log.level), defaultMetrics: false });
+  const hub = await createHub(config, {
+    dbName,
+    log: opts.log ?? createLogger(config.log.level),
+    defaultMetrics: false,
+  });
   return {
     hub,
     url: hub.url!,
@@ -55,17 +63,20 @@ export async function startTestHub(name: string, overrides: ConfigOverrides = {}
       return new HubClient({ baseUrl: hub.url!, systemId: sys.systemId, secret: sys.secret });
     },
     signingKey: devSigningKey,
-    async close() {
-      await hub.broker
-        .withChannel(async (ch) => {
-          for (const q of hub.topology.allQueues()) await ch.deleteQueue(q).catch(() => undefined);
-          for (const x of hub.topology.allExchanges()) await ch.deleteExchange(x).catch(() => undefined);
-        })
-        .catch(() => undefined);
-      await hub.mongo.dropDatabase().catch(() => undefined);
-      await hub.stop();
-    },
+    close: () => disposeHub(hub),
   };
+}
+
+/** Deletes the queues and exchanges a test hub declared, drops its database and stops it. */
+export async function disposeHub(hub: Hub): Promise<void> {
+  await hub.broker
+    .withChannel(async (ch) => {
+      for (const q of hub.topology.allQueues()) await ch.deleteQueue(q).catch(() => undefined);
+      for (const x of hub.topology.allExchanges()) await ch.deleteExchange(x).catch(() => undefined);
+    })
+    .catch(() => undefined);
+  await hub.mongo.dropDatabase().catch(() => undefined);
+  await hub.stop();
 }
 
 /** Polls until fn returns a truthy value, or fails after timeoutMs. */

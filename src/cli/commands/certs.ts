@@ -34,9 +34,9 @@ export function register(program: Command): void {
       'register even though the subject names another agency (the reason is audited)',
     )
     .action(async (agency: string, file: string, o: { db?: string; forceSubject?: string }) => {
-      const r = await withService(o.db, (svc) =>
+      const r = await withService(o.db, async (svc, ctx) =>
         svc.register(
-          `hubctl:${process.env.USER ?? 'admin'}`,
+          await ctx.actor(),
           agency,
           readFileSync(file, 'utf8'),
           o.forceSubject !== undefined ? { overrideSubject: { reason: o.forceSubject } } : {},
@@ -53,8 +53,8 @@ export function register(program: Command): void {
     .description('stop accepting signatures made with this certificate (the record is kept)')
     .option('--db <name>', 'database name')
     .action(async (agency: string, fp: string, o: { db?: string }) => {
-      await withService(o.db, (svc) =>
-        svc.unregister(`hubctl:${process.env.USER ?? 'admin'}`, agency, fp.toLowerCase()),
+      await withService(o.db, async (svc, ctx) =>
+        svc.unregister(await ctx.actor(), agency, fp.toLowerCase()),
       );
       console.log(json() ? JSON.stringify({ ok: true }) : `unregistered ${fp} from ${agency}`);
     });

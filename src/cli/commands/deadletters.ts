@@ -3,15 +3,15 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { HubError } from '../../domain/errors.ts';
 import { DeadLetterService } from '../../delivery/dead-letters.ts';
-import { openContext } from '../context.ts';
+import { openContext, type CliContext } from '../context.ts';
 
 async function withService<T>(
   db: string | undefined,
-  fn: (svc: DeadLetterService) => Promise<T>,
+  fn: (svc: DeadLetterService, ctx: CliContext) => Promise<T>,
 ): Promise<T> {
   const ctx = await openContext(db ? { dbName: db } : {});
   try {
-    return await fn(new DeadLetterService(ctx.stores.models, ctx.stores.audit));
+    return await fn(new DeadLetterService(ctx.stores.models, ctx.stores.audit), ctx);
   } finally {
     await ctx.close();
   }
@@ -45,19 +45,40 @@ export function register(program: Command): void {
               .join('\n'),
       );
     });
+  dl.command('prune-orphans')
+    .description(
+      'dead letters of deliveries that no longer exist (removed by a restore): listed; deleted with --apply',
+    )
+    .option('--apply', 'delete them (default: dry run, nothing changes)')
+    .option('--db <name>', 'database name')
+    .action(async (o: { apply?: boolean; db?: string }) => {
+      const r = await withService(o.db, async (s, ctx) =>
+        s.pruneOrphans(o.apply ? await ctx.actor() : 'dry-run', { apply: o.apply === true }),
+      );
+      if (json()) console.log(JSON.stringify({ dryRun: !o.apply, ...r }));
+      else {
+        for (const x of r.orphans)
+          console.log(`${x.id}  ${x.deadAt.toISOString()}  delivery ${x.deliveryId}  ${x.reason}`);
+        console.log(
+          o.apply
+            ? `deleted ${r.deleted} orphaned dead letter(s)`
+            : `${r.orphans.length} orphaned dead letter(s); nothing deleted (dry run: add --apply)`,
+        );
+      }
+    });
   dl.command('replay [id]')
     .description('send the delivery again (fix the cause first); the outbox relay publishes it')
     .option('--all', 'replay every dead letter not yet replayed (progress bar on stderr)')
     .option('--db <name>', 'database name')
     .action(async (id: string | undefined, o: { all?: boolean; db?: string }) => {
-      const actor = `hubctl:${process.env.USER ?? 'admin'}`;
       if (!o.all) {
         if (!id) throw new HubError('VALIDATION_FAILED', 'give a dead letter id, or --all');
-        const r = await withService(o.db, (s) => s.replay(actor, id));
+        const r = await withService(o.db, async (s, ctx) => s.replay(await ctx.actor(), id));
         console.log(json() ? JSON.stringify(r) : `replayed ${r.id} (replay #${r.replayCount})`);
         return;
       }
-      const result = await withService(o.db, async (s) => {
+      const result = await withService(o.db, async (s, ctx) => {
+        const actor = await ctx.actor();
         const bar = new SingleBar(
           { format: ' replay [{bar}] {value}/{total} {id}', hideCursor: true },
           Presets.shades_classic,

@@ -22,8 +22,9 @@ export function register(program: Command): void {
       }
       const ctx = await openContext(o.db ? { dbName: o.db } : {});
       try {
+        const actor = await ctx.actor();
         const r = await requeueWaitingDeliveries(ctx.stores.models, ctx.stores.audit, {
-          actor: `hubctl:${process.env.USER ?? 'admin'}`,
+          actor,
           olderThanMs: seconds * 1000,
         });
         console.log(

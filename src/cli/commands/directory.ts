@@ -5,7 +5,6 @@
  *   register | close | update | show | search | changes | recover
  */
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
@@ -23,8 +22,6 @@ import {
 } from '../../directory/service.ts';
 import { adminView, publicView } from '../../directory/views.ts';
 import { EXIT, openContext, type CliContext } from '../context.ts';
-
-const actor = () => `hubctl:${process.env.USER ?? os.userInfo().username}`;
 
 async function withDirectory<T>(
   db: string | undefined,
@@ -125,8 +122,8 @@ export function register(program: Command): void {
         bar.update(p.done, { phase: p.phase.padEnd(8) });
       };
       const validFrom = date(o.validFrom, '--valid-from');
-      const result = await withDirectory(o.db, (svc) =>
-        svc.importCsv(actor(), text, {
+      const result = await withDirectory(o.db, async (svc, ctx) =>
+        svc.importCsv(await ctx.actor(), text, {
           dryRun: o.dryRun === true,
           onProgress,
           ...(validFrom ? { validFrom } : {}),
@@ -246,8 +243,8 @@ export function register(program: Command): void {
           ...(o.phone ? { phone: o.phone } : {}),
           ...(o.address ? { address: o.address } : {}),
         };
-        const r = await withDirectory(o.db, (svc) =>
-          svc.register(actor(), {
+        const r = await withDirectory(o.db, async (svc, ctx) =>
+          svc.register(await ctx.actor(), {
             name: o.name,
             block: o.block as Block,
             kind: o.kind,
@@ -284,8 +281,8 @@ export function register(program: Command): void {
     .action(async (code: string, o: CloseOptions) => {
       const at = date(o.at, '--at');
       const correction = correctionOf(o);
-      const a = await withDirectory(o.db, (svc) =>
-        svc.close(actor(), code, {
+      const a = await withDirectory(o.db, async (svc, ctx) =>
+        svc.close(await ctx.actor(), code, {
           successors: splitList(o.successors),
           ...(at ? { at } : {}),
           ...(o.reason ? { reason: o.reason } : {}),
@@ -322,7 +319,8 @@ export function register(program: Command): void {
           db?: string;
         },
       ) => {
-        const a = await withDirectory(o.db, async (svc) => {
+        const a = await withDirectory(o.db, async (svc, ctx) => {
+          const actor = await ctx.actor();
           const { agency } = await svc.get(code);
           const contact =
             o.email !== undefined || o.phone !== undefined || o.address !== undefined
@@ -342,7 +340,7 @@ export function register(program: Command): void {
                     : {}),
                 } as Agency['delivery'])
               : undefined;
-          return svc.update(actor(), agency.code, {
+          return svc.update(actor, agency.code, {
             ...(o.name !== undefined ? { name: o.name } : {}),
             ...(o.shortName !== undefined ? { shortName: o.shortName === '' ? null : o.shortName } : {}),
             ...(o.kind !== undefined ? { kind: o.kind } : {}),
@@ -433,7 +431,9 @@ export function register(program: Command): void {
     .description('roll back imports interrupted by a crash')
     .option('--db <name>', 'database name')
     .action(async (o: { db?: string }) => {
-      const r = await withDirectory(o.db, (svc) => svc.recoverInterruptedImports(actor()));
+      const r = await withDirectory(o.db, async (svc, ctx) =>
+        svc.recoverInterruptedImports(await ctx.actor()),
+      );
       if (json()) console.log(JSON.stringify({ rolledBack: r }));
       else if (r.length === 0) console.log('no interrupted import');
       else

@@ -6,24 +6,26 @@
 import type { Command } from 'commander';
 import { SystemsService, type IssuedCredential, type SystemRecord } from '../../systems/service.ts';
 import { MongoSystemStore } from '../../store/system-store.ts';
-import { openContext } from '../context.ts';
+import { openContext, type CliContext } from '../context.ts';
 
-async function withService<T>(db: string | undefined, fn: (svc: SystemsService) => Promise<T>): Promise<T> {
+async function withService<T>(
+  db: string | undefined,
+  fn: (svc: SystemsService, ctx: CliContext) => Promise<T>,
+): Promise<T> {
   const ctx = await openContext(db ? { dbName: db } : {});
   try {
     return await fn(
       new SystemsService({
-        store: new MongoSystemStore(ctx.mongo, ctx.config.credentials.key),
+        store: new MongoSystemStore(ctx.mongo, ctx.config.credentials),
         agencies: ctx.stores.agencies,
         audit: ctx.stores.audit,
       }),
+      ctx,
     );
   } finally {
     await ctx.close();
   }
 }
-
-const actor = () => `hubctl:${process.env.USER ?? 'admin'}`;
 
 function line(r: SystemRecord): string {
   return [
@@ -65,8 +67,8 @@ export function register(program: Command): void {
     .action(
       async (systemId: string, o: { agency?: string[]; admin?: boolean; send: boolean; db?: string }) => {
         const rights = [...(o.send ? ['send'] : []), ...(o.admin ? ['admin'] : [])];
-        const r = await withService(o.db, (s) =>
-          s.add(actor(), { systemId, agencyCodes: o.agency ?? [], rights }),
+        const r = await withService(o.db, async (s, ctx) =>
+          s.add(await ctx.actor(), { systemId, agencyCodes: o.agency ?? [], rights }),
         );
         printIssued(r, 'added', json());
       },
@@ -77,7 +79,11 @@ export function register(program: Command): void {
     .description('issue a new secret (the old one stops working at once); prints it once')
     .option('--db <name>', 'database name')
     .action(async (systemId: string, o: { db?: string }) => {
-      printIssued(await withService(o.db, (s) => s.rotate(actor(), systemId)), 'rotated', json());
+      printIssued(
+        await withService(o.db, async (s, ctx) => s.rotate(await ctx.actor(), systemId)),
+        'rotated',
+        json(),
+      );
     });
 
   systems
@@ -85,7 +91,7 @@ export function register(program: Command): void {
     .description('refuse every request of the system from now on (the record stays)')
     .option('--db <name>', 'database name')
     .action(async (systemId: string, o: { db?: string }) => {
-      const r = await withService(o.db, (s) => s.disable(actor(), systemId));
+      const r = await withService(o.db, async (s, ctx) => s.disable(await ctx.actor(), systemId));
       console.log(json() ? JSON.stringify(r) : `disabled ${r.systemId}`);
     });
 
@@ -94,7 +100,7 @@ export function register(program: Command): void {
     .description('accept the system’s requests again (with its current secret)')
     .option('--db <name>', 'database name')
     .action(async (systemId: string, o: { db?: string }) => {
-      const r = await withService(o.db, (s) => s.enable(actor(), systemId));
+      const r = await withService(o.db, async (s, ctx) => s.enable(await ctx.actor(), systemId));
       console.log(json() ? JSON.stringify(r) : `enabled ${r.systemId}`);
     });
 

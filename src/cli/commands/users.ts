@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { createUserServices } from '../../users/accounts.ts';
 import type { UserService } from '../../users/service.ts';
 import { openContext } from '../context.ts';
+import { authenticateOperator } from '../identity.ts';
 
 async function withUsers<T>(db: string | undefined, fn: (users: UserService) => Promise<T>): Promise<T> {
   const ctx = await openContext(db ? { dbName: db } : {});
@@ -26,7 +27,19 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
-const actor = () => `hubctl:${process.env.USER ?? 'admin'}`;
+/**
+ * The bootstrap path (docs/ui.md, docs/deployment.md): while no administrator account exists,
+ * `users add --role admin` runs without a login and creates the first one (audited as
+ * `hubctl:bootstrap`). Every other change needs an authenticated administrator.
+ */
+async function actorFor(
+  users: UserService,
+  o: { stdinTaken?: boolean; creatingRole?: string } = {},
+): Promise<string> {
+  if (o.creatingRole === 'admin' && !(await users.list()).some((u) => u.role === 'admin'))
+    return 'hubctl:bootstrap';
+  return authenticateOperator(users, o.stdinTaken ? { stdinTaken: true } : {});
+}
 
 export function register(program: Command): void {
   const json = () => program.opts<{ json?: boolean }>().json === true;
@@ -48,8 +61,8 @@ export function register(program: Command): void {
         o: { role: string; agency?: string[]; name?: string; passwordStdin?: boolean; db?: string },
       ) => {
         const password = o.passwordStdin ? await readStdin() : undefined;
-        const r = await withUsers(o.db, (u) =>
-          u.create(actor(), {
+        const r = await withUsers(o.db, async (u) =>
+          u.create(await actorFor(u, { stdinTaken: o.passwordStdin === true, creatingRole: o.role }), {
             username,
             role: o.role,
             agencies: (o.agency ?? []).flatMap((a) => a.split(',')).filter(Boolean),
@@ -82,7 +95,9 @@ export function register(program: Command): void {
     .option('--db <name>', 'database name')
     .action(async (username: string, o: { passwordStdin?: boolean; db?: string }) => {
       const password = o.passwordStdin ? await readStdin() : undefined;
-      const r = await withUsers(o.db, (u) => u.resetPassword(actor(), username, password));
+      const r = await withUsers(o.db, async (u) =>
+        u.resetPassword(await actorFor(u, { stdinTaken: o.passwordStdin === true }), username, password),
+      );
       if (json()) console.log(JSON.stringify({ username, ...(r.generated ? { password: r.password } : {}) }));
       else
         console.log(
@@ -99,7 +114,7 @@ export function register(program: Command): void {
       .description(active ? 'allow the account to log in again' : 'lock the account and end its sessions')
       .option('--db <name>', 'database name')
       .action(async (username: string, o: { db?: string }) => {
-        const u = await withUsers(o.db, (s) => s.setActive(actor(), username, active));
+        const u = await withUsers(o.db, async (s) => s.setActive(await actorFor(s), username, active));
         console.log(
           json() ? JSON.stringify({ username: u.username, active: u.active }) : `${u.username} ${name}d`,
         );
