@@ -44,6 +44,30 @@ function day(s: string, field: RangeField): string {
 }
 
 /**
+ * The typed days of `from`/`to` as `YYYY-MM-DD` (either may be empty: no bound), refusing a
+ * malformed date and a reversed range next to the field concerned. The one date-range rule of the
+ * UI's filters: document lists, dashboard and audit log.
+ */
+export function parseDays(
+  fromS: string | undefined,
+  toS: string | undefined,
+): { readonly from?: string; readonly to?: string } {
+  const from = fromS?.trim() ? day(fromS, 'from') : undefined;
+  const to = toS?.trim() ? day(toS, 'to') : undefined;
+  if (from && to && from > to) throw new DayRangeError('to', 'reversed', `${from} is after ${to}`);
+  return { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+}
+
+/** The instants that bound the typed days (Vietnam midnights; `end` exclusive), either optional. */
+export function dayBounds(fromS: string | undefined, toS: string | undefined): { start?: Date; end?: Date } {
+  const { from, to } = parseDays(fromS, toS);
+  return {
+    ...(from ? { start: vnDayStart(from)! } : {}),
+    ...(to ? { end: new Date(vnDayStart(to)!.getTime() + DAY_MS) } : {}),
+  };
+}
+
+/**
  * Parses `from`/`to` (either may be empty); with neither, the last `defaultDays` days up to today.
  * A range longer than `maxDays` is refused.
  */
@@ -53,8 +77,7 @@ export function parseDayRange(
   o: { defaultDays?: number; maxDays?: number; now?: Date } = {},
 ): DayRange | null {
   const now = o.now ?? new Date();
-  const from = fromS?.trim() ? day(fromS, 'from') : undefined;
-  const to = toS?.trim() ? day(toS, 'to') : undefined;
+  const { from, to } = parseDays(fromS, toS);
   if (!from && !to && o.defaultDays === undefined) return null;
   const today = vnCalendarDay(now);
   const toDay = to ?? today;

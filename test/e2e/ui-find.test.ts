@@ -112,13 +112,20 @@ describe('web UI (browser): finding documents', function () {
     const url = '/ui/received?from=2026-12-05&to=2026-12-01';
     expect((await page.goto(url))?.status()).to.equal(400);
     const err = page.locator('.filters .field-error[data-code="DATE_RANGE_REVERSED"]');
-    expect(await err.textContent()).to.equal('Ngày bắt đầu sau ngày kết thúc');
+    expect(await err.textContent()).to.equal('Ngày bắt đầu sau ngày kết thúc.');
     expect(await page.locator('input[name=to]').getAttribute('aria-invalid')).to.equal('true');
     expect(await page.locator('input[name=from]').inputValue()).to.equal('2026-12-05'); // kept
     expect(await page.locator('table.list').count()).to.equal(0); // not an empty list
     await page.goto(`/ui/lang/en?next=${encodeURIComponent(url)}`);
-    expect(await err.textContent()).to.equal('The start date is after the end date');
+    expect(await err.textContent()).to.equal('The start date is after the end date.');
     await page.goto(`/ui/lang/vi?next=${encodeURIComponent('/ui/received')}`);
+    // The UI's one date format, dd/mm/yyyy, as text fields (not the browser's own date picker).
+    expect((await page.goto('/ui/received?from=05/12/2026&to=01/12/2026'))?.status()).to.equal(400);
+    expect(await page.locator('input[name=from]').getAttribute('placeholder')).to.equal('dd/mm/yyyy');
+    expect((await page.goto('/ui/received?from=01/01/2020&to=31/12/2099'))?.status()).to.equal(200);
+    expect(await total()).to.equal(PLAIN + 4);
+    expect((await page.goto('/ui/received?from=31/02/2026'))?.status()).to.equal(400);
+    expect(await page.locator('input[name=from]').getAttribute('aria-invalid')).to.equal('true');
   });
 
   it('counts, pages and sorts the list, and marks new documents', async () => {

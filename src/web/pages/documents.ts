@@ -2,14 +2,15 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { isOverdue } from '../../domain/deadlines.ts';
 import { BUSINESS_DOC_TYPES } from '../../domain/edxml/model.ts';
-import { ERROR_CODES, HubError, isHubError } from '../../domain/errors.ts';
+import { HubError, isHubError } from '../../domain/errors.ts';
 import type { AuditLog, DocumentStore } from '../../domain/ports.ts';
 import type { DeliveryRecord } from '../../domain/types.ts';
 import { userOf, web, actorOf } from '../context.ts';
-import { fmtBytes, fmtDateTime, vnDay, vnDayStart } from '../format.ts';
+import { fmtBytes, fmtDateTime, vnDay } from '../format.ts';
 import { href, html, seg, type SafeHtml } from '../html.ts';
 import { isNew, listCsv } from '../list-csv.ts';
 import { renderPage } from '../layout.ts';
+import { dayBounds, DayRangeError, rangeInputs } from '../day-range.ts';
 import { SORT_KEYS, type ListSort, type SortKey } from '../../store/web-store.ts';
 import { attachmentKind, hubText } from '../readable.ts';
 import {
@@ -40,11 +41,6 @@ function q(req: Request, name: string, max = 200): string | undefined {
   return typeof v === 'string' && v.trim() ? v.trim().slice(0, max) : undefined;
 }
 
-/** A refusal of one filter field, shown next to that field (issue 19 §2/§3). */
-function fieldError(code: 'VALIDATION_FAILED' | 'DATE_RANGE_REVERSED', field: string, reason?: string) {
-  return new HubError(code, reason, { field });
-}
-
 /** The sort of a list from `sort` and `dir`: whitelisted columns only (the sender only on received lists). */
 export function parseSort(req: Request, direction: 'sent' | 'received'): ListSort | undefined {
   const key = q(req, 'sort', 20);
@@ -59,13 +55,7 @@ export function parseSort(req: Request, direction: 'sent' | 'received'): ListSor
 
 export function parseFilters(req: Request, direction: 'sent' | 'received' = 'received'): ListFilters {
   const bad = (what: string) => new HubError('VALIDATION_FAILED', what);
-  const fromS = q(req, 'from', 10);
-  const toS = q(req, 'to', 10);
-  const from = fromS ? vnDayStart(fromS) : undefined;
-  const toStart = toS ? vnDayStart(toS) : undefined;
-  if (from === null) throw fieldError('VALIDATION_FAILED', 'from', 'dates must be YYYY-MM-DD');
-  if (toStart === null) throw fieldError('VALIDATION_FAILED', 'to', 'dates must be YYYY-MM-DD');
-  if (from && toStart && from > toStart) throw fieldError('DATE_RANGE_REVERSED', 'to', `${fromS} > ${toS}`);
+  const { start: from, end } = dayBounds(q(req, 'from', 10), q(req, 'to', 10));
   const status = q(req, 'status', 10);
   if (status && !(STATUS_FILTERS as readonly string[]).includes(status)) throw bad('unknown status');
   const priorityS = q(req, 'priority', 1);
@@ -82,7 +72,7 @@ export function parseFilters(req: Request, direction: 'sent' | 'received' = 'rec
     ...(subject ? { subject } : {}),
     ...(counterpart ? { counterpart } : {}),
     ...(from ? { from } : {}),
-    ...(toStart ? { to: new Date(toStart.getTime() + 86_400_000 - 1) } : {}),
+    ...(end ? { to: new Date(end.getTime() - 1) } : {}),
     ...(status ? { status: status as StatusFilter } : {}),
     ...(priorityS ? { priority: Number(priorityS) } : {}),
     ...(q(req, 'overdue', 1) === '1' ? { overdue: true } : {}),
@@ -132,13 +122,6 @@ function sortHeader(
 }
 
 /** The refusal of a filter field, in the page's language, beside the field it concerns. */
-function fieldMessage(err: HubError | undefined, field: string, lang: 'vi' | 'en'): SafeHtml {
-  if (!err || err.details?.field !== field) return html``;
-  return html`<span class="field-error" id="err-${field}" role="alert" data-code="${err.code}"
-    >${ERROR_CODES[err.code][lang]}</span
-  >`;
-}
-
 /** The Received and Sent routes: the list page and its CSV export. */
 type ListRoute = (
   req: Request,
@@ -165,15 +148,6 @@ const listPage: ListRoute = async (req, res, { queries }, direction) => {
   const sort: ListSort = f?.sort ?? { key: 'received', dir: 'desc' };
   const path = `/ui/${direction}`;
   const title = t(direction === 'sent' ? 'nav.sent' : 'nav.received');
-  const dateField = (name: 'from' | 'to', label: string) =>
-    html`<label
-      >${label}<input
-        type="date"
-        name="${name}"
-        value="${fq[name] ?? ''}"
-        ${refusal?.details?.field === name ? html` aria-invalid="true" aria-describedby="err-${name}"` : ''}
-      />${fieldMessage(refusal, name, lang)}</label
-    >`;
   const agencySelect =
     user.role === 'clerk'
       ? user.agencies.length > 1
@@ -215,7 +189,7 @@ const listPage: ListRoute = async (req, res, { queries }, direction) => {
         maxlength="100"
         size="16"
     /></label>
-    ${dateField('from', t('list.from'))} ${dateField('to', t('list.to'))}
+    ${rangeInputs(t, { from: fq.from ?? '', to: fq.to ?? '' }, refusal instanceof DayRangeError ? refusal : null)}
     <label
       >${t('list.status')}<select name="status">
         ${option('', t('list.any'), !fq.status)}${STATUS_FILTERS.map((s) => option(s, statusLabel(s === 'none' ? null : s, lang, t), fq.status === s))}
