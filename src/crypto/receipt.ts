@@ -1,5 +1,5 @@
 /**
- * Hub-signed receipts (ARCHITECTURE.md §2 step 9): what the hub accepted, its SHA-256, when, and
+ * Hub-signed receipts (docs/architecture-design.md §2 step 9): what the hub accepted, its SHA-256, when, and
  * the routing outcome per recipient, signed with the hub's certificate under the same profile.
  * The sender can prove what the hub accepted and when; anyone with the trust anchors and the pinned
  * hub certificates can check it (src/crypto/hub-signed.ts), at the time the receipt states.

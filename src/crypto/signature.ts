@@ -1,5 +1,5 @@
 /**
- * The hub's strict XML-DSig profile (ARCHITECTURE.md §2 step 4; node-saml / xml-crypto lessons):
+ * The hub's strict XML-DSig profile (docs/architecture-design.md §2 step 4; node-saml / xml-crypto lessons):
  *
  *  - exactly one Signature element anywhere, in the XML-DSig namespace, as the last child of
  *    edXML:edXMLHeader (documents and status messages alike);

@@ -1,6 +1,6 @@
 /**
  * Revoke (BussinessDocType 1), update (2) and replace (3) of an accepted document (docs/domain.md §3,
- * ARCHITECTURE.md §4). Only the original sender may issue them, and they reference the original
+ * docs/architecture-design.md §4). Only the original sender may issue them, and they reference the original
  * DocumentId (Bussiness/DocumentId). Effects on the original document's deliveries, applied before the
  * new message's commit point and idempotently per new message:
  *   revoke  → every delivery gets a pending recall (as a 13), answered by 15 / 16;

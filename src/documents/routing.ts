@@ -1,5 +1,5 @@
 /**
- * Routing of a document's recipients through the directory (ARCHITECTURE.md §2 step 5):
+ * Routing of a document's recipients through the directory (docs/architecture-design.md §2 step 5):
  * active → deliver; closed with exactly one successor → reroute to it (recorded); closed and split
  * between several successors → refused with the list; unknown → refused.
  */

@@ -3,7 +3,7 @@
  * verify (guard, signature profile, trusted chain) → read business data only from the signed
  * bytes → check the signer is registered to the sending agency → route (documents) or apply the
  * status transition (status messages) → deduplicate → persist (one logical write, commit point
- * last) → publish with confirms → hub-signed receipt. ARCHITECTURE.md §2.
+ * last) → publish with confirms → hub-signed receipt. docs/architecture-design.md §2.
  */
 import { createHash } from 'node:crypto';
 import { HubError } from '../domain/errors.ts';

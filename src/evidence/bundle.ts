@@ -1,5 +1,5 @@
 /**
- * Evidence bundles (ARCHITECTURE.md §5): everything needed to prove, offline, what the hub accepted
+ * Evidence bundles (docs/architecture-design.md §5): everything needed to prove, offline, what the hub accepted
  * and when — the exact signed bytes, the hub receipt, the status messages about the document, the
  * signers' certificate chains and the CRLs used — in one zip with a manifest of SHA-256 hashes.
  *

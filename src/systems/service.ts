@@ -54,7 +54,7 @@ export interface SystemsServiceDeps {
 
 /**
  * systemId: ASCII only — it travels in HTTP headers, and the national-axis SDK mangles non-ASCII
- * header values (VDXP-PROTOCOL.md §3.8). Agency codes (e.g. 000.00.00.H29) fit.
+ * header values (docs/vdxp-protocol.md §3.8). Agency codes (e.g. 000.00.00.H29) fit.
  */
 const SYSTEM_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$/;
 

@@ -2,7 +2,7 @@
  * Who may use the national-axis API's administrative operations (registerAgency, deleteAgency).
  *
  * The axis protocol signs only headers, and the SDK fixes `timestamp` when its service object is
- * built (VDXP-PROTOCOL.md §3.4, §3.7, quirk 14): one captured request's headers stay valid forever
+ * built (docs/vdxp-protocol.md §3.4, §3.7, quirk 14): one captured request's headers stay valid forever
  * and can be replayed with any body, e.g. registerAgency with another unit. The hub therefore turns
  * these operations off unless configured (`vdxp.adminOperations`), and then allows them only for the
  * listed systems calling from the listed addresses (issue 18 §5). Directory changes belong to

@@ -1,5 +1,5 @@
 /**
- * Authentication of national-axis SDK requests (VDXP-PROTOCOL.md §3, verification per §3.7).
+ * Authentication of national-axis SDK requests (docs/vdxp-protocol.md §3, verification per §3.7).
  *
  * The SDK sends every parameter as a header `XroadVnpt-<key>`, plus
  *   XroadVnpt-sign-header-key: <key1>;<key2>;...

@@ -1,5 +1,5 @@
 /**
- * Response envelopes of the national-axis API (VDXP-PROTOCOL.md §4):
+ * Response envelopes of the national-axis API (docs/vdxp-protocol.md §4):
  *
  *   {"status":"OK","ErrorCode":"0","ErrorDesc":"Thành công", ...endpoint fields}
  *   {"status":"FAIL","ErrorCode":"<not 0>","ErrorDesc":"...", ...}

@@ -1,5 +1,5 @@
 /**
- * `XroadVnpt-hash-file` (VDXP-PROTOCOL.md §3.5, quirk 3): SHA-256 of the edXML file bytes (not
+ * `XroadVnpt-hash-file` (docs/vdxp-protocol.md §3.5, quirk 3): SHA-256 of the edXML file bytes (not
  * the CRLF the SDK appends to the body), each byte as `Integer.toHexString(b & 0xff)`, i.e.
  * lower-case hex WITHOUT zero-padding: 32 to 64 characters, lossy. It is verified by computing the
  * same encoding and comparing strings.

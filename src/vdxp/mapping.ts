@@ -1,5 +1,5 @@
 /**
- * How the hub's model reads in the national-axis vocabulary (VDXP-PROTOCOL.md §5, §8: codes,
+ * How the hub's model reads in the national-axis vocabulary (docs/vdxp-protocol.md §5, §8: codes,
  * status vocabularies and time formats are the server's to choose; the SDK passes them through).
  * Documented for agencies in docs/national-axis.md.
  */

@@ -1,5 +1,5 @@
 /**
- * The national-axis compatible API (VDXP-PROTOCOL.md), mounted at /vdxp: an agency's existing
+ * The national-axis compatible API (docs/vdxp-protocol.md), mounted at /vdxp: an agency's existing
  * document-management system built on the axis's Java SDK switches to the hub by setting
  * `service.endpoint` to `https://<hub>/vdxp`. Every operation maps onto the hub's own use cases —
  * no second pipeline:

@@ -1,6 +1,6 @@
 /**
  * The national-axis compatible API (/vdxp) end to end, on a real hub (RabbitMQ + FerretDB), driven
- * by a client written from VDXP-PROTOCOL.md alone (test/support/vdxp-sdk.ts): a commune's DMS
+ * by a client written from docs/vdxp-protocol.md alone (test/support/vdxp-sdk.ts): a commune's DMS
  * sends a signed edXML document, the recipient's DMS lists, gets, downloads and acknowledges it and
  * answers with a status message; the sender sees the status through the axis API and the hub's own.
  * Then every operation's success and failure shape.

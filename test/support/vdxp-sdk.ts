@@ -1,6 +1,6 @@
 /**
  * A client that behaves like the national axis's Java SDK (SDKVXP 2.0.1), written for the tests
- * from /work/shared/design/VDXP-PROTOCOL.md alone — it shares no code with src/vdxp on purpose:
+ * from docs/vdxp-protocol.md alone — it shares no code with src/vdxp on purpose:
  *
  * - one header map per service object, never cleared (headers accumulate across calls, quirk 1);
  *   `timestamp` fixed at construction (`ddMMyyyy'T'HHmmss+SSSS`, +SSSS = milliseconds, quirk 2);

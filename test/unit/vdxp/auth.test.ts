@@ -1,6 +1,6 @@
 /**
  * Verification of national-axis SDK requests (src/vdxp/auth.ts) against the worked vectors of
- * VDXP-PROTOCOL.md §3.6, and against requests built by the independent test client
+ * docs/vdxp-protocol.md §3.6, and against requests built by the independent test client
  * (test/support/vdxp-sdk.ts), tampered in every way §3.7 checks.
  */
 import { expect } from 'chai';
