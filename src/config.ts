@@ -501,6 +501,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
         problems.push(
           `${at(['seed', k])}: ${cfg.seed[k]} seeds development data (DEV-ONLY secrets); set it to ""`,
         );
+    if (cfg.directory.allowHttpEndpoints)
+      problems.push(
+        `${at(['directory', 'allowHttpEndpoints'])}: push endpoints over plain http:// are for development only; set it to false`,
+      );
     const why = env.NODE_ENV === 'production' ? 'NODE_ENV=production' : `mode from ${origin(['mode'])}`;
     if (problems.length) throw new ConfigError(problems, `production mode (${why}); ${files}`);
   }

@@ -152,6 +152,9 @@ describe('configuration', () => {
     expect(refusal({ ...productionEnv, TRUST_DIR: path.join(PROJECT_ROOT, 'certs-dev') })).to.match(
       /pki\.trustDir \(TRUST_DIR\) from environment TRUST_DIR: .*certs-dev is the development PKI/,
     );
+    expect(refusal({ ...productionEnv, ALLOW_HTTP_ENDPOINTS: 'true' })).to.match(
+      /directory\.allowHttpEndpoints \(ALLOW_HTTP_ENDPOINTS\) from environment ALLOW_HTTP_ENDPOINTS: push endpoints over plain http:\/\/ are for development only/,
+    );
     // Development mode keeps its development values.
     expect(loadConfig({}).mode).to.equal('development');
   });
