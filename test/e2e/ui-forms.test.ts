@@ -83,6 +83,20 @@ describe('web UI (browser): directory forms a clerk can act on', function () {
     expect(await page.textContent('#err-url')).to.contain('phải bắt đầu bằng https://');
     expect(await page.inputValue('#delivery input[name=url]')).to.equal('http://dms.example.vn/inbox');
     expect((await t.hub.directory.get('H41.001')).agency.delivery.mode).to.equal('pull');
+    // The endpoints page's form: the same rule, the same place for the refusal.
+    await page.goto('/ui/admin/endpoints');
+    const form = page.locator('form[action="/ui/admin/endpoints"]');
+    await form.locator('input[name=code]').fill('H41.001');
+    await form.locator('select[name=mode]').selectOption('push');
+    await form.locator('input[name=url]').fill('http://dms.example.vn/inbox');
+    expect(await send('form[action="/ui/admin/endpoints"] button[type=submit]')).to.equal(422);
+    expect(await page.textContent('#err-url')).to.contain('phải bắt đầu bằng https://');
+    expect(await page.getAttribute('input[name=url]', 'aria-invalid')).to.equal('true');
+    expect(await page.inputValue('form[action="/ui/admin/endpoints"] input[name=code]')).to.equal('H41.001');
+    expect(await page.inputValue('form[action="/ui/admin/endpoints"] input[name=url]')).to.equal(
+      'http://dms.example.vn/inbox',
+    );
+    expect((await t.hub.directory.get('H41.001')).agency.delivery.mode).to.equal('pull');
   });
 
   it('takes the unit type by name, the parent by search-as-you-type, and shows the next code without burning it', async () => {

@@ -18,7 +18,16 @@ import { normalizeCode } from '../../domain/codes.ts';
 import { nameKey } from '../../domain/text.ts';
 import { actorOf, canWrite, userOf, web } from '../context.ts';
 import { fmtDate, fmtDateTime, parseFormDate } from '../format.ts';
-import { codeList, field, fieldError, formValues, invalidAttrs, textField } from '../forms.ts';
+import {
+  codeList,
+  errorFlash,
+  field,
+  fieldError,
+  formValues,
+  invalidAttrs,
+  refused,
+  textField,
+} from '../forms.ts';
 import { html, href, raw, seg, type SafeHtml } from '../html.ts';
 import type { Translator } from '../i18n.ts';
 import { isStalled, type ImportJobs } from '../imports.ts';
@@ -81,25 +90,6 @@ function dateInput(name: string, value?: string, errors?: FormErrors | null): Sa
     pattern="\\d{1,2}/\\d{1,2}/\\d{4}|\\d{4}-\\d{2}-\\d{2}"
     ${invalidAttrs(errors, name)}
   />`;
-}
-
-/** A refused form: the refusal's sentence on top, and each problem next to its field. */
-interface Refused {
-  readonly flash: Flash;
-  readonly errors: FormErrors;
-}
-
-function refused(req: Request, err: unknown, formFields: readonly string[]): Refused {
-  if (!isHubError(err)) throw err;
-  const { t, lang } = web(req);
-  const errors = formErrors(err, t, lang, formFields);
-  const text = [errors.summary, ...errors.general, ...(errors.fields.size ? [t('ref.fixFields')] : [])];
-  return { flash: { kind: 'error', text: text.join(' — ') }, errors };
-}
-
-/** The search flash: only the sentence (the search form has no field errors). */
-function errorFlash(req: Request, err: unknown): Flash {
-  return refused(req, err, []).flash;
 }
 
 /** A code field with search-as-you-type over the directory (app.js); a plain code field without JS. */
@@ -577,32 +567,40 @@ export function deliveryForm(
   const url = refusedWith ? refusedWith.values.url : a.delivery.url;
   return html`<form method="post" action="/ui/admin/agencies/${seg(a.code)}/delivery" class="stack">
     ${csrfField(req)}
-    <label
+    ${deliveryInputs(t, errors, { mode, url: url ?? '', cipherProtected: a.delivery.cipherProtected === true })}
+    <button type="submit" class="primary">${t('form.save')}</button>
+  </form>`;
+}
+
+/**
+ * The fields of a delivery setting (mode, push URL, encryption), each refusal next to its field: the
+ * unit page's delivery form and the endpoints page's form.
+ */
+export function deliveryInputs(
+  t: Translator,
+  errors: FormErrors | null,
+  v: { mode: string; url: string; cipherProtected: boolean },
+  o: { wide?: boolean } = {},
+): SafeHtml {
+  return html`<label
       >${t('ag.deliveryMode')}<select name="mode" ${invalidAttrs(errors, 'mode')}>
-        ${DELIVERY_MODES.map((m) => option(m, t(`mode.${m}`), mode === m))}</select
+        ${DELIVERY_MODES.map((m) => option(m, t(`mode.${m}`), v.mode === m))}</select
       >${fieldError(errors, 'mode')}</label
     >
-    <label
+    <label class="${o.wide ? 'wide' : ''}"
       >${t('ag.deliveryUrl')}<input
         type="url"
         name="url"
         maxlength="500"
-        value="${url ?? ''}"
+        value="${v.url}"
         placeholder="https://…"
         ${invalidAttrs(errors, 'url')}
       />${fieldError(errors, 'url')}</label
     >
     <label class="check"
-      ><input
-        type="checkbox"
-        name="cipherProtected"
-        value="1"
-        ${a.delivery.cipherProtected ? raw(' checked') : ''}
-      />
+      ><input type="checkbox" name="cipherProtected" value="1" ${v.cipherProtected ? raw(' checked') : ''} />
       ${t('ag.cipher')}</label
-    >
-    <button type="submit" class="primary">${t('form.save')}</button>
-  </form>`;
+    >`;
 }
 
 /** The rows of an import: the codes assigned, or for a dry run the codes they would get now. */

@@ -18,12 +18,12 @@ import type { AuditLog } from '../../domain/ports.ts';
 import type { MongoWebQueryStore } from '../../store/web-store.ts';
 import { actorOf, canWrite, userOf, web } from '../context.ts';
 import { fmtDate, fmtDateTime } from '../format.ts';
-import { field, textField } from '../forms.ts';
+import { errorFlash, field, fieldError, formValues, invalidAttrs, refused, textField } from '../forms.ts';
+import type { FormErrors } from '../refusals.ts';
 import { html, href, seg } from '../html.ts';
 import { csrfField, renderPage, type Flash } from '../layout.ts';
-import { agency, dl, empty, numberOf, option } from '../widgets.ts';
-import { updateDelivery } from './admin-agencies.ts';
-import { DELIVERY_MODES } from '../../directory/validation.ts';
+import { agency, dl, empty, numberOf } from '../widgets.ts';
+import { deliveryInputs, updateDelivery } from './admin-agencies.ts';
 import { rangeInputs, readRange } from '../day-range.ts';
 import { actionLabel, hubText, subjectHref } from '../readable.ts';
 import { spreadsheetSafe } from '../list-csv.ts';
@@ -34,11 +34,6 @@ const AUDIT_EXPORT_MAX = 10_000;
 /** `YYYY-MM-DD HH:mm` in Vietnam time (a CSV column people read). */
 function vnDateTimeText(d: Date): string {
   return new Date(d.getTime() + 7 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
-}
-
-function errorFlash(req: Request, err: unknown): Flash {
-  if (!isHubError(err)) throw err;
-  return { kind: 'error', text: web(req).lang === 'vi' ? err.messageVi : err.message };
 }
 
 function adminOnly(req: Request): void {
@@ -239,8 +234,16 @@ ${form?.pem ?? ''}</textarea>
   });
 
   // ---- delivery endpoints ----
-  const endpointsPage = async (req: Request, flash?: Flash | null) => {
+  const ENDPOINT_FIELDS = ['code', 'mode', 'url', 'cipherProtected'] as const;
+  /** The endpoints page; after a refusal, the form keeps what was typed with each problem next to its field. */
+  const endpointsPage = async (
+    req: Request,
+    flash?: Flash | null,
+    refusal?: { values: Record<string, string>; errors: FormErrors },
+  ) => {
     const { t } = web(req);
+    const v = refusal?.values ?? {};
+    const errors = refusal?.errors ?? null;
     const rows = await deps.store.endpoints();
     const backlog = await deps.store.backlog(rows.map((e) => e.code));
     const admin = canWrite(userOf(req));
@@ -287,18 +290,21 @@ ${form?.pem ?? ''}</textarea>
               <h2>${t('ep.set')}</h2>
               <form method="post" action="/ui/admin/endpoints" class="grid-form">
                 ${csrfField(req)}
-                <label>${t('list.agency')}<input name="code" required maxlength="40" /></label>
                 <label
-                  >${t('ag.deliveryMode')}<select name="mode">
-                    ${DELIVERY_MODES.map((m) => option(m, t(`mode.${m}`), m === 'push'))}
-                  </select></label
+                  >${t('list.agency')}<input
+                    name="code"
+                    required
+                    maxlength="40"
+                    value="${v.code ?? ''}"
+                    ${invalidAttrs(errors, 'code')}
+                  />${fieldError(errors, 'code')}</label
                 >
-                <label class="wide"
-                  >${t('ag.deliveryUrl')}<input type="url" name="url" maxlength="500" placeholder="https://…"
-                /></label>
-                <label class="check"
-                  ><input type="checkbox" name="cipherProtected" value="1" /> ${t('ag.cipher')}</label
-                >
+                ${deliveryInputs(
+                  t,
+                  errors,
+                  { mode: v.mode || 'push', url: v.url ?? '', cipherProtected: v.cipherProtected === '1' },
+                  { wide: true },
+                )}
                 <div class="actions wide">
                   <button type="submit" class="primary">${t('form.save')}</button>
                 </div>
@@ -320,8 +326,11 @@ ${form?.pem ?? ''}</textarea>
       await updateDelivery(req, deps.directory, field(req, 'code', 40));
       res.redirect(303, '/ui/admin/endpoints?ok=1');
     } catch (err) {
-      const flash = errorFlash(req, err);
-      res.status(isHubError(err) ? err.status : 500).send(await endpointsPage(req, flash));
+      const { flash, errors } = refused(req, err, ENDPOINT_FIELDS);
+      const values = formValues(req, ENDPOINT_FIELDS);
+      res
+        .status(isHubError(err) ? err.status : 500)
+        .send(await endpointsPage(req, flash, { values, errors }));
     }
   });
 

@@ -5,15 +5,10 @@ import type { UserService } from '../../users/service.ts';
 import { ROLES, type UserView } from '../../users/types.ts';
 import { actorOf, canWrite, userOf, web } from '../context.ts';
 import { fmtDateTime } from '../format.ts';
-import { codeList, field } from '../forms.ts';
+import { codeList, errorFlash, field } from '../forms.ts';
 import { html, seg, type SafeHtml } from '../html.ts';
 import { csrfField, renderPage, type Flash } from '../layout.ts';
 import { empty, option } from '../widgets.ts';
-
-function errorFlash(req: Request, err: unknown): Flash {
-  if (!isHubError(err)) throw err;
-  return { kind: 'error', text: web(req).lang === 'vi' ? err.messageVi : err.message };
-}
 
 export function adminUsersRouter(users: UserService): Router {
   const r = express.Router();
