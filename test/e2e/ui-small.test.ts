@@ -101,7 +101,11 @@ describe('web UI (browser): small screens and keyboards', function () {
       await page.goto('/ui/received');
       const button = page.locator('details.menu > summary');
       await button.click();
-      expect(await button.getAttribute('aria-expanded')).to.equal('true');
+      await page.waitForFunction(
+        () => document.querySelector('details.menu > summary')?.getAttribute('aria-expanded') === 'true',
+        null,
+        { timeout: 5000 },
+      );
       const sent = page.locator('header nav a[href="/ui/sent"]');
       expect(await sent.isVisible()).to.equal(true);
       expect(await page.locator('header .lang').isVisible()).to.equal(true);
@@ -117,7 +121,12 @@ describe('web UI (browser): small screens and keyboards', function () {
       await screenshot(page, 'phone-menu');
 
       await page.keyboard.press('Escape');
-      expect(await button.getAttribute('aria-expanded')).to.equal('false');
+      // The menu's toggle event (which sets aria-expanded) fires after the key: wait for it, bounded.
+      await page.waitForFunction(
+        () => document.querySelector('details.menu > summary')?.getAttribute('aria-expanded') === 'false',
+        null,
+        { timeout: 5000 },
+      );
       expect(await sent.isVisible()).to.equal(false);
       expect(await button.evaluate((e) => e === document.activeElement)).to.equal(true);
 
