@@ -37,6 +37,16 @@ export function fmtDate(d: Date | string | undefined | null, lang: Lang): string
   return x ? dateOnly[lang].format(x) : '—';
 }
 
+/**
+ * A date as edXML carries it (`yyyy/MM/dd`, QCVN 102; ISO accepted) in the UI's one format,
+ * dd/mm/yyyy; anything else is shown as written.
+ */
+export function fmtEdxmlDate(s: string | undefined): string {
+  if (!s) return '—';
+  const m = /^(\d{4})[/-](\d{2})[/-](\d{2})$/.exec(s.trim());
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : s;
+}
+
 /** "YYYY-MM-DD" of a moment in Vietnam time (for date inputs and day buckets). */
 export function vnDay(d: Date): string {
   return vnCalendarDay(d);

@@ -134,7 +134,8 @@ describe('web UI (browser): clerks', function () {
     await page.goto('/ui/received?counterpart=H41');
     expect(await page.locator('table.list tbody tr').count()).to.equal(0);
     // Bad input is refused with a readable page, not a crash.
-    expect((await page.goto('/ui/received?from=22/11/2026'))?.status()).to.equal(400);
+    expect((await page.goto('/ui/received?from=31/02/2026'))?.status()).to.equal(400);
+    expect((await page.goto('/ui/received?from=2026-13-45'))?.status()).to.equal(400);
   });
 
   it('opens the document and sees the status the recipient system sends through the hub API', async () => {
@@ -143,6 +144,8 @@ describe('web UI (browser): clerks', function () {
     expect(new URL(page.url()).pathname).to.equal(`/ui/documents/${receivedDocId}`);
     expect(await page.textContent('h1')).to.contain('Về việc triển khai chính quyền địa phương hai cấp');
     expect(await page.textContent('ul.attachments')).to.contain('congvan.pdf');
+    // edXML's 2026/11/22 in the UI's one date format.
+    expect(await page.textContent('dl.meta dt:text-is("Ngày ban hành") + dd')).to.equal('22/11/2026');
     const card = page.locator('section.delivery[data-recipient="H41.001"]');
     expect(await card.locator('[data-transport]').getAttribute('data-transport')).to.equal('acknowledged');
     expect(await card.locator('ol.timeline li').count()).to.equal(0);

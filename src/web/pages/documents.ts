@@ -6,7 +6,7 @@ import { HubError, isHubError } from '../../domain/errors.ts';
 import type { AuditLog, DocumentStore } from '../../domain/ports.ts';
 import type { DeliveryRecord } from '../../domain/types.ts';
 import { userOf, web, actorOf } from '../context.ts';
-import { fmtBytes, fmtDateTime, vnDay } from '../format.ts';
+import { fmtBytes, fmtDateTime, fmtEdxmlDate, vnDay } from '../format.ts';
 import { href, html, seg, type SafeHtml } from '../html.ts';
 import { isNew, listCsv } from '../list-csv.ts';
 import { renderPage } from '../layout.ts';
@@ -474,7 +474,7 @@ function documentPage(req: Request, p: DocumentPage): string {
           ],
           doc.messageType === 'status' &&
             !!doc.meta.description && [t('doc.description'), doc.meta.description],
-          [t('doc.promulgationDate'), doc.meta.promulgationDate ?? '—'],
+          [t('doc.promulgationDate'), fmtEdxmlDate(doc.meta.promulgationDate)],
           !!p.details.place && [t('doc.place'), p.details.place],
           doc.messageType === 'edoc' && [t('list.priority'), priorityBadge(doc.meta.priority, lang)],
           !!doc.meta.dueDate && [t('doc.dueDate'), doc.meta.dueDate],
