@@ -7,6 +7,7 @@ import * as certs from './commands/certs.ts';
 import * as credentials from './commands/credentials.ts';
 import * as crl from './commands/crl.ts';
 import * as evidence from './commands/evidence.ts';
+import * as hubcert from './commands/hubcert.ts';
 import * as devpki from './commands/devpki.ts';
 import * as deadletters from './commands/deadletters.ts';
 import * as deliveries from './commands/deliveries.ts';
@@ -34,5 +35,6 @@ export function hubctlProgram(): Command {
   crl.register(program);
   backup.register(program);
   credentials.register(program);
+  hubcert.register(program);
   return program;
 }

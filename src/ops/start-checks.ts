@@ -15,6 +15,9 @@ import { x509 } from '../crypto/x509.ts';
 
 const spki = (k: KeyObject): string => k.export({ type: 'spki', format: 'der' }).toString('base64');
 
+/** Whether a private (or public) key is the one of this certificate. */
+export const sameKey = (cert: X509Certificate, key: KeyObject): boolean => spki(cert.publicKey) === spki(key);
+
 /** Certificates (*.pem that are not keys) under a directory, recursively. */
 function certificatesUnder(dir: string): { file: string; cert: X509Certificate }[] {
   const out: { file: string; cert: X509Certificate }[] = [];
@@ -66,7 +69,7 @@ export function checkStartFiles(config: Config): SigningKey {
         `${settingName(['pki', 'hubKey'])}: ${pki.hubKey} is not a PEM private key (${(err as Error).message})`,
       );
     }
-  if (cert && key && spki(cert.publicKey) !== spki(key))
+  if (cert && key && !sameKey(cert, key))
     problems.push(
       `${settingName(['pki', 'hubKey'])}: ${pki.hubKey} does not match ${settingName(['pki', 'hubCert'])} ${pki.hubCert}: every receipt would fail verification`,
     );
