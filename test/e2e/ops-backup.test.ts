@@ -15,7 +15,14 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { checkBackup, restoreBackup } from '../../src/store/backup.ts';
 import { connectMongo } from '../../src/store/mongo.ts';
 import { hubctlAsync } from '../support/hubctl.ts';
-import { devSigningKey, disposeHub, eventually, startTestHub, type TestHub } from '../support/hub.ts';
+import {
+  devSigningKey,
+  disposeHub,
+  eventually,
+  rewindDelivery,
+  startTestHub,
+  type TestHub,
+} from '../support/hub.ts';
 import { documentMessage, signed } from '../support/messages.ts';
 import { HubClient } from '../../src/sdk/client.ts';
 
@@ -47,13 +54,7 @@ describe('ops: backup and restore with hubctl', function () {
       'delivery made',
     );
     // The backup catches this delivery while its task is in flight: queued, the task not in the copy.
-    await m.Delivery.updateOne(
-      { _id: inFlight },
-      {
-        $set: { transport: 'queued', queuedAt: new Date(Date.now() - 3_600_000) },
-        $unset: { availableAt: 1 },
-      },
-    );
+    await rewindDelivery(t.hub, inFlight);
     await m.InboxEntry.deleteMany({ _id: inFlight });
 
     const made = await hubctlAsync(['--json', 'backup', 'create', dir, '--db', t.dbName]);

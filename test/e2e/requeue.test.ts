@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { hubctlAsync } from '../support/hubctl.ts';
-import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
+import { eventually, rewindDelivery, startTestHub, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed } from '../support/messages.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,13 +31,7 @@ describe('requeue of waiting deliveries (restore repair)', function () {
       'both deliveries made',
     );
     // What a restore to an earlier point leaves: the delivery queued again, its task long consumed.
-    await m.Delivery.updateOne(
-      { _id: stuckId },
-      {
-        $set: { transport: 'queued', queuedAt: new Date(Date.now() - 3_600_000) },
-        $unset: { availableAt: 1 },
-      },
-    );
+    await rewindDelivery(t.hub, stuckId);
     await sleep(2_000);
     expect((await m.Delivery.findById(stuckId).lean<{ transport: string }>())!.transport).to.equal('queued');
     expect(await m.Outbox.countDocuments({})).to.equal(0);

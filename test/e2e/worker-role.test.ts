@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createHub, type Hub } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { purgeHub } from '../support/hub.ts';
 
 describe('worker role: health and metrics endpoints', function () {
   this.timeout(60_000);
@@ -31,13 +32,7 @@ describe('worker role: health and metrics endpoints', function () {
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
-    await hub.broker
-      .withChannel(async (ch) => {
-        for (const q of hub.topology.allQueues()) await ch.deleteQueue(q).catch(() => undefined);
-        for (const x of hub.topology.allExchanges()) await ch.deleteExchange(x).catch(() => undefined);
-      })
-      .catch(() => undefined);
-    await hub.mongo.dropDatabase().catch(() => undefined);
+    await purgeHub(hub);
   };
 
   after(async () => {

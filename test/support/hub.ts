@@ -67,8 +67,8 @@ export async function startTestHub(
   };
 }
 
-/** Deletes the queues and exchanges a test hub declared, drops its database and stops it. */
-export async function disposeHub(hub: Hub): Promise<void> {
+/** Deletes the queues and exchanges a test hub declared and drops its database (the hub keeps running). */
+export async function purgeHub(hub: Hub): Promise<void> {
   await hub.broker
     .withChannel(async (ch) => {
       for (const q of hub.topology.allQueues()) await ch.deleteQueue(q).catch(() => undefined);
@@ -76,7 +76,26 @@ export async function disposeHub(hub: Hub): Promise<void> {
     })
     .catch(() => undefined);
   await hub.mongo.dropDatabase().catch(() => undefined);
+}
+
+/** purgeHub, then stops the hub. */
+export async function disposeHub(hub: Hub): Promise<void> {
+  await purgeHub(hub);
   await hub.stop();
+}
+
+/**
+ * What a restore to an earlier point leaves of a delivery that was made: queued again (an hour ago),
+ * its task long consumed (hubctl deliveries requeue repairs it).
+ */
+export async function rewindDelivery(hub: Hub, deliveryId: string): Promise<void> {
+  await hub.stores.models.Delivery.updateOne(
+    { _id: deliveryId },
+    {
+      $set: { transport: 'queued', queuedAt: new Date(Date.now() - 3_600_000) },
+      $unset: { availableAt: 1 },
+    },
+  );
 }
 
 /** Polls until fn returns a truthy value, or fails after timeoutMs. */
