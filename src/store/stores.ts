@@ -759,6 +759,16 @@ class MongoAuditLog implements AuditLog {
   }
 }
 
+/**
+ * The dialect the server speaks: FerretDB answers `buildInfo` with its own version. Tests and the
+ * conformance suite force `mongodb` on FerretDB (it executes conditional updates correctly, only
+ * slowly), so that the production path runs in CI.
+ */
+export async function detectDialect(conn: Connection): Promise<UpdateDialect> {
+  const build = (await conn.db!.admin().command({ buildInfo: 1 })) as { ferretdbVersion?: string };
+  return build.ferretdbVersion ? 'id-only' : 'mongodb';
+}
+
 export interface MongoStores extends Stores {
   readonly models: Models;
   /** The agency directory (directory-store.ts): agencies, issued codes, counters, import journal. */
@@ -768,12 +778,11 @@ export interface MongoStores extends Stores {
 export async function createMongoStores(
   conn: Connection,
   credentialsKey: CredentialKeys,
-  opts: { directory?: DirectoryStoreOptions } = {},
+  opts: { directory?: DirectoryStoreOptions; dialect?: UpdateDialect } = {},
 ): Promise<MongoStores> {
   const models = registerModels(conn);
   await ensureIndexes(models);
-  const build = (await conn.db!.admin().command({ buildInfo: 1 })) as { ferretdbVersion?: string };
-  const dialect: UpdateDialect = build.ferretdbVersion ? 'id-only' : 'mongodb';
+  const dialect = opts.dialect ?? (await detectDialect(conn));
   await backfillInboxEntries(models);
   return {
     models,
