@@ -1,13 +1,21 @@
 /** The hub's own agency API (/v1). Mapping from HTTP to use cases happens here, nothing else. */
 import express, { type Router } from 'express';
 import { HubError } from '../domain/errors.ts';
-import { jsonBody, str } from './body.ts';
 import { isOverdue } from '../domain/deadlines.ts';
 import type { DeliveryRecord, DocumentRecord, InboxItem } from '../domain/types.ts';
 import type { DocumentQueries } from '../documents/queries.ts';
 import type { SubmissionService } from '../documents/submission.ts';
 import { callerOf } from './auth.ts';
 import { sendPayload } from './payload.ts';
+import { on } from './contract/route.ts';
+import {
+  acknowledgeInboxItem,
+  downloadInboxItem,
+  getDocument,
+  getEvidence,
+  listInbox,
+  submitDocument,
+} from './contract/documents.ts';
 
 function deliveryView(d: DeliveryRecord) {
   return {
@@ -61,6 +69,9 @@ function documentView(doc: DocumentRecord) {
   };
 }
 
+/** Where v1Router is mounted (src/http/server.ts). */
+const V1 = '/v1';
+
 export function v1Router(deps: {
   submissions: SubmissionService;
   queries: DocumentQueries;
@@ -68,7 +79,7 @@ export function v1Router(deps: {
 }): Router {
   const r = express.Router();
 
-  r.post('/documents', async (req, res) => {
+  on(r, V1, submitDocument, async (_in, req, res) => {
     const caller = callerOf(req);
     const type = req.header('content-type') ?? '';
     if (
@@ -96,8 +107,8 @@ export function v1Router(deps: {
     });
   });
 
-  r.get('/documents/:id', async (req, res) => {
-    const { document, deliveries } = await deps.queries.document(callerOf(req), req.params.id);
+  on(r, V1, getDocument, async ({ params }, req, res) => {
+    const { document, deliveries } = await deps.queries.document(callerOf(req), params.id);
     res.json({
       ...documentView(document),
       receipt: document.receipt,
@@ -105,48 +116,29 @@ export function v1Router(deps: {
     });
   });
 
-  r.get('/documents/:id/evidence', async (req, res) => {
-    const { document } = await deps.queries.document(callerOf(req), req.params.id); // parties only
+  on(r, V1, getEvidence, async ({ params }, req, res) => {
+    const { document } = await deps.queries.document(callerOf(req), params.id); // parties only
     const zip = await deps.evidence(document.id);
     res.setHeader('Content-Disposition', `attachment; filename="evidence-${document.id}.zip"`);
     res.type('application/zip').send(zip);
   });
 
-  r.get('/inbox', async (req, res) => {
-    const rawType = str(req.query.type);
-    if (rawType && rawType !== 'edoc' && rawType !== 'status')
-      throw new HubError('VALIDATION_FAILED', 'type must be edoc or status');
-    const type = rawType as 'edoc' | 'status' | undefined;
-    const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
-    if (limit !== undefined && !Number.isInteger(limit))
-      throw new HubError('VALIDATION_FAILED', 'limit must be an integer');
-    const items = await deps.queries.inbox(callerOf(req), {
-      ...(str(req.query.agency) ? { agency: str(req.query.agency) } : {}),
-      ...(type ? { type } : {}),
-      ...(limit !== undefined ? { limit } : {}),
-      ...(str(req.query.after) ? { after: str(req.query.after) } : {}),
-    });
+  on(r, V1, listInbox, async ({ query }, req, res) => {
+    const items = await deps.queries.inbox(callerOf(req), query);
     const last = items.at(-1);
     res.json({ items: items.map(inboxItem), ...(last ? { next: last.id } : {}) });
   });
 
-  r.get('/inbox/:id', async (req, res) => {
-    const { document, payload } = await deps.queries.download(callerOf(req), req.params.id);
+  on(r, V1, downloadInboxItem, async ({ params }, req, res) => {
+    const { document, payload } = await deps.queries.download(callerOf(req), params.id);
     res.setHeader('X-Hub-Doc-Id', document.id);
     res.setHeader('X-Hub-Sha256', document.sha256);
     res.setHeader('X-Hub-Message-Type', document.messageType);
     await sendPayload(res, payload, document.size);
   });
 
-  r.post('/inbox/:id/ack', async (req, res) => {
-    const body = jsonBody(req);
-    const result = body.result ?? 'done';
-    if (result !== 'done' && result !== 'fail')
-      throw new HubError('VALIDATION_FAILED', 'result must be done or fail');
-    const reason = str(body.reason);
-    if (result === 'fail' && !reason)
-      throw new HubError('VALIDATION_FAILED', 'a fail acknowledgement needs a reason');
-    const d = await deps.queries.acknowledge(callerOf(req), req.params.id, result, reason);
+  on(r, V1, acknowledgeInboxItem, async ({ params, body }, req, res) => {
+    const d = await deps.queries.acknowledge(callerOf(req), params.id, body.result, body.reason);
     res.json({ id: d.id, transport: d.transport, ack: d.ack, ackedAt: d.ackedAt });
   });
 

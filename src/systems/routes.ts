@@ -10,16 +10,17 @@
  */
 import express, { type Response, type Router } from 'express';
 import { HubError } from '../domain/errors.ts';
-import { jsonBody } from '../http/body.ts';
 import { callerOf, requireRight } from '../http/auth.ts';
+import { on } from '../http/contract/route.ts';
+import {
+  addSystem,
+  disableSystem,
+  enableSystem,
+  getSystem,
+  listSystems,
+  rotateSystem,
+} from '../http/contract/admin.ts';
 import type { SystemRecord, SystemsService } from './service.ts';
-
-function stringList(v: unknown, name: string): string[] | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
-    throw new HubError('VALIDATION_FAILED', `${name} must be a list of strings`);
-  return v as string[];
-}
 
 function view(r: SystemRecord) {
   return {
@@ -39,49 +40,43 @@ function noStore(res: Response): Response {
   return res;
 }
 
+/** Where adminSystemsRouter is mounted (src/http/server.ts). */
+const ADMIN = '/v1/admin';
+
 export function adminSystemsRouter(systems: SystemsService): Router {
   const r = express.Router();
   r.use('/systems', requireRight('admin'));
 
-  r.get('/systems', async (_req, res) => {
+  on(r, ADMIN, listSystems, async (_in, _req, res) => {
     res.json({ items: (await systems.list()).map(view) });
   });
 
-  r.get('/systems/:id', async (req, res) => {
-    res.json(view(await systems.get(req.params.id)));
+  on(r, ADMIN, getSystem, async ({ params }, _req, res) => {
+    res.json(view(await systems.get(params.id)));
   });
 
-  r.post('/systems', async (req, res) => {
-    const body = jsonBody(req);
-    const systemId = body.systemId;
-    if (typeof systemId !== 'string') throw new HubError('VALIDATION_FAILED', 'systemId is required');
-    const agencyCodes = stringList(body.agencyCodes, 'agencyCodes') ?? [];
-    const rights = stringList(body.rights, 'rights');
-    const issued = await systems.add(callerOf(req).systemId, {
-      systemId,
-      agencyCodes,
-      ...(rights ? { rights } : {}),
-    });
+  on(r, ADMIN, addSystem, async ({ body }, req, res) => {
+    const issued = await systems.add(callerOf(req).systemId, body);
     noStore(res)
       .status(201)
       .json({ ...view(issued), secret: issued.secret });
   });
 
-  r.post('/systems/:id/rotate', async (req, res) => {
-    const issued = await systems.rotate(callerOf(req).systemId, req.params.id);
+  on(r, ADMIN, rotateSystem, async ({ params }, req, res) => {
+    const issued = await systems.rotate(callerOf(req).systemId, params.id);
     noStore(res).json({ ...view(issued), secret: issued.secret });
   });
 
-  r.post('/systems/:id/disable', async (req, res) => {
+  on(r, ADMIN, disableSystem, async ({ params }, req, res) => {
     const caller = callerOf(req);
     // An administrator cannot lock itself out through its own request.
-    if (req.params.id === caller.systemId)
+    if (params.id === caller.systemId)
       throw new HubError('CONFLICT', 'a system cannot disable itself; use another admin system or hubctl');
-    res.json(view(await systems.disable(caller.systemId, req.params.id)));
+    res.json(view(await systems.disable(caller.systemId, params.id)));
   });
 
-  r.post('/systems/:id/enable', async (req, res) => {
-    res.json(view(await systems.enable(callerOf(req).systemId, req.params.id)));
+  on(r, ADMIN, enableSystem, async ({ params }, req, res) => {
+    res.json(view(await systems.enable(callerOf(req).systemId, params.id)));
   });
 
   return r;
