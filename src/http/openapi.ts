@@ -177,3 +177,8 @@ export function buildOpenApi(routes: readonly RouteSpec[] = V1_ROUTES): Json {
 
 /** The document served at /v1/openapi.json. */
 export const openApiSpec = buildOpenApi();
+
+/** The document as `npm run openapi` writes it to docs/openapi.json (2-space JSON, final newline). */
+export function openApiText(doc: Record<string, unknown> = openApiSpec): string {
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
