@@ -171,6 +171,7 @@ export const addSystem = defineRoute({
       agencyCodes: z.array(z.string()).default([]),
       rights: z.array(z.string()).optional().meta({ description: 'send, admin (default: send)' }),
     }),
+    required: true,
   },
   responses: { 201: { description: 'The credential with its secret', json: IssuedSystem } },
   errors: { 409: 'The system exists' },

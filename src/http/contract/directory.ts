@@ -199,6 +199,7 @@ export const registerAgency = defineRoute({
         .meta({ description: 'Same-named active units under the parent this unit is not' }),
       predecessorCorrection: Correction.optional(),
     }),
+    required: true,
   },
   responses: {
     201: {
