@@ -27,6 +27,7 @@ interface Reply {
   subject?: string;
   revocation?: ValidatedChain['revocation'];
   code?: ErrorCode;
+  reason?: string;
   message?: string;
   details?: Record<string, unknown>;
 }
@@ -104,10 +105,11 @@ export class VerifierPool {
     if (!p) return;
     this.#pending.delete(r.id);
     if (!r.ok) {
-      const e = new HubError(r.code ?? 'INTERNAL');
-      // Keep the worker's exact message (it already carries the reason).
-      Object.defineProperty(e, 'message', { value: r.message ?? e.message });
-      Object.defineProperty(e, 'details', { value: r.details });
+      // The worker's refusal as it was made: code, reason (in both messages, and in /vdxp's
+      // ErrorDesc) and details. An unexpected error keeps its message for the log.
+      const e = new HubError(r.code ?? 'INTERNAL', r.reason, r.details);
+      if (!r.code || r.code === 'INTERNAL')
+        Object.defineProperty(e, 'message', { value: r.message ?? e.message });
       p.reject(e);
       return;
     }

@@ -77,7 +77,7 @@ parentPort!.on('message', (m: Msg) => {
         id: m.id,
         ok: false,
         code: err instanceof HubError ? err.code : 'INTERNAL',
-        reason: err instanceof HubError ? (err.details?.reason as string | undefined) : undefined,
+        reason: err instanceof HubError ? err.reason : undefined,
         message: (err as Error).message,
         details: err instanceof HubError ? err.details : undefined,
       }),

@@ -318,6 +318,8 @@ export class HubError extends Error {
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
   readonly messageVi: string;
+  /** What exactly was refused (free text, usually English), without the code's own message. */
+  readonly reason: string | undefined;
 
   constructor(code: ErrorCode, reason?: string, details?: Record<string, unknown>) {
     const spec = ERROR_CODES[code];
@@ -327,6 +329,7 @@ export class HubError extends Error {
     this.status = spec.status;
     this.details = details;
     this.messageVi = reason ? `${spec.vi}: ${reason}` : spec.vi;
+    this.reason = reason || undefined;
   }
 }
 

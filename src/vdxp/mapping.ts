@@ -3,7 +3,7 @@
  * status vocabularies and time formats are the server's to choose; the SDK passes them through).
  * Documented for agencies in docs/national-axis.md.
  */
-import type { ErrorCode, HubError } from '../domain/errors.ts';
+import { ERROR_CODES, type ErrorCode, type HubError } from '../domain/errors.ts';
 import { validateAgencyCode } from '../domain/codes.ts';
 import type { Agency, DeliveryRecord, DocumentRecord, InboxItem, RoutingOutcome } from '../domain/types.ts';
 import type { EnvelopeObject } from './envelope.ts';
@@ -62,9 +62,26 @@ export function vdxpErrorCode(err: HubError): string {
   return VDXP_ERROR_CODES[err.code] ?? String(err.status);
 }
 
-/** ErrorDesc: the Vietnamese message with the reason, then the hub's stable code in brackets. */
+/**
+ * Longest ErrorDesc sent. The protocol sets no bound (the SDK reads it into a String), but agency
+ * systems log and store it: a reason quoting a long input is cut, the code in brackets always kept.
+ */
+export const VDXP_ERROR_DESC_MAX = 1000;
+
+/**
+ * ErrorDesc: the Vietnamese message, the English one in parentheses, the reason (what exactly was
+ * refused, as /v1 says it), then the hub's stable code in brackets:
+ * `Thông điệp không đúng cấu trúc edXML (The message does not follow the edXML schema): missing
+ * TraceHeader[1]/OrganId [SCHEMA_INVALID]`. Sent \uXXXX-escaped (src/vdxp/envelope.ts).
+ */
 export function vdxpErrorDesc(err: HubError): string {
-  return `${err.messageVi} [${err.code}]`;
+  const spec = ERROR_CODES[err.code];
+  const head = `${spec.vi} (${spec.en})`;
+  const tail = ` [${err.code}]`;
+  if (!err.reason) return head + tail;
+  const room = VDXP_ERROR_DESC_MAX - head.length - tail.length - 2;
+  const reason = err.reason.length > room ? `${err.reason.slice(0, Math.max(0, room - 1))}…` : err.reason;
+  return `${head}: ${reason}${tail}`;
 }
 
 // ---- identifiers -------------------------------------------------------------------------------

@@ -507,7 +507,10 @@ export function vdxpRouter(deps: VdxpDeps): Router {
   r.use((req: Request, res: Response) => {
     // /vdxp itself, or a deeper path: not an operation.
     res.locals.vdxpOp ??= '';
-    sendEnvelope(res, failEnvelope('404', `Không tìm thấy: no operation at ${req.path} [NOT_FOUND]`));
+    sendEnvelope(
+      res,
+      failEnvelope('404', vdxpErrorDesc(new HubError('NOT_FOUND', `no operation at ${req.path}`))),
+    );
   });
 
   r.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

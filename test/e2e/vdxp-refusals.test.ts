@@ -178,4 +178,18 @@ describe('national-axis API (/vdxp): bad input is refused with the envelope and 
       'SCHEMA_INVALID',
     );
   });
+
+  it('says why a message is refused, as /v1 does, in Vietnamese and English', async () => {
+    const bad = Buffer.from('<edXML>test 2</edXML>\n');
+    const v1 = (await (
+      await t.client('H29.001').request('POST', '/v1/documents', bad, 'application/xml')
+    ).json()) as { code: string; message: string };
+    expect(v1.code).to.equal('SCHEMA_INVALID');
+    const reason = v1.message.slice('The message does not follow the edXML schema: '.length);
+    expect(reason).to.not.equal('');
+    const e = refused(await sender().sendEdoc(headers, bad), '1005', 'SCHEMA_INVALID');
+    expect(e.ErrorDesc).to.equal(
+      `Thông điệp không đúng cấu trúc edXML (The message does not follow the edXML schema): ${reason} [SCHEMA_INVALID]`,
+    );
+  });
 });

@@ -9,7 +9,7 @@ import { PROJECT_ROOT } from '../../../src/config.ts';
 import { VerifierPool } from '../../../src/crypto/verifier-pool.ts';
 import { LocalVerifier } from '../../../src/crypto/verifier.ts';
 import { TrustStore } from '../../../src/crypto/trust.ts';
-import { HubError } from '../../../src/domain/errors.ts';
+import { ERROR_CODES, HubError } from '../../../src/domain/errors.ts';
 import { devSigningKey } from '../../support/hub.ts';
 import { documentMessage, signed } from '../../support/messages.ts';
 
@@ -79,6 +79,11 @@ describe('VerifierPool', function () {
     );
     expect(err).to.be.instanceOf(HubError);
     expect((err as HubError).code).to.equal('SIGNATURE_INVALID');
+    // The reason crosses the thread: in both messages, as the in-process verifier gives it.
+    const reason = (err as HubError).reason!;
+    expect(reason).to.be.a('string').and.not.equal('');
+    expect((err as HubError).message).to.equal(`${ERROR_CODES.SIGNATURE_INVALID.en}: ${reason}`);
+    expect((err as HubError).messageVi).to.equal(`${ERROR_CODES.SIGNATURE_INVALID.vi}: ${reason}`);
     expect(pool.bytesInFlight).to.equal(0);
     expect((await pool.verify(bytes)).message.kind).to.equal('edoc');
     expect(pool.bytesInFlight).to.equal(0);

@@ -18,6 +18,7 @@ import {
   levelOf,
   parseToHeader,
   VDXP_ERROR_CODES,
+  VDXP_ERROR_DESC_MAX,
   vdxpDocIdOf,
   vdxpErrorCode,
   vdxpErrorDesc,
@@ -171,6 +172,19 @@ describe('vdxp mappings', () => {
     }
     const specific = Object.values(VDXP_ERROR_CODES).filter((c) => c.length === 4);
     expect(new Set(specific).size).to.equal(specific.length);
+  });
+
+  it('ErrorDesc: Vietnamese, English, the reason, the code; a long reason is cut, never the code', () => {
+    expect(vdxpErrorDesc(new HubError('SCHEMA_INVALID', 'missing TraceHeader[1]/OrganId'))).to.equal(
+      'Thông điệp không đúng cấu trúc edXML (The message does not follow the edXML schema): ' +
+        'missing TraceHeader[1]/OrganId [SCHEMA_INVALID]',
+    );
+    expect(vdxpErrorDesc(new HubError('NOT_FOUND'))).to.equal('Không tìm thấy (Not found) [NOT_FOUND]');
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
+      const long = vdxpErrorDesc(new HubError(code, 'x'.repeat(5000)));
+      expect(long.length).to.be.at.most(VDXP_ERROR_DESC_MAX);
+      expect(long).to.match(new RegExp(`x… \\[${code}\\]$`));
+    }
   });
 
   it('documents every ErrorCode in docs/national-axis.md', () => {
