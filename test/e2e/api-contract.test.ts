@@ -167,6 +167,8 @@ describe('API contract: route schemas, generated OpenAPI, request validation', f
     const cases: [string, string, string | undefined, string][] = [
       ['GET', '/v1/inbox?limit=ten', undefined, 'query.limit'],
       ['GET', '/v1/inbox?type=letter', undefined, 'query.type'],
+      ['GET', '/v1/inbox?type=edoc&type=status', undefined, 'query.type'],
+      ['GET', '/v1/admin/deadletters?all=1', undefined, 'query.all'],
       ['GET', '/v1/agencies/changes?since=-1', undefined, 'query.since'],
       ['GET', '/v1/admin/agencies/export?format=xls', undefined, 'query.format'],
       [
