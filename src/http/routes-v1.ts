@@ -1,6 +1,5 @@
 /** The hub's own agency API (/v1). Mapping from HTTP to use cases happens here, nothing else. */
 import express, { type Router } from 'express';
-import { HubError } from '../domain/errors.ts';
 import { isOverdue } from '../domain/deadlines.ts';
 import type { DeliveryRecord, DocumentRecord, InboxItem } from '../domain/types.ts';
 import type { DocumentQueries } from '../documents/queries.ts';
@@ -80,15 +79,7 @@ export function v1Router(deps: {
   const r = express.Router();
 
   on(r, V1, submitDocument, async (_in, req, res) => {
-    const caller = callerOf(req);
-    const type = req.header('content-type') ?? '';
-    if (
-      !/^(application|text)\/([a-z.+-]*\+)?xml\b/i.test(type) &&
-      !/^application\/octet-stream\b/i.test(type)
-    ) {
-      throw new HubError('UNSUPPORTED_MEDIA_TYPE', 'send the edXML message as application/xml');
-    }
-    const result = await deps.submissions.submit(caller, req.rawBody ?? Buffer.alloc(0));
+    const result = await deps.submissions.submit(callerOf(req), req.rawBody ?? Buffer.alloc(0));
     res.status(result.duplicate ? 200 : 202);
     res.setHeader('Location', `/v1/documents/${result.docId}`);
     if (req.accepts(['json', 'xml']) === 'xml') {

@@ -201,6 +201,13 @@ describe('API contract: route schemas, generated OpenAPI, request validation', f
     }
   });
 
+  it('refuses a raw body of a media type its route does not take (UNSUPPORTED_MEDIA_TYPE)', async () => {
+    const res = await t.client('H29.001').request('POST', '/v1/documents', '{}', 'application/json');
+    const e = (await res.json()) as { code: string; message: string };
+    expect([res.status, e.code]).to.deep.equal([415, 'UNSUPPORTED_MEDIA_TYPE']);
+    expect(e.message).to.contain('application/xml');
+  });
+
   it('answers what the response schemas say (read-only routes)', async () => {
     const dms = t.client('H29.001');
     const reads: [HubClient, RouteSpec, string][] = [

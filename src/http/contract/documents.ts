@@ -118,6 +118,10 @@ export const submitDocument = defineRoute({
   body: {
     raw: ['application/xml', 'text/xml', 'application/octet-stream'],
     description: 'The signed edXML message (QCVN 102), exact bytes',
+    accepts: {
+      pattern: /^(?:(?:application|text)\/(?:[a-z.+-]*\+)?xml|application\/octet-stream)\b/i,
+      refusal: 'send the edXML message as application/xml',
+    },
   },
   responses: {
     202: {

@@ -26,7 +26,12 @@ export interface ResponseSpec {
 
 export type BodySpec =
   | { readonly json: z.ZodType; readonly required?: boolean }
-  | { readonly raw: readonly string[]; readonly description: string };
+  | {
+      readonly raw: readonly string[];
+      readonly description: string;
+      /** The Content-Type values accepted (else UNSUPPORTED_MEDIA_TYPE); any when absent. */
+      readonly accepts?: { readonly pattern: RegExp; readonly refusal: string };
+    };
 
 export interface RouteSpec {
   readonly method: Method;
@@ -108,6 +113,9 @@ function jsonOf(req: Request): unknown {
 
 /** Validates a request against its route description: VALIDATION_FAILED with the issue paths. */
 export function validate<S extends RouteSpec>(spec: S, req: Request): Input<S> {
+  const accepts = spec.body && 'raw' in spec.body ? spec.body.accepts : undefined;
+  if (accepts && !accepts.pattern.test(req.header('content-type') ?? ''))
+    throw new HubError('UNSUPPORTED_MEDIA_TYPE', accepts.refusal);
   return {
     params: (spec.params ? check('params', spec.params, req.params) : {}) as Input<S>['params'],
     query: (spec.query ? check('query', spec.query, queryOf(req)) : {}) as Input<S>['query'],
