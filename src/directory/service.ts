@@ -22,7 +22,7 @@ import type {
 } from '../domain/ports.ts';
 import type { Agency, AgencyStatus, Block, RoutingOutcome } from '../domain/types.ts';
 import { foldVietnamese, nameKey } from '../domain/text.ts';
-import { routeRecipients } from '../documents/routing.ts';
+import { routeRecipients } from './routing.ts';
 import { childWidth, type DirectorySettings } from './settings.ts';
 import {
   BLOCKS,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { routeRecipients } from '../../../src/documents/routing.ts';
+import { routeRecipients } from '../../../src/directory/routing.ts';
 import type { Agency } from '../../../src/domain/types.ts';
 import { sampleAgency } from '../../support/directory.ts';
 
