@@ -28,7 +28,7 @@ import type { DeliveryPublisher } from '../delivery/publisher.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import { stage, timeStages } from '../observability/stages.ts';
 import type { Logger } from '../observability/logger.ts';
-import { routeRecipients } from './routing.ts';
+import { routeRecipients } from '../directory/routing.ts';
 import { StatusService } from './status-service.ts';
 import { BusinessFlows } from './business-flows.ts';
 import { Originals } from './originals.ts';

@@ -786,7 +786,7 @@ export async function createMongoStores(
   await backfillInboxEntries(models);
   return {
     models,
-    agencies: await MongoDirectoryStore.open(conn, opts.directory),
+    agencies: await MongoDirectoryStore.open(conn, opts.directory, dialect),
     credentials: new MongoCredentialStore(models, new SecretBox(credentialsKey)),
     documents: new MongoDocumentStore(models),
     deliveries: new MongoDeliveryStore(models, dialect),

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { exportCsvRow } from '../../../src/directory/csv.ts';
 import { adminView } from '../../../src/directory/views.ts';
-import { routeRecipients } from '../../../src/documents/routing.ts';
+import { routeRecipients } from '../../../src/directory/routing.ts';
 import type { DirectoryStore } from '../../../src/domain/ports.ts';
 import type { Agency } from '../../../src/domain/types.ts';
 import { DirectoryService } from '../../../src/directory/service.ts';

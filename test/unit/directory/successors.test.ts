@@ -1,9 +1,9 @@
 /**
  * New communes with predecessors: the predecessors close, record their successors, and routing
- * (src/documents/routing.ts, reading this store) reroutes or refuses (real FerretDB).
+ * (src/directory/routing.ts, reading this store) reroutes or refuses (real FerretDB).
  */
 import { expect } from 'chai';
-import { routeRecipients } from '../../../src/documents/routing.ts';
+import { routeRecipients } from '../../../src/directory/routing.ts';
 import { openTestDirectory, refusalOf, type TestDirectory } from '../../support/directory.ts';
 
 const oldWard = (n: number) => ({

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { routeRecipients } from '../../../src/documents/routing.ts';
+import { routeRecipients } from '../../../src/directory/routing.ts';
 import type { Agency } from '../../../src/domain/types.ts';
 import { sampleAgency } from '../../support/directory.ts';
 
@@ -73,5 +73,24 @@ describe('routing recipients through the directory', () => {
   it('delivers once when two addressed predecessors lead to the same successor', async () => {
     const rs = await routeRecipients(store, ['H29.21.01', 'H29.21.02', 'H29.001']);
     expect(rs.filter((r) => r.outcome !== 'refused').map((r) => r.deliveredTo)).to.deep.equal(['H29.001']);
+  });
+
+  it('looks the requested codes up in one batch where the store can, successors as met', async () => {
+    const single: string[] = [];
+    const batches: string[][] = [];
+    const batching = {
+      findByCode: (c: string) => (single.push(c), store.findByCode(c)),
+      findMany: (codes: readonly string[]) => {
+        batches.push([...codes]);
+        const out = new Map<string, Agency>();
+        for (const c of codes) if (directory.has(c)) out.set(c, directory.get(c)!);
+        return Promise.resolve(out);
+      },
+    };
+    const routed = await routeRecipients(batching, ['H29.002', 'H29.09', 'H29.999', 'H29.002']);
+    expect(routed).to.deep.equal(await routeRecipients(store, ['H29.002', 'H29.09', 'H29.999']));
+    expect(batches).to.deep.equal([['H29.002', 'H29.09', 'H29.999']]);
+    // Only the successors of H29.09 (H29.21.01, then H29.001) are looked up one by one.
+    expect(single).to.deep.equal(['H29.21.01', 'H29.001']);
   });
 });

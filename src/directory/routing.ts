@@ -3,18 +3,28 @@
  * active → deliver; closed with exactly one successor → reroute to it (recorded); closed and split
  * between several successors → refused with the list; unknown → refused.
  */
-import type { AgencyStore } from '../domain/ports.ts';
-import type { RoutingOutcome } from '../domain/types.ts';
+import type { AgencyStore, DirectoryStore } from '../domain/ports.ts';
+import type { Agency, RoutingOutcome } from '../domain/types.ts';
 import { LOOKUP_CONCURRENCY, mapLimit } from '../domain/concurrency.ts';
 
 const MAX_SUCCESSOR_HOPS = 5;
 
+/**
+ * With a store that looks many codes up at once (`findMany`: one `$in` on MongoDB), the requested
+ * codes are looked up together; successors are looked up as routing meets them.
+ */
 export async function routeRecipients(
-  agencies: Pick<AgencyStore, 'findByCode'>,
+  agencies: Pick<AgencyStore, 'findByCode'> & Partial<Pick<DirectoryStore, 'findMany'>>,
   codes: readonly string[],
 ): Promise<RoutingOutcome[]> {
   const unique = [...new Set(codes)];
-  const out = await mapLimit(unique, LOOKUP_CONCURRENCY, (requested) => routeOne(agencies, requested));
+  let lookup: Pick<AgencyStore, 'findByCode'> = agencies;
+  if (agencies.findMany) {
+    const found = await agencies.findMany(unique);
+    const known = new Map<string, Agency | null>(unique.map((c) => [c, found.get(c) ?? null]));
+    lookup = { findByCode: (c) => (known.has(c) ? Promise.resolve(known.get(c)!) : agencies.findByCode(c)) };
+  }
+  const out = await mapLimit(unique, LOOKUP_CONCURRENCY, (requested) => routeOne(lookup, requested));
   // Two requested codes may lead to the same successor: deliver once.
   const delivered = new Set<string>();
   return out.map((r) => {
