@@ -20,7 +20,7 @@ import { DEFAULT_CRL_RETRY_MIN_MS, RevocationService } from './crypto/revocation
 import { PeriodicJob } from './ops/periodic.ts';
 import { alertExpiringCertificates } from './ops/cert-expiry.ts';
 import { RevocationFreshness } from './ops/revocation-freshness.ts';
-import { assertCredentialsKeyOpens, checkStartFiles } from './ops/start-checks.ts';
+import { assertCredentialsKeyOpens, assertNoPendingMigrations, checkStartFiles } from './ops/start-checks.ts';
 import { assessReadiness, brokerEffect, type ReadinessProbe } from './ops/readiness.ts';
 import { createTopology, declareTopology, type Topology } from './delivery/topology.ts';
 import { DeliveryPublisher, OutboxRelay } from './delivery/publisher.ts';
@@ -46,6 +46,7 @@ import { createMetrics, type HubMetrics } from './observability/metrics.ts';
 import { connectMongo, pingMongo } from './store/mongo.ts';
 import { createMongoStores, type MongoStores } from './store/stores.ts';
 import { MongoSignatureLedger } from './store/signature-ledger.ts';
+import { pendingMigrations, runMigrations } from './store/migrations.ts';
 
 export interface Hub {
   readonly config: Config;
@@ -99,6 +100,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     // A credentials key that cannot open the stored secrets would answer every call 500: refuse now.
     const systemStore = new MongoSystemStore(mongo, config.credentials);
     assertCredentialsKeyOpens(await systemStore.checkKey());
+    await migrateAtStart(config, stores, log);
     const seeded = await seedDirectory(stores, config.seed, config.directory);
     if (seeded.agencies || seeded.systems) log.info(seeded, 'development directory seeded');
     const directory = new DirectoryService({
@@ -439,4 +441,22 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     await runCleanups();
     throw err;
   }
+}
+
+/**
+ * Data migrations at start (docs/deployment.md ## Migrations): run when store.migrateOnStart is set
+ * (development); otherwise a production hub refuses to start while one is pending, and a development
+ * one says which are.
+ */
+async function migrateAtStart(config: Config, stores: MongoStores, log: Logger): Promise<void> {
+  if (config.store.migrateOnStart) {
+    const ran = await runMigrations(stores, {
+      onProgress: (p) => p.event === 'done' && log.info(p, 'migration done'),
+    });
+    if (ran.length) log.info({ migrations: ran }, 'data migrations ran at start (store.migrateOnStart)');
+    return;
+  }
+  const pending = (await pendingMigrations(stores.models)).map((m) => m.name);
+  if (config.mode === 'production') assertNoPendingMigrations(pending);
+  else if (pending.length) log.warn({ pending }, 'pending data migrations: run hubctl migrate');
 }

@@ -179,8 +179,7 @@ export class MongoDirectoryStore implements DirectoryStore {
 
   /**
    * Opens the store on a connection whose `agencies` collection and indexes exist (models.ts).
-   * Databases written before the code register existed are migrated: every agency's codes are
-   * registered, and the version counter starts above the highest version already used.
+   * Data migrations are not run here: see migrateCodeRegister (src/store/migrations.ts).
    */
   static async open(conn: Connection, opts: DirectoryStoreOptions = { versionLeaseMs: 60_000 }) {
     const db = conn.db;
@@ -197,12 +196,14 @@ export class MongoDirectoryStore implements DirectoryStore {
     await db.collection('directory_imports').createIndex({ state: 1 });
     await db.collection('directory_import_undo').createIndex({ importId: 1 });
     await db.collection('agency_codes').createIndex({ canonical: 1 });
-    const store = new MongoDirectoryStore(db, opts);
-    await store.#migrate();
-    return store;
+    return new MongoDirectoryStore(db, opts);
   }
 
-  async #migrate(): Promise<void> {
+  /**
+   * Migration (src/store/migrations.ts): databases written before the code register existed get
+   * every agency's codes registered, and the version counter starts above the highest version used.
+   */
+  async migrateCodeRegister(): Promise<void> {
     const counter = await this.#counters.findOne({ _id: VERSION_COUNTER });
     if (counter) return;
     const agencies = await this.#agencies

@@ -31,13 +31,8 @@ export async function createWebUi(o: WebUiOptions): Promise<{ deps: WebUiDeps; s
   const accounts = await createUserServices(o.mongo, o.stores);
   const store = new MongoWebQueryStore(o.stores.models);
   const imports = new ImportJobs(o.directory, accounts.stores.jobs, o.log);
-  // Subject and number search need folded keys: documents accepted before they were stored get them
-  // now (until then, the lists match those documents on the text as written).
-  void store
-    .backfillFoldedSubjects()
-    .then(async (n) => n + (await store.backfillNumberKeys()))
-    .then((n) => n && o.log.info({ documents: n }, 'search keys stored'))
-    .catch((err: unknown) => o.log.warn({ err: (err as Error).message }, 'search-key backfill stopped'));
+  // Documents accepted before the folded search keys were stored get them from the `search-keys-1`
+  // migration (src/store/migrations.ts); until then the lists match them on the text as written.
   return {
     deps: {
       users: accounts.users,
