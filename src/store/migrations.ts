@@ -90,12 +90,14 @@ export async function runMigrations(
     o.onProgress?.({ event: 'start', name: m.name, description: m.description });
     const started = performance.now();
     const changed = await m.run(t);
-    // Upsert: a concurrent run records the same name (no duplicate-key error to tell apart).
+    // A concurrent run may record the same name first (its upsert wins): recorded either way.
     await t.models.Migration.updateOne(
       { _id: m.name },
       { $setOnInsert: { at: new Date() } },
       { upsert: true },
-    );
+    ).catch(async (err: unknown) => {
+      if (!(await t.models.Migration.exists({ _id: m.name }))) throw err;
+    });
     ran.push(m.name);
     o.onProgress?.({
       event: 'done',

@@ -13,6 +13,7 @@ import { csrfOf, launchBrowser, login, newContext, screenshot } from '../support
 import type { EdocMessage } from '../../src/domain/edxml/index.ts';
 import type { HubClient } from '../../src/sdk/client.ts';
 import { createUserServices } from '../../src/users/accounts.ts';
+import { openUserStores } from '../../src/store/user-store.ts';
 
 const CLERK_PASSWORD = 'DEV-ONLY-clerk-password';
 
@@ -262,7 +263,7 @@ describe('web UI (browser): clerks', function () {
   });
 
   it('throttles logins after repeated failures, across processes (MongoDB), even with the right password', async () => {
-    const accounts = await createUserServices(t.hub.mongo, t.hub.stores);
+    const accounts = createUserServices(await openUserStores(t.hub.mongo), t.hub.stores);
     await accounts.users.create('test', {
       username: 'clerk-throttle',
       role: 'clerk',
@@ -293,7 +294,7 @@ describe('web UI (browser): clerks', function () {
       expect(Number(resp.headers()['retry-after'])).to.be.greaterThan(0);
       expect(await p3.textContent('.flash-error')).to.contain('quá nhiều lần');
       // The lock lives in MongoDB: another process (here: a fresh service) sees it.
-      const other = await createUserServices(t.hub.mongo, t.hub.stores);
+      const other = createUserServices(await openUserStores(t.hub.mongo), t.hub.stores);
       expect((await other.throttle.check('clerk-throttle', '203.0.113.9')).allowed).to.equal(false);
     } finally {
       await c3.close();
