@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Connection } from 'mongoose';
-import { Broker } from './broker/amqp.ts';
+import type { Broker } from './broker/amqp.ts';
 import { CertificateService } from './certs/service.ts';
 import type { Config } from './config.ts';
 import { buildSignedReceipt } from './crypto/receipt.ts';
@@ -23,14 +23,14 @@ import { RevocationService } from './crypto/revocation.ts';
 import type { SigningKey } from './crypto/signature.ts';
 import { TrustStore } from './crypto/trust.ts';
 import { LocalVerifier } from './crypto/verifier.ts';
-import { VerifierPool } from './crypto/verifier-pool.ts';
+import type { VerifierPool } from './crypto/verifier-pool.ts';
 import { x509 } from './crypto/x509.ts';
 import { DeadLetterService } from './delivery/dead-letters.ts';
-import { DeliveryPublisher } from './delivery/publisher.ts';
-import { createTopology, declareTopology, type Topology } from './delivery/topology.ts';
+import type { DeliveryPublisher } from './delivery/publisher.ts';
+import type { Topology } from './delivery/topology.ts';
 import { DirectoryService } from './directory/service.ts';
 import { DocumentQueries } from './documents/queries.ts';
-import { SubmissionService, type ReceiptSigner } from './documents/submission.ts';
+import type { ReceiptSigner, SubmissionService } from './documents/submission.ts';
 import { exportEvidence, type EvidenceExportOptions } from './evidence/bundle.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type HubMetrics } from './observability/metrics.ts';
@@ -142,7 +142,9 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
     };
     // Verification is CPU-bound: a worker-thread pool keeps the event loop free (0 = in-process).
     const usePool = opts.verifierPool === true && config.crypto.verifyWorkers > 0;
+    // Modules only the hub needs are loaded when first used: hubctl starts faster without them.
     const pool = once(async () => {
+      const { VerifierPool } = await import('./crypto/verifier-pool.ts');
       const created = await VerifierPool.create({
         size: config.crypto.verifyWorkers,
         maxBytesInFlight: config.crypto.verifyBytesInFlight,
@@ -192,6 +194,11 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       return { sign: (data) => buildSignedReceipt(data, key) };
     });
     const messaging = once(async () => {
+      const [{ Broker }, { createTopology, declareTopology }, { DeliveryPublisher }] = await Promise.all([
+        import('./broker/amqp.ts'),
+        import('./delivery/topology.ts'),
+        import('./delivery/publisher.ts'),
+      ]);
       const topology = createTopology(config.amqp.prefix, config.amqp.shards, config.delivery.retryDelaysMs);
       const broker = new Broker(config.amqp.urls, log, (ch) => declareTopology(ch, topology));
       await broker.start();
@@ -237,6 +244,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       accounts: once(async () => createUserServices(await openUserStores(mongo), stores)),
       messaging,
       submissions: once(async () => {
+        const { SubmissionService } = await import('./documents/submission.ts');
         const [m, v, r] = await Promise.all([messaging(), verifier(), receipts()]);
         // SubmissionService still builds its own write adapters from `stores` (issue 20, writemodel).
         return new SubmissionService({
