@@ -1,54 +1,48 @@
 /**
- * Composition root: the only place where adapters are constructed. Stores, then broker and
- * topology, then services, then the HTTP app and workers. `stop()` closes them in order and is
- * safe to call twice.
+ * The hub process: the service graph (src/services.ts builds the adapters and services, once), then
+ * the process's roles on it: workers and periodic jobs, the HTTP app (/v1, /vdxp, /ui) and the ops
+ * port. `stop()` closes them in reverse order (the service graph last) and is safe to call twice.
  */
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Connection } from 'mongoose';
-import { Broker } from './broker/amqp.ts';
+import type { Broker } from './broker/amqp.ts';
 import type { Config } from './config.ts';
-import { TrustStore } from './crypto/trust.ts';
-import { buildSignedReceipt } from './crypto/receipt.ts';
 import { describeHubCertificates } from './crypto/hub-signed.ts';
-import { x509 } from './crypto/x509.ts';
-import { LocalVerifier } from './crypto/verifier.ts';
 import { VerifierPool } from './crypto/verifier-pool.ts';
-import { DEFAULT_CRL_RETRY_MIN_MS, RevocationService } from './crypto/revocation.ts';
+import { DEFAULT_CRL_RETRY_MIN_MS, type RevocationService } from './crypto/revocation.ts';
 import { PeriodicJob } from './ops/periodic.ts';
 import { alertExpiringCertificates } from './ops/cert-expiry.ts';
 import { RevocationFreshness } from './ops/revocation-freshness.ts';
-import { assertCredentialsKeyOpens, checkStartFiles } from './ops/start-checks.ts';
+import { assertCredentialsKeyOpens, assertNoPendingMigrations } from './ops/start-checks.ts';
 import { assessReadiness, brokerEffect, type ReadinessProbe } from './ops/readiness.ts';
-import { createTopology, declareTopology, type Topology } from './delivery/topology.ts';
-import { DeliveryPublisher, OutboxRelay } from './delivery/publisher.ts';
+import type { Topology } from './delivery/topology.ts';
+import { OutboxRelay } from './delivery/publisher.ts';
 import { DeliveryWorker } from './delivery/worker.ts';
-import { DeadLetterService, startDeadLetterConsumer } from './delivery/dead-letters.ts';
+import { startDeadLetterConsumer } from './delivery/dead-letters.ts';
 import { PushClient } from './delivery/push.ts';
 import { CircuitBreakers } from './delivery/circuit-breaker.ts';
 import { seedDirectory } from './directory/seed.ts';
-import { DirectoryService } from './directory/service.ts';
-import { exportEvidence } from './evidence/bundle.ts';
-import { CertificateService } from './certs/service.ts';
-import { DocumentQueries } from './documents/queries.ts';
-import { SubmissionService } from './documents/submission.ts';
+import type { DirectoryService } from './directory/service.ts';
+import type { SubmissionService } from './documents/submission.ts';
 import { createHttpApp } from './http/server.ts';
-import { SystemsService } from './systems/service.ts';
-import { MongoSystemStore } from './store/system-store.ts';
-import { MongoVdxpStore } from './store/vdxp-store.ts';
+import type { SystemsService } from './systems/service.ts';
 import { createWebUi, seedDevUsers } from './web/index.ts';
 import { createOpsApp } from './http/ops-server.ts';
 import { MongoPeriodLeases } from './store/lease-store.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type HubMetrics } from './observability/metrics.ts';
-import { connectMongo, pingMongo } from './store/mongo.ts';
-import { createMongoStores, type MongoStores } from './store/stores.ts';
-import { MongoSignatureLedger } from './store/signature-ledger.ts';
+import { pingMongo } from './store/mongo.ts';
+import type { MongoStores } from './store/stores.ts';
+import { pendingMigrations, runMigrations } from './store/migrations.ts';
+import { createServices, type Services } from './services.ts';
 
 export interface Hub {
   readonly config: Config;
+  /** The service graph this hub runs on (src/services.ts). */
+  readonly services: Services;
   readonly log: Logger;
   readonly metrics: HubMetrics;
   readonly stores: MongoStores;
@@ -91,76 +85,35 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       await c().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'stop step failed'));
   };
   try {
-    // Files first (hub certificate and key, trust anchors): their errors come before any connection.
-    const ownKey = checkStartFiles(config);
-    const mongo = await connectMongo(config.mongodb.uri, opts.dbName ? { dbName: opts.dbName } : {});
-    cleanups.push(() => mongo.close());
-    const stores = await createMongoStores(mongo, config.credentials, { directory: config.directory });
+    // The service graph (src/services.ts): the hub's key and trust anchors are checked before it
+    // connects; it is stopped last (after the listeners, workers and jobs below).
+    const services = await createServices(config, {
+      ...(opts.dbName ? { dbName: opts.dbName } : {}),
+      log,
+      metrics,
+      loadHubKey: true,
+      verifierPool: config.roles.includes('api'),
+    });
+    cleanups.push(() => services.stop());
+    const { mongo, stores, directory, systems, deadLetters } = services;
     // A credentials key that cannot open the stored secrets would answer every call 500: refuse now.
-    const systemStore = new MongoSystemStore(mongo, config.credentials);
-    assertCredentialsKeyOpens(await systemStore.checkKey());
+    assertCredentialsKeyOpens(await services.systemStore.checkKey());
+    await migrateAtStart(config, stores, log);
     const seeded = await seedDirectory(stores, config.seed, config.directory);
     if (seeded.agencies || seeded.systems) log.info(seeded, 'development directory seeded');
-    const directory = new DirectoryService({
-      store: stores.agencies,
-      audit: stores.audit,
-      settings: config.directory,
-    });
     for (const r of await directory.recoverInterruptedImports())
       log.warn(r, 'interrupted directory import rolled back');
 
-    const topology = createTopology(config.amqp.prefix, config.amqp.shards, config.delivery.retryDelaysMs);
-    const broker = new Broker(config.amqp.urls, log, (ch) => declareTopology(ch, topology));
-    await broker.start();
-    cleanups.push(() => broker.close());
-
-    const trust = await TrustStore.fromDirectory(config.pki.trustDir, {
-      revocation: config.pki.revocation,
-      maxCrlAgeSeconds: config.pki.maxCrlStalenessSeconds,
-      maxAgeWithoutNextUpdateSeconds: config.pki.crlMaxAgeWithoutNextUpdateHours * 3600,
-      ocsp: config.pki.ocsp,
-    });
+    const { broker, topology, publisher } = await services.messaging();
+    const trust = await services.trust();
     // Freshness of the revocation data: gauges at each scrape, /readyz, alerts (issue 18 §6).
     const freshness = new RevocationFreshness(trust, metrics, log, { mode: config.pki.revocation });
     metrics.onRevocationScrape(() => freshness.updateGauges());
     trust.onOcsp((e) => freshness.recordOcsp(e));
-    const revocation = new RevocationService(trust, stores.models, log, {
-      crlUrls: config.pki.crlUrls,
-      fetchTimeoutMs: config.pki.crlFetchTimeoutMs,
-      refresh: { periodMs: config.pki.crlRefreshMs },
-      metrics,
-    });
-    const limits = {
-      maxBytes: config.http.maxMessageBytes,
-      maxDepth: config.xml.maxDepth,
-      maxElements: config.xml.maxElements,
-    };
-    // Verification is CPU-bound: a worker-thread pool keeps the event loop free (0 = in-process).
-    let verifier: LocalVerifier | VerifierPool = new LocalVerifier(trust, limits);
-    if (config.crypto.verifyWorkers > 0 && config.roles.includes('api')) {
-      const pool = await VerifierPool.create({
-        size: config.crypto.verifyWorkers,
-        maxBytesInFlight: config.crypto.verifyBytesInFlight,
-        trustDir: config.pki.trustDir,
-        revocation: config.pki.revocation,
-        maxCrlAgeSeconds: config.pki.maxCrlStalenessSeconds,
-        maxAgeWithoutNextUpdateSeconds: config.pki.crlMaxAgeWithoutNextUpdateHours * 3600,
-        ocsp: config.pki.ocsp,
-        limits,
-      });
-      cleanups.push(() => pool.close());
-      pool.onOcsp((e) => freshness.recordOcsp(e));
-      revocation.onCrl((der) => pool.broadcastCrl(der));
-      verifier = pool;
-    }
-    await revocation.load();
-    // Receipts carry the hub certificate's intermediates: verifiers need only the roots.
-    const hubKey = {
-      ...ownKey,
-      chainPem: (await trust.intermediatesOf(new x509.X509Certificate(ownKey.certificatePem))).map((c) =>
-        c.toString('pem'),
-      ),
-    };
+    const revocation = await services.revocation();
+    const verifier = await services.verifier();
+    if (verifier instanceof VerifierPool) verifier.onOcsp((e) => freshness.recordOcsp(e));
+    const hubKey = await services.hubKey();
     const hubCertificates = {
       signingEku: config.pki.hubSigningEku,
       certificates: describeHubCertificates([
@@ -168,23 +121,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
         ...config.pki.previousHubCerts.map((f) => readFileSync(f, 'utf8')),
       ]),
     };
-    const publisher = new DeliveryPublisher(broker, topology, stores.outbox, log);
-    const submissions = new SubmissionService({
-      stores,
-      verifier,
-      receipts: { sign: (data) => buildSignedReceipt(data, hubKey) },
-      publisher,
-      metrics,
-      log,
-    });
-    const queries = new DocumentQueries(stores);
-    const deadLetters = new DeadLetterService(stores.models, stores.audit);
-    // Agency-system credentials: hubctl systems, /v1/admin/systems and the web UI share it.
-    const systems = new SystemsService({
-      store: systemStore,
-      agencies: stores.agencies,
-      audit: stores.audit,
-    });
+    const submissions = await services.submissions();
 
     let worker: DeliveryWorker | null = null;
     let relay: OutboxRelay | null = null;
@@ -194,10 +131,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
         topology,
         stores,
         publisher,
-        push: new PushClient(
-          createPrivateKey(readFileSync(config.pki.hubKey)),
-          config.delivery.pushTimeoutMs,
-        ),
+        push: new PushClient(createPrivateKey(hubKey.privateKeyPem), config.delivery.pushTimeoutMs),
         breakers: new CircuitBreakers({
           threshold: config.delivery.breakerThreshold,
           cooldownMs: config.delivery.breakerCooldownMs,
@@ -326,11 +260,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     // process).
     // The web UI for clerks and administrators (src/web, docs/ui.md) is served by the api role.
     const ui = config.roles.includes('api')
-      ? await createWebUi({
-          mongo,
-          stores,
-          directory,
-          log,
+      ? await createWebUi(services, {
           publicUrl: config.http.publicUrl,
           secureCookies: config.http.secureCookies,
           certExpiryWarnDays: config.pki.certExpiryWarnDays,
@@ -343,7 +273,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       if (seededUsers)
         log.info({ users: seededUsers }, 'development web UI accounts seeded (DEV-ONLY passwords)');
     }
-    const signatures = new MongoSignatureLedger(mongo);
+    const { signatures } = services;
     if (config.roles.includes('api')) await signatures.ensureIndexes();
     const app = config.roles.includes('api')
       ? createHttpApp({
@@ -352,23 +282,17 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           metrics,
           credentials: stores.credentials,
           submissions,
-          queries,
-          certificates: new CertificateService(stores.models, trust, stores.audit, revocation),
+          queries: services.queries,
+          certificates: await services.certificates(),
           deadLetters,
           directory,
           systems,
           vdxp: {
-            store: new MongoVdxpStore(mongo, stores.models, stores.deliveries),
+            store: services.vdxpStore,
             adminOperations: config.vdxp.adminOperations,
             audit: stores.audit,
           },
-          evidence: (docId) =>
-            exportEvidence(docId, {
-              stores,
-              models: stores.models,
-              trust,
-              hubCertPem: hubKey.certificatePem,
-            }),
+          evidence: (docId) => services.evidence(docId),
           hubCertificates,
           maxMessageBytes: config.http.maxMessageBytes,
           trustProxy: config.http.trustProxy,
@@ -409,6 +333,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     let stopped: Promise<void> | null = null;
     return {
       config,
+      services,
       log,
       metrics,
       stores,
@@ -439,4 +364,22 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     await runCleanups();
     throw err;
   }
+}
+
+/**
+ * Data migrations at start (docs/deployment.md ## Migrations): run when store.migrateOnStart is set
+ * (development); otherwise a production hub refuses to start while one is pending, and a development
+ * one says which are.
+ */
+async function migrateAtStart(config: Config, stores: MongoStores, log: Logger): Promise<void> {
+  if (config.store.migrateOnStart) {
+    const ran = await runMigrations(stores, {
+      onProgress: (p) => p.event === 'done' && log.info(p, 'migration done'),
+    });
+    if (ran.length) log.info({ migrations: ran }, 'data migrations ran at start (store.migrateOnStart)');
+    return;
+  }
+  const pending = (await pendingMigrations(stores.models)).map((m) => m.name);
+  if (config.mode === 'production') assertNoPendingMigrations(pending);
+  else if (pending.length) log.warn({ pending }, 'pending data migrations: run hubctl migrate');
 }

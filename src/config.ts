@@ -67,6 +67,7 @@ const ENV_MAP: Record<string, { path: string[]; type: EnvType }> = {
   VERIFY_WORKERS: { path: ['crypto', 'verifyWorkers'], type: 'number' },
   VERIFY_BYTES_IN_FLIGHT: { path: ['crypto', 'verifyBytesInFlight'], type: 'number' },
   SHUTDOWN_DRAIN_MS: { path: ['shutdown', 'drainMs'], type: 'number' },
+  MIGRATE_ON_START: { path: ['store', 'migrateOnStart'], type: 'boolean' },
 };
 
 /** `mongodb://[user:pw@]host[:port][,host[:port]…][/db][?options]` (several hosts: not a WHATWG URL). */
@@ -235,6 +236,10 @@ const ConfigSchema = z.strictObject({
   // Graceful stop (SIGTERM): /readyz answers 503 `draining` for drainMs while requests are still
   // served (the load balancer notices), then the listeners close and in-flight work finishes.
   // 0 in development (no load balancer), 5000 in config/production.json.
+  // Data migrations (src/store/migrations.ts, docs/deployment.md ## Migrations): run at start only when
+  // set (config/default.json: development, so `npm start` works on a fresh database); production runs
+  // `hubctl migrate` before starting a new version and refuses to start while one is pending.
+  store: z.strictObject({ migrateOnStart: z.boolean() }).default({ migrateOnStart: false }),
   shutdown: z.strictObject({ drainMs: z.number().int().min(0).max(600_000) }).default({ drainMs: 0 }),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 });

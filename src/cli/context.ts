@@ -1,16 +1,18 @@
 /**
- * What admin commands of hubctl work with: the same validated config and stores as the hub,
- * opened directly on MongoDB (administration works even while the hub is down, e.g. bootstrap).
+ * What admin commands of hubctl work with: the same validated config and service graph as the hub
+ * (src/services.ts), opened directly on MongoDB (administration works even while the hub is down,
+ * e.g. bootstrap). Nothing is migrated here: `hubctl migrate` does that.
  */
 import type { Connection } from 'mongoose';
 import { loadConfig, type Config } from '../config.ts';
-import { connectMongo } from '../store/mongo.ts';
-import { createMongoStores, type MongoStores } from '../store/stores.ts';
-import { createUserServices } from '../users/accounts.ts';
+import { createLogger } from '../observability/logger.ts';
+import { createServices, type Services } from '../services.ts';
+import type { MongoStores } from '../store/stores.ts';
 import { authenticateOperator, type OperatorOptions } from './identity.ts';
 
 export interface CliContext {
   readonly config: Config;
+  readonly services: Services;
   readonly stores: MongoStores;
   readonly mongo: Connection;
   /**
@@ -23,18 +25,21 @@ export interface CliContext {
 
 export async function openContext(opts: { dbName?: string } = {}): Promise<CliContext> {
   const config = loadConfig();
-  const mongo = await connectMongo(config.mongodb.uri, opts.dbName ? { dbName: opts.dbName } : {});
-  const stores = await createMongoStores(mongo, config.credentials);
+  const services = await createServices(config, {
+    ...(opts.dbName ? { dbName: opts.dbName } : {}),
+    log: createLogger('silent'),
+  });
   let actor: Promise<string> | undefined;
   return {
     config,
-    stores,
-    mongo,
+    services,
+    stores: services.stores,
+    mongo: services.mongo,
     actor(o?: OperatorOptions) {
-      actor ??= createUserServices(mongo, stores).then(({ users }) => authenticateOperator(users, o));
+      actor ??= services.accounts().then(({ users }) => authenticateOperator(users, o));
       return actor;
     },
-    close: () => mongo.close(),
+    close: () => services.stop(),
   };
 }
 

@@ -11,6 +11,7 @@ import * as hubcert from './commands/hubcert.ts';
 import * as devpki from './commands/devpki.ts';
 import * as deadletters from './commands/deadletters.ts';
 import * as deliveries from './commands/deliveries.ts';
+import * as migrate from './commands/migrate.ts';
 import * as receipt from './commands/receipt.ts';
 import * as agency from './commands/agency.ts';
 import * as directory from './commands/directory.ts';
@@ -36,5 +37,6 @@ export function hubctlProgram(): Command {
   backup.register(program);
   credentials.register(program);
   hubcert.register(program);
+  migrate.register(program);
   return program;
 }

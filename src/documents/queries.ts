@@ -1,4 +1,5 @@
 /** What agency systems may read: their inbox, message bytes, and the state of their documents. */
+import { agencyScope, inboxItem, systemParty, visibleDocument } from '../access/policy.ts';
 import { HubError } from '../domain/errors.ts';
 import type { Stores } from '../domain/ports.ts';
 import type { PayloadStream } from '../domain/payload.ts';
@@ -11,22 +12,14 @@ export class DocumentQueries {
     this.#stores = stores;
   }
 
-  #recipientCodes(caller: SystemCredential, agency?: string): string[] {
-    if (agency) {
-      if (!caller.agencyCodes.includes(agency))
-        throw new HubError('FORBIDDEN', `system ${caller.systemId} does not act for ${agency}`);
-      return [agency];
-    }
-    return [...caller.agencyCodes];
-  }
-
   inbox(
     caller: SystemCredential,
     q: { agency?: string; type?: 'edoc' | 'status'; limit?: number; after?: string },
   ) {
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
     return this.#stores.deliveries.inbox({
-      recipientCodes: this.#recipientCodes(caller, q.agency),
+      // A system reads its own agencies' inboxes (src/access/policy.ts): never null for a system.
+      recipientCodes: agencyScope(systemParty(caller), q.agency) ?? [],
       limit,
       ...(q.type ? { messageType: q.type } : {}),
       ...(q.after ? { after: q.after } : {}),
@@ -34,12 +27,7 @@ export class DocumentQueries {
   }
 
   async #ownDelivery(caller: SystemCredential, deliveryId: string): Promise<DeliveryRecord> {
-    const d = await this.#stores.deliveries.get(deliveryId);
-    // Same answer for "absent" and "not yours": nothing leaks about other agencies' traffic.
-    if (!d || !caller.agencyCodes.includes(d.recipientCode) || d.transport === 'queued') {
-      throw new HubError('NOT_FOUND', `no inbox item ${deliveryId}`);
-    }
-    return d;
+    return inboxItem(systemParty(caller), deliveryId, await this.#stores.deliveries.get(deliveryId));
   }
 
   /** The signed bytes as stored, a chunk at a time; `document.size` is their length. */
@@ -74,17 +62,14 @@ export class DocumentQueries {
     return d;
   }
 
-  /** The sender sees every recipient; a recipient sees only its own delivery. */
+  /** What the caller may see of a document (src/access/policy.ts). */
   async document(
     caller: SystemCredential,
     docId: string,
   ): Promise<{ document: DocumentRecord; deliveries: DeliveryRecord[] }> {
     const document = await this.#stores.documents.get(docId);
-    if (!document || document.state !== 'accepted') throw new HubError('NOT_FOUND', `no document ${docId}`);
-    const all = await this.#stores.deliveries.forDocument(docId);
-    const isSender = caller.agencyCodes.includes(document.senderCode);
-    const deliveries = isSender ? all : all.filter((d) => caller.agencyCodes.includes(d.recipientCode));
-    if (!isSender && deliveries.length === 0) throw new HubError('NOT_FOUND', `no document ${docId}`);
-    return { document, deliveries };
+    const all = document?.state === 'accepted' ? await this.#stores.deliveries.forDocument(docId) : [];
+    const { deliveries } = visibleDocument(systemParty(caller), docId, document, all);
+    return { document: document!, deliveries };
   }
 }

@@ -115,3 +115,18 @@ export function assertCredentialsKeyOpens(check: { systemId: string; error: stri
       'stored credentials',
     );
 }
+
+/**
+ * After connecting, before serving (production, store.migrateOnStart false): the database has data
+ * migrations this version expects and nobody ran (`hubctl migrate` is a deployment step).
+ */
+export function assertNoPendingMigrations(pending: readonly string[]): void {
+  if (pending.length)
+    throw new ConfigError(
+      [
+        `the database has ${pending.length} pending migration(s): ${pending.join(', ')}; ` +
+          `run \`hubctl migrate\` before starting this version (or set ${settingName(['store', 'migrateOnStart'])})`,
+      ],
+      'database migrations',
+    );
+}

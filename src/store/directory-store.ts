@@ -103,7 +103,8 @@ export class MongoDirectoryStore implements DirectoryStore {
   /**
    * Opens the store on a connection whose `agencies` collection and indexes exist (models.ts), in
    * the dialect of the server (stores.ts `detectDialect`; FerretDB's unless told otherwise).
-   * Databases written before the code register existed are migrated (migrateDirectoryCodes).
+   * Data migrations are not run here: databases written before the code register existed are
+   * migrated by `hubctl migrate` (migrateDirectoryCodes, registered in src/store/migrations.ts).
    */
   static async open(
     conn: Connection,
@@ -125,9 +126,7 @@ export class MongoDirectoryStore implements DirectoryStore {
     await db.collection('directory_import_undo').createIndex({ importId: 1 });
     await db.collection('directory_import_records').createIndex({ importId: 1, part: 1 });
     await db.collection('agency_codes').createIndex({ canonical: 1 });
-    const store = new MongoDirectoryStore(db, opts, dialect);
-    await migrateDirectoryCodes(store);
-    return store;
+    return new MongoDirectoryStore(db, opts, dialect);
   }
 
   /** What migrateDirectoryCodes needs: whether the counter exists, the agencies' codes. */

@@ -783,7 +783,7 @@ export async function createMongoStores(
   const models = registerModels(conn);
   await ensureIndexes(models);
   const dialect = opts.dialect ?? (await detectDialect(conn));
-  await backfillInboxEntries(models);
+  // Data migrations run explicitly (src/store/migrations.ts), not here.
   return {
     models,
     agencies: await MongoDirectoryStore.open(conn, opts.directory, dialect),

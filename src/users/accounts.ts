@@ -1,16 +1,16 @@
 /**
- * The account services on a MongoDB connection: users, sessions and login throttling (stored by
- * src/store/user-store.ts). Used by the hub's web UI and by `hubctl users`.
+ * The account services over their stores (src/store/user-store.ts, opened by the service graph,
+ * src/services.ts): users, sessions and login throttling. Used by the hub's web UI and by hubctl.
  */
-import type { Connection } from 'mongoose';
 import type { MongoStores } from '../store/stores.ts';
-import { openUserStores } from '../store/user-store.ts';
+import type { UserStores } from '../store/user-store.ts';
 import { UserService } from './service.ts';
 import { SessionService } from './sessions.ts';
 import { LoginThrottle } from './throttle.ts';
 
-export async function createUserServices(mongo: Connection, stores: Pick<MongoStores, 'agencies' | 'audit'>) {
-  const us = await openUserStores(mongo);
+export type UserServices = ReturnType<typeof createUserServices>;
+
+export function createUserServices(us: UserStores, stores: Pick<MongoStores, 'agencies' | 'audit'>) {
   const throttle = new LoginThrottle(us.attempts);
   const users = new UserService({
     users: us.users,

@@ -18,6 +18,7 @@
  * must have an empty body (§5.5). See docs/national-axis.md.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { inboxItem, isSender, systemParty } from '../access/policy.ts';
 import { isLegacyCode, legacyToCurrent, normalizeCode, validateAgencyCode } from '../domain/codes.ts';
 import { HubError, isHubError } from '../domain/errors.ts';
 import type { CredentialStore } from '../domain/ports.ts';
@@ -258,7 +259,7 @@ export function vdxpRouter(deps: VdxpDeps): Router {
     const id = raw?.trim();
     if (!id) return null;
     const byId = /^[0-9a-f-]{36}$/i.test(id) ? await store.document(id.toLowerCase()) : null;
-    if (byId && caller.agencyCodes.includes(byId.senderCode)) return byId;
+    if (byId && isSender(systemParty(caller), byId)) return byId;
     return null;
   }
 
@@ -297,12 +298,9 @@ export function vdxpRouter(deps: VdxpDeps): Router {
     if (status === 'processing') {
       // Recorded, not a state change: the item stays in the received list (shown as processing)
       // until done or fail, so a DMS that crashes mid-way still finds it.
-      const { deliveryId, value: d } = await firstOwned(docId, caller, async (id) => {
-        const d = await store.delivery(id);
-        if (!d || !caller.agencyCodes.includes(d.recipientCode) || d.transport === 'queued')
-          throw new HubError('NOT_FOUND', `no inbox item ${id}`);
-        return d;
-      });
+      const { deliveryId, value: d } = await firstOwned(docId, caller, async (id) =>
+        inboxItem(systemParty(caller), id, await store.delivery(id)),
+      );
       if (d.transport === 'available' || d.transport === 'pushed')
         await store.markProcessing(deliveryId, new Date());
       return okEnvelope();

@@ -3,6 +3,7 @@
  * looked up in MongoDB), CSRF enforcement, and role guards.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { administers, userParty } from '../access/policy.ts';
 import { HubError } from '../domain/errors.ts';
 import type { SessionService } from '../users/sessions.ts';
 import type { Role, Session, UserView } from '../users/types.ts';
@@ -217,7 +218,7 @@ export function requireRole(...roles: Role[]): RequestHandler {
 }
 
 /** Only administrators change anything; auditors see the same pages read-only. */
-export const canWrite = (u: UserView | null) => u?.role === 'admin';
+export const canWrite = (u: UserView | null) => !!u && administers(userParty(u));
 
 /** A redirect target inside the UI (never another site). */
 export function safeNext(next: unknown, fallback = '/ui/'): string {

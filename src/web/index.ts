@@ -1,58 +1,47 @@
 /**
- * Builds the web UI's services on the hub's MongoDB connection: accounts, sessions and throttling
- * (src/users, stored by src/store/user-store.ts), read queries (src/store/web-store.ts), and the
- * development accounts when the development seed runs (config.seed.usersFile).
+ * The web UI's dependencies, from the hub's service graph (src/services.ts): accounts, sessions and
+ * throttling (src/users), read queries (src/store/web-store.ts), the import jobs; and the development
+ * accounts when the development seed runs (config.seed.usersFile).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { Connection } from 'mongoose';
-import type { DirectoryService } from '../directory/service.ts';
 import { Originals } from '../documents/originals.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { MongoStores } from '../store/stores.ts';
-import { MongoWebQueryStore } from '../store/web-store.ts';
-import { createUserServices } from '../users/accounts.ts';
+import type { Services } from '../services.ts';
 import type { NewUser, UserService } from '../users/service.ts';
 import { ImportJobs } from './imports.ts';
 import { WebQueries } from './queries.ts';
 import type { WebUiDeps } from './router.ts';
 
 export interface WebUiOptions {
-  readonly mongo: Connection;
-  readonly stores: MongoStores;
-  readonly directory: DirectoryService;
-  readonly log: Logger;
   readonly publicUrl: string;
   readonly secureCookies: boolean;
   readonly certExpiryWarnDays: number;
   readonly maxImportBytes: number;
 }
 
-export async function createWebUi(o: WebUiOptions): Promise<{ deps: WebUiDeps; stop(): Promise<void> }> {
-  const accounts = await createUserServices(o.mongo, o.stores);
-  const store = new MongoWebQueryStore(o.stores.models);
-  const imports = new ImportJobs(o.directory, accounts.stores.jobs, o.log);
-  // Subject and number search need folded keys: documents accepted before they were stored get them
-  // now (until then, the lists match those documents on the text as written).
-  void store
-    .backfillFoldedSubjects()
-    .then(async (n) => n + (await store.backfillNumberKeys()))
-    .then((n) => n && o.log.info({ documents: n }, 'search keys stored'))
-    .catch((err: unknown) => o.log.warn({ err: (err as Error).message }, 'search-key backfill stopped'));
+export async function createWebUi(
+  s: Pick<Services, 'stores' | 'directory' | 'log' | 'webStore' | 'accounts'>,
+  o: WebUiOptions,
+): Promise<{ deps: WebUiDeps; stop(): Promise<void> }> {
+  const accounts = await s.accounts();
+  const { stores, webStore: store } = s;
+  const imports = new ImportJobs(s.directory, accounts.stores.jobs, s.log);
+  // Documents accepted before the folded search keys were stored get them from the `search-keys-1`
+  // migration (src/store/migrations.ts); until then the lists match them on the text as written.
   return {
     deps: {
       users: accounts.users,
       sessions: accounts.sessions,
       queries: new WebQueries({
         store,
-        documents: o.stores.documents,
-        deliveries: o.stores.deliveries,
-        agencies: o.stores.agencies,
-        originals: new Originals({ documents: o.stores.documents, agencies: o.stores.agencies }),
+        documents: stores.documents,
+        deliveries: stores.deliveries,
+        agencies: stores.agencies,
+        originals: new Originals({ documents: stores.documents, agencies: stores.agencies }),
       }),
       store,
       imports,
-      documents: o.stores.documents,
-      audit: o.stores.audit,
+      documents: stores.documents,
+      audit: stores.audit,
       publicUrl: o.publicUrl,
       secureCookies: o.secureCookies,
       certExpiryWarnDays: o.certExpiryWarnDays,

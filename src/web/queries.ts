@@ -3,6 +3,7 @@
  * received (and, as recipients, only their own deliveries); administrators and auditors see the
  * whole hub. Lists, the document page and the dashboard are built here from the stores.
  */
+import { actsFor, agencyScope, userParty, visibleDocument } from '../access/policy.ts';
 import { normalizeCode } from '../domain/codes.ts';
 import { isOverdue } from '../domain/deadlines.ts';
 import { parseEdxml } from '../domain/edxml/index.ts';
@@ -144,13 +145,7 @@ export class WebQueries {
 
   /** The agencies a list covers: null = the whole hub. */
   scopeOf(viewer: UserView, agency?: string): string[] | null {
-    const code = agency ? normalizeCode(agency) : undefined;
-    if (viewer.role === 'clerk') {
-      if (code && !viewer.agencies.includes(code))
-        throw new HubError('FORBIDDEN', `you do not act for ${code}`);
-      return code ? [code] : [...viewer.agencies];
-    }
-    return code ? [code] : null;
+    return agencyScope(userParty(viewer), agency ? normalizeCode(agency) : undefined);
   }
 
   async names(codes: Iterable<string>): Promise<Map<string, string>> {
@@ -249,9 +244,9 @@ export class WebQueries {
    * longer "new". Administrators and auditors opening a document change nothing.
    */
   async markOpened(viewer: UserView, p: Pick<DocumentPage, 'deliveries'>): Promise<void> {
-    if (viewer.role !== 'clerk') return;
+    const party = userParty(viewer);
     const ids = p.deliveries
-      .filter((d) => !d.openedAt && d.messageType === 'edoc' && viewer.agencies.includes(d.recipientCode))
+      .filter((d) => !d.openedAt && d.messageType === 'edoc' && actsFor(party, d.recipientCode))
       .map((d) => d.id);
     await this.#d.store.markOpened(ids, this.#now(), viewer.username);
   }
@@ -262,8 +257,9 @@ export class WebQueries {
   }
 
   /**
-   * The document as the viewer may see it. A clerk who is neither the sender nor a recipient gets
-   * FORBIDDEN, whether or not the document exists: nothing leaks about other agencies' traffic.
+   * The document as the viewer may see it (src/access/policy.ts). A clerk who is neither the sender
+   * nor a recipient gets NOT_FOUND, as for a document that does not exist: nothing leaks about other
+   * agencies' traffic.
    */
   async access(
     viewer: UserView,
@@ -271,16 +267,8 @@ export class WebQueries {
   ): Promise<{ doc: DocumentRecord; deliveries: DeliveryRecord[]; seesAll: boolean }> {
     const doc = /^[0-9a-f-]{36}$/.test(docId) ? await this.#d.documents.get(docId) : null;
     const all = doc && doc.state === 'accepted' ? await this.#d.deliveries.forDocument(doc.id) : [];
-    if (viewer.role !== 'clerk') {
-      if (!doc || doc.state !== 'accepted') throw new HubError('NOT_FOUND', `no document ${docId}`);
-      return { doc, deliveries: all, seesAll: true };
-    }
-    const refuse = () => new HubError('FORBIDDEN', 'this document was not sent or received by your agencies');
-    if (!doc || doc.state !== 'accepted') throw refuse();
-    const isSender = viewer.agencies.includes(doc.senderCode);
-    const own = isSender ? all : all.filter((d) => viewer.agencies.includes(d.recipientCode));
-    if (!isSender && own.length === 0) throw refuse();
-    return { doc, deliveries: own, seesAll: isSender };
+    const { deliveries, seesAll } = visibleDocument(userParty(viewer), docId, doc, all);
+    return { doc: doc!, deliveries, seesAll };
   }
 
   async document(viewer: UserView, docId: string): Promise<DocumentPage> {

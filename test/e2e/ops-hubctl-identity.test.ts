@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { hubctlAsync, passwordFile } from '../support/hubctl.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { createUserServices } from '../../src/users/accounts.ts';
+import { openUserStores } from '../../src/store/user-store.ts';
 
 /** No operator from the test environment: each case gives (or withholds) its own. */
 const NOBODY = { HUBCTL_USER: '', HUBCTL_PASSWORD_FILE: '' };
@@ -20,7 +21,7 @@ describe('ops: hubctl admin commands need an authenticated hub user', function (
 
   before(async () => {
     t = await startTestHub('opsidentity');
-    const { users } = await createUserServices(t.hub.mongo, t.hub.stores);
+    const { users } = createUserServices(await openUserStores(t.hub.mongo), t.hub.stores);
     await users.create('test', {
       username: 'ops-clerk',
       role: 'clerk',
@@ -46,7 +47,9 @@ describe('ops: hubctl admin commands need an authenticated hub user', function (
       data?: { ip?: string; reason?: string };
     }[];
   const active = async (username: string) =>
-    (await createUserServices(t.hub.mongo, t.hub.stores)).users.get(username).then((u) => u?.active);
+    createUserServices(await openUserStores(t.hub.mongo), t.hub.stores)
+      .users.get(username)
+      .then((u) => u?.active);
 
   it('refuses a mutating command without a login, and changes nothing', async () => {
     const r = await hubctlAsync(['users', 'disable', 'ops-target', '--db', t.dbName], {

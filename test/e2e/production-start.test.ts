@@ -7,7 +7,7 @@
  * /readyz while requests are still served), then the process exits 0.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -211,7 +211,50 @@ describe('production start (node src/main.ts, config/production.json)', function
     }
   });
 
+  /** `hubctl migrate` with the production configuration of these tests (a deployment step). */
+  const migrate = (over: Record<string, string | undefined> = {}) => {
+    const r = spawnSync(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', path.join(PROJECT_ROOT, 'src/cli/hubctl.ts'), 'migrate'],
+      {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        env: Object.fromEntries(
+          Object.entries({ ...env, ...over }).filter((e): e is [string, string] => e[1] !== undefined),
+        ),
+      },
+    );
+    expect(r.status, r.stderr).to.equal(0);
+    return r.stdout;
+  };
+
+  it('refuses to start with pending migrations; hubctl migrate runs them once, then it starts', async () => {
+    // A database of its own: what the other cases migrate does not matter here.
+    const pendingUri = `${uri}_m`;
+    const over = { MONGODB_URI: pendingUri, SHUTDOWN_DRAIN_MS: '0' };
+    try {
+      const r = await start({ ...env, ...over }).done;
+      expect(r.code, r.err).to.equal(EXIT_REFUSED);
+      expect(r.err).to.match(/^START_REFUSED: /m);
+      expect(r.err).to.match(/pending migration\(s\): inbox-entries-1, .*run `hubctl migrate`/);
+      expect(migrate(over)).to.match(/3 pending migration\(s\)[\s\S]*done +search-keys-1/);
+      expect(migrate(over)).to.match(/^no pending migrations$/m);
+      const run = start({ ...env, ...over });
+      try {
+        await eventually(() => /Hub ready/.exec(run.out()), 60_000, 'the hub to start once migrated');
+      } finally {
+        run.child.kill('SIGTERM');
+        await run.done;
+      }
+    } finally {
+      const conn = await mongoose.createConnection(pendingUri).asPromise();
+      await conn.dropDatabase().catch(() => undefined);
+      await conn.close();
+    }
+  });
+
   it('starts with its own keys, is ready, and on SIGTERM drains before it closes', async () => {
+    migrate();
     const run = start({ ...env, SHUTDOWN_DRAIN_MS: '3000' });
     try {
       const ready = await eventually(

@@ -2,7 +2,7 @@
  * Web UI in a real browser (Debian chromium via playwright-core), as clerks: log in, find a received
  * document (search without diacritics), open its timeline, see the status the recipient's system
  * sends through the hub API appear; overdue highlighting; the sender's view; and the limits of a
- * clerk's role (admin pages, other agencies' documents: 403 with nothing leaked), CSRF on logout,
+ * clerk's role (admin pages: 403; other agencies' documents: 404 with nothing leaked), CSRF on logout,
  * and login throttling shared through MongoDB.
  */
 import { expect } from 'chai';
@@ -13,6 +13,7 @@ import { csrfOf, launchBrowser, login, newContext, screenshot } from '../support
 import type { EdocMessage } from '../../src/domain/edxml/index.ts';
 import type { HubClient } from '../../src/sdk/client.ts';
 import { createUserServices } from '../../src/users/accounts.ts';
+import { openUserStores } from '../../src/store/user-store.ts';
 
 const CLERK_PASSWORD = 'DEV-ONLY-clerk-password';
 
@@ -198,23 +199,23 @@ describe('web UI (browser): clerks', function () {
     expect(await page.textContent('dl.meta')).to.contain('Thu hồi');
   });
 
-  it('refuses a clerk the admin pages and other agencies’ documents (403, nothing leaked)', async () => {
+  it('refuses a clerk the admin pages (403) and other agencies’ documents (404, nothing leaked)', async () => {
     for (const p of ['/ui/admin/agencies', '/ui/dashboard', '/ui/admin/users', '/ui/admin/audit']) {
       const r = await page.goto(p);
       expect(r?.status(), p).to.equal(403);
       expect(await page.getAttribute('.error-page', 'data-code')).to.equal('FORBIDDEN');
     }
     const other = await page.goto(`/ui/documents/${foreignDocId}`);
-    expect(other?.status()).to.equal(403);
+    expect(other?.status()).to.equal(404);
     const html = await page.content();
     expect(html).not.to.contain(foreignSubject);
     expect(html).not.to.contain('D29.001');
     // A document that does not exist gets the same answer: no existence oracle.
     const missing = await page.goto('/ui/documents/00000000-0000-0000-0000-000000000000');
-    expect(missing?.status()).to.equal(403);
+    expect(missing?.status()).to.equal(404);
     for (const suffix of ['message', 'evidence', 'receipt']) {
       const r = await page.request.get(`/ui/documents/${foreignDocId}/${suffix}`);
-      expect(r.status(), suffix).to.equal(403);
+      expect(r.status(), suffix).to.equal(404);
       expect(await r.text()).not.to.contain(foreignSubject);
     }
     // Lists of another agency are refused too, and the foreign document is in none of the clerk's lists.
@@ -262,7 +263,7 @@ describe('web UI (browser): clerks', function () {
   });
 
   it('throttles logins after repeated failures, across processes (MongoDB), even with the right password', async () => {
-    const accounts = await createUserServices(t.hub.mongo, t.hub.stores);
+    const accounts = createUserServices(await openUserStores(t.hub.mongo), t.hub.stores);
     await accounts.users.create('test', {
       username: 'clerk-throttle',
       role: 'clerk',
@@ -293,7 +294,7 @@ describe('web UI (browser): clerks', function () {
       expect(Number(resp.headers()['retry-after'])).to.be.greaterThan(0);
       expect(await p3.textContent('.flash-error')).to.contain('quá nhiều lần');
       // The lock lives in MongoDB: another process (here: a fresh service) sees it.
-      const other = await createUserServices(t.hub.mongo, t.hub.stores);
+      const other = createUserServices(await openUserStores(t.hub.mongo), t.hub.stores);
       expect((await other.throttle.check('clerk-throttle', '203.0.113.9')).allowed).to.equal(false);
     } finally {
       await c3.close();

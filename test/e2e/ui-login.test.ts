@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { expect } from 'chai';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { createUserServices } from '../../src/users/accounts.ts';
+import { openUserStores } from '../../src/store/user-store.ts';
 
 const PASSWORD = 'a-good-password-1234';
 
@@ -86,7 +87,7 @@ function answerBeforeBody(
 }
 
 async function createAdmin(t: TestHub, username: string): Promise<void> {
-  const accounts = await createUserServices(t.hub.mongo, t.hub.stores);
+  const accounts = createUserServices(await openUserStores(t.hub.mongo), t.hub.stores);
   await accounts.users.create('test', { username, role: 'admin', password: PASSWORD });
 }
 
@@ -102,7 +103,7 @@ function auditOf(t: TestHub, subject: string): Promise<AuditRow[]> {
 }
 
 async function createClerk(t: TestHub, username: string): Promise<void> {
-  const accounts = await createUserServices(t.hub.mongo, t.hub.stores);
+  const accounts = createUserServices(await openUserStores(t.hub.mongo), t.hub.stores);
   await accounts.users.create('test', {
     username,
     role: 'clerk',

@@ -7,6 +7,7 @@ import type { Connection } from 'mongoose';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import type { MongoStores } from '../../src/store/stores.ts';
 import { createUserServices } from '../../src/users/accounts.ts';
+import { openUserStores } from '../../src/store/user-store.ts';
 
 /** The development administrator (config/seed-users.json), seeded in every test hub's database. */
 export const TEST_OPERATOR = { username: 'admin', password: 'DEV-ONLY-admin-password' } as const;
@@ -40,7 +41,7 @@ export async function addTestOperator(
   mongo: Connection,
   stores: Pick<MongoStores, 'agencies' | 'audit'>,
 ): Promise<void> {
-  const { users } = await createUserServices(mongo, stores);
+  const { users } = createUserServices(await openUserStores(mongo), stores);
   if (!(await users.get(TEST_OPERATOR.username)))
     await users.create('test', { ...TEST_OPERATOR, role: 'admin' });
 }

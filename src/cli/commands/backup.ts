@@ -6,10 +6,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config.ts';
 import { checkBackup, createBackup, restoreBackup, type BackupManifest } from '../../store/backup.ts';
 import { connectMongo } from '../../store/mongo.ts';
-import { createMongoStores } from '../../store/stores.ts';
-import { createUserServices } from '../../users/accounts.ts';
 import { openContext } from '../context.ts';
-import { authenticateOperator } from '../identity.ts';
 
 const total = (m: BackupManifest) => m.collections.reduce((n, c) => n + c.count, 0);
 
@@ -76,14 +73,18 @@ export function register(program: Command): void {
         let actor: string;
         try {
           // The restored accounts are the ones that may act on the restored hub.
-          const stores = await createMongoStores(conn, config.credentials);
-          actor = await authenticateOperator((await createUserServices(conn, stores)).users);
-          await stores.audit.append({
-            actor,
-            action: 'backup.restored',
-            subject: conn.db!.databaseName,
-            data: { dir, createdAt: m.createdAt, documents: total(m), auditLastSeq: m.auditLastSeq },
-          });
+          const ctx = await openContext({ dbName: conn.db!.databaseName });
+          try {
+            actor = await ctx.actor();
+            await ctx.stores.audit.append({
+              actor,
+              action: 'backup.restored',
+              subject: conn.db!.databaseName,
+              data: { dir, createdAt: m.createdAt, documents: total(m), auditLastSeq: m.auditLastSeq },
+            });
+          } finally {
+            await ctx.close();
+          }
         } catch (err) {
           await conn.dropDatabase().catch(() => undefined);
           throw err;

@@ -1,9 +1,8 @@
 /** hubctl certs register|unregister|list|expiring — agency certificates in the directory. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CertificateService } from '../../certs/service.ts';
+import type { CertificateService } from '../../certs/service.ts';
 import { findExpiringCertificates } from '../../ops/cert-expiry.ts';
-import { storedTrust } from '../revocation.ts';
 import { EXIT, openContext, type CliContext } from '../context.ts';
 
 async function withService<T>(
@@ -12,9 +11,8 @@ async function withService<T>(
 ): Promise<T> {
   const ctx = await openContext(db ? { dbName: db } : {});
   try {
-    const { trust, revocation } = await storedTrust(ctx);
     // The CRLs a new certificate's chain needs are fetched first (issue 23).
-    return await fn(new CertificateService(ctx.stores.models, trust, ctx.stores.audit, revocation), ctx);
+    return await fn(await ctx.services.certificates(), ctx);
   } finally {
     await ctx.close();
   }

@@ -14,7 +14,6 @@ import type { CrlFetchResult } from '../../crypto/revocation.ts';
 import type { RevocationMode, RevocationSource } from '../../crypto/trust.ts';
 import { fmtDateTime, fmtDuration } from '../../web/format.ts';
 import { EXIT, openContext } from '../context.ts';
-import { storedTrust } from '../revocation.ts';
 
 export interface CrlReportRow {
   readonly source: string;
@@ -103,7 +102,7 @@ export function register(program: Command): void {
   const run = async (o: { db?: string }, fetchNow: boolean) => {
     const ctx = await openContext(o.db ? { dbName: o.db } : {});
     try {
-      const { trust, revocation } = await storedTrust(ctx);
+      const [trust, revocation] = await Promise.all([ctx.services.trust(), ctx.services.revocation()]);
       const fetches = fetchNow ? (await revocation.fetchAll()).results : [];
       const report = crlReport(trust.crlSources(), await revocation.stored(), fetches, trust.revocation);
       if (json()) console.log(JSON.stringify(report));

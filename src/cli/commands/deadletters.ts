@@ -2,7 +2,7 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { HubError } from '../../domain/errors.ts';
-import { DeadLetterService } from '../../delivery/dead-letters.ts';
+import type { DeadLetterService } from '../../delivery/dead-letters.ts';
 import { openContext, type CliContext } from '../context.ts';
 
 async function withService<T>(
@@ -11,7 +11,7 @@ async function withService<T>(
 ): Promise<T> {
   const ctx = await openContext(db ? { dbName: db } : {});
   try {
-    return await fn(new DeadLetterService(ctx.stores.models, ctx.stores.audit), ctx);
+    return await fn(ctx.services.deadLetters, ctx);
   } finally {
     await ctx.close();
   }

@@ -16,7 +16,7 @@ import type { Agency, Block } from '../../domain/types.ts';
 import { exportCsvHeader, exportCsvRow, splitList } from '../../directory/csv.ts';
 import {
   CORRECTION_MODES,
-  DirectoryService,
+  type DirectoryService,
   type ImportProgress,
   type PredecessorCorrection,
 } from '../../directory/service.ts';
@@ -29,12 +29,7 @@ async function withDirectory<T>(
 ) {
   const ctx = await openContext(db ? { dbName: db } : {});
   try {
-    const svc = new DirectoryService({
-      store: ctx.stores.agencies,
-      audit: ctx.stores.audit,
-      settings: ctx.config.directory,
-    });
-    return await fn(svc, ctx);
+    return await fn(ctx.services.directory, ctx);
   } finally {
     await ctx.close();
   }

@@ -2,8 +2,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { evidenceIncompleteness, exportEvidence, verifyEvidence } from '../../evidence/bundle.ts';
-import { storedTrust } from '../revocation.ts';
+import { evidenceIncompleteness, verifyEvidence } from '../../evidence/bundle.ts';
 import { EXIT, openContext } from '../context.ts';
 import { x509 } from '../../crypto/x509.ts';
 import { hubPins, trustDir, withVerifyOptions, type VerifyOpts } from '../verify-options.ts';
@@ -24,17 +23,7 @@ export function register(program: Command): void {
     .action(async (docId: string, o: { out: string; db?: string; allowIncomplete?: boolean }) => {
       const ctx = await openContext(o.db ? { dbName: o.db } : {});
       try {
-        const { trust } = await storedTrust(ctx);
-        const zip = await exportEvidence(
-          docId,
-          {
-            stores: ctx.stores,
-            models: ctx.stores.models,
-            trust,
-            hubCertPem: readFileSync(ctx.config.pki.hubCert, 'utf8'),
-          },
-          { allowIncomplete: o.allowIncomplete === true },
-        );
+        const zip = await ctx.services.evidence(docId, { allowIncomplete: o.allowIncomplete === true });
         const incomplete = evidenceIncompleteness(zip);
         const out = o.out || `evidence-${docId}.zip`;
         writeFileSync(out, zip);

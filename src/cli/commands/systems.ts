@@ -4,8 +4,7 @@
  * and rotate; the hub stores it sealed and can never show it again.
  */
 import type { Command } from 'commander';
-import { SystemsService, type IssuedCredential, type SystemRecord } from '../../systems/service.ts';
-import { MongoSystemStore } from '../../store/system-store.ts';
+import type { IssuedCredential, SystemRecord, SystemsService } from '../../systems/service.ts';
 import { openContext, type CliContext } from '../context.ts';
 
 async function withService<T>(
@@ -14,14 +13,7 @@ async function withService<T>(
 ): Promise<T> {
   const ctx = await openContext(db ? { dbName: db } : {});
   try {
-    return await fn(
-      new SystemsService({
-        store: new MongoSystemStore(ctx.mongo, ctx.config.credentials),
-        agencies: ctx.stores.agencies,
-        audit: ctx.stores.audit,
-      }),
-      ctx,
-    );
+    return await fn(ctx.services.systems, ctx);
   } finally {
     await ctx.close();
   }

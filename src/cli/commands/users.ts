@@ -4,7 +4,6 @@
  * given on standard input (--password-stdin); it never appears on the command line.
  */
 import type { Command } from 'commander';
-import { createUserServices } from '../../users/accounts.ts';
 import type { UserService } from '../../users/service.ts';
 import { openContext } from '../context.ts';
 import { authenticateOperator } from '../identity.ts';
@@ -12,7 +11,7 @@ import { authenticateOperator } from '../identity.ts';
 async function withUsers<T>(db: string | undefined, fn: (users: UserService) => Promise<T>): Promise<T> {
   const ctx = await openContext(db ? { dbName: db } : {});
   try {
-    const { users } = await createUserServices(ctx.mongo, ctx.stores);
+    const { users } = await ctx.services.accounts();
     return await fn(users);
   } finally {
     await ctx.close();
