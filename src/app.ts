@@ -178,7 +178,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       log,
     });
     const queries = new DocumentQueries(stores);
-    const deadLetters = new DeadLetterService(stores.models, stores.audit);
+    const deadLetters = new DeadLetterService(stores, stores.audit);
     // Agency-system credentials: hubctl systems, /v1/admin/systems and the web UI share it.
     const systems = new SystemsService({
       store: systemStore,

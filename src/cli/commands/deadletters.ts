@@ -11,7 +11,7 @@ async function withService<T>(
 ): Promise<T> {
   const ctx = await openContext(db ? { dbName: db } : {});
   try {
-    return await fn(new DeadLetterService(ctx.stores.models, ctx.stores.audit), ctx);
+    return await fn(new DeadLetterService(ctx.stores, ctx.stores.audit), ctx);
   } finally {
     await ctx.close();
   }
