@@ -138,11 +138,18 @@ export class MongoDocumentStore implements DocumentStore {
     await this.#commits.run({ id, set: { state: 'accepted', receipt, acceptedAt, ...found } });
   }
 
+  /**
+   * The pending record goes first, and only while still pending: a submission whose commit landed
+   * but whose answer was lost (the store died) keeps its deliveries and outbox, and its retry gets
+   * the original receipt. What a discarded record leaves (should the store die in between) belongs
+   * to no document: the relay drops outbox entries of absent documents.
+   */
   async discardPending(id: string): Promise<void> {
+    const gone = await this.m.Document.deleteOne({ _id: id, state: 'pending' });
+    if (gone.deletedCount === 0 && (await this.m.Document.exists({ _id: id }))) return;
     await this.m.Outbox.deleteMany({ docId: id });
     await this.m.Delivery.deleteMany({ docId: id });
     await this.m.PayloadChunk.deleteMany({ docId: id });
-    await this.m.Document.deleteOne({ _id: id, state: 'pending' });
   }
 
   async #putChunks(id: string, bytes: Uint8Array): Promise<void> {

@@ -30,6 +30,15 @@ export function pendingDocument(documentId: string, over: Partial<DocumentRecord
   };
 }
 
+/** The outbox entry of a document's delivery to H41. */
+const taskOf = (docId: string) => ({
+  id: `${docId}:H41`,
+  docId,
+  deliveryId: `${docId}:H41`,
+  recipientCode: 'H41',
+  createdAt: AT,
+});
+
 describeAdapters('DocumentStore', (ctx) => {
   it('inserts a pending record once, with its payload inline; commit makes it accepted', async () => {
     const { conn, adapter } = ctx();
@@ -81,23 +90,18 @@ describeAdapters('DocumentStore', (ctx) => {
     const stores = await createMongoStores(conn, KEY, { dialect: adapter.dialect });
     const doc = pendingDocument('000.00.00.H29,2026/03/02,14/UBND-VP');
     await stores.documents.insertPending(doc, Buffer.from('x'));
-    await stores.outbox.insertMany([
-      {
-        id: `${doc.id}:H41`,
-        docId: doc.id,
-        deliveryId: `${doc.id}:H41`,
-        recipientCode: 'H41',
-        createdAt: AT,
-      },
-    ]);
+    await stores.outbox.insertMany([taskOf(doc.id)]);
     await stores.documents.discardPending(doc.id);
     expect(await stores.documents.get(doc.id)).to.equal(null);
     expect(await stores.outbox.due(new Date(), 10)).to.deep.equal([]);
     const other = pendingDocument('000.00.00.H29,2026/03/02,15/UBND-VP');
     await stores.documents.insertPending(other, Buffer.from('y'));
+    await stores.outbox.insertMany([taskOf(other.id)]);
     await stores.documents.commit(other.id, 'r', AT);
+    // A commit that landed while its answer was lost: the discard of the failed attempt keeps it whole.
     await stores.documents.discardPending(other.id);
     expect((await stores.documents.get(other.id))?.state).to.equal('accepted');
+    expect((await stores.outbox.due(new Date(), 10)).map((e) => e.docId)).to.deep.equal([other.id]);
   });
 
   it('flags a probable duplicate (same issuer, number, notation, year) only once the first is accepted', async () => {
