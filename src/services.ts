@@ -224,7 +224,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       }),
       queries: new DocumentQueries(stores),
       systems: new SystemsService({ store: systemStore, agencies: stores.agencies, audit: stores.audit }),
-      deadLetters: new DeadLetterService(stores.models, stores.audit),
+      deadLetters: new DeadLetterService(stores, stores.audit),
       signatures: new MongoSignatureLedger(mongo),
       vdxpStore: new MongoVdxpStore(mongo, stores.models, stores.deliveries),
       webStore: new MongoWebQueryStore(stores.models),

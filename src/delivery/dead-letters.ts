@@ -8,8 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ConsumeMessage } from 'amqplib';
 import type { Broker } from '../broker/amqp.ts';
 import { HubError } from '../domain/errors.ts';
-import type { AuditLog } from '../domain/ports.ts';
-import type { Models } from '../store/models.ts';
+import type { AuditLog, DeadLetter, Stores } from '../domain/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Topology } from './topology.ts';
 
@@ -47,63 +46,33 @@ export interface EndpointFailure {
   readonly at: Date;
 }
 
-export interface DeadLetterView {
-  readonly id: string;
-  readonly deliveryId?: string;
-  readonly docId?: string;
-  readonly recipientCode?: string;
-  readonly reason: string;
-  readonly deadAt: Date;
-  readonly replayedAt?: Date;
-  readonly replayCount: number;
+/** A dead letter as shown to operators: the task's content as text, and only by `show`. */
+export interface DeadLetterView extends Omit<DeadLetter, 'content'> {
   readonly content?: string;
 }
 
-type Row = {
-  _id: string;
-  deliveryId?: string;
-  docId?: string;
-  recipientCode?: string;
-  reason: string;
-  deadAt: Date;
-  replayedAt?: Date;
-  replayCount?: number;
-  contentBase64: string;
-};
-
-function view(r: Row, withContent = false): DeadLetterView {
-  return {
-    id: r._id,
-    ...(r.deliveryId ? { deliveryId: r.deliveryId } : {}),
-    ...(r.docId ? { docId: r.docId } : {}),
-    ...(r.recipientCode ? { recipientCode: r.recipientCode } : {}),
-    reason: r.reason,
-    deadAt: new Date(r.deadAt),
-    ...(r.replayedAt ? { replayedAt: new Date(r.replayedAt) } : {}),
-    replayCount: r.replayCount ?? 0,
-    ...(withContent ? { content: Buffer.from(r.contentBase64, 'base64').toString('utf8') } : {}),
-  };
+function view(r: DeadLetter, withContent = false): DeadLetterView {
+  const { content, ...rest } = r;
+  return { ...rest, ...(withContent ? { content: content.toString('utf8') } : {}) };
 }
 
 function replayableTask(
-  r: Row,
-): asserts r is Row & { deliveryId: string; docId: string; recipientCode: string } {
+  r: DeadLetter,
+): asserts r is DeadLetter & { deliveryId: string; docId: string; recipientCode: string } {
   if (!r.deliveryId || !r.docId || !r.recipientCode)
     throw new HubError('CONFLICT', 'this dead letter is not a readable delivery task and cannot be replayed');
 }
 
+type DeadLetterStores = Pick<Stores, 'deadLetters' | 'deliveries' | 'outbox'>;
+
 export class DeadLetterService {
-  readonly #m: Pick<Models, 'DeadLetter' | 'Delivery' | 'Outbox'>;
+  readonly #s: DeadLetterStores;
   readonly #audit: AuditLog;
 
   readonly #now: () => Date;
 
-  constructor(
-    models: Pick<Models, 'DeadLetter' | 'Delivery' | 'Outbox'>,
-    audit: AuditLog,
-    now: () => Date = () => new Date(),
-  ) {
-    this.#m = models;
+  constructor(stores: DeadLetterStores, audit: AuditLog, now: () => Date = () => new Date()) {
+    this.#s = stores;
     this.#audit = audit;
     this.#now = now;
   }
@@ -118,33 +87,16 @@ export class DeadLetterService {
     const codes = [...new Set(recipients)];
     if (codes.length === 0) return out;
     const since = new Date(this.#now().getTime() - RECENT_FAILURE_MS);
-    const [failed, delivered] = await Promise.all([
-      this.#m.Delivery.find(
-        { recipientCode: { $in: codes }, lastErrorAt: { $gte: since } },
-        { recipientCode: 1, lastError: 1, lastErrorAt: 1, _id: 0 },
-      )
-        .limit(5000)
-        .lean<{ recipientCode: string; lastError?: string; lastErrorAt: Date }[]>(),
-      this.#m.Delivery.find(
-        { recipientCode: { $in: codes }, availableAt: { $gte: since } },
-        { recipientCode: 1, availableAt: 1, _id: 0 },
-      )
-        .limit(5000)
-        .lean<{ recipientCode: string; availableAt: Date }[]>(),
-    ]);
+    const { failures, deliveries } = await this.#s.deliveries.endpointActivity(codes, since);
     const lastDelivered = new Map<string, number>();
-    for (const d of delivered)
-      lastDelivered.set(
-        d.recipientCode,
-        Math.max(lastDelivered.get(d.recipientCode) ?? 0, new Date(d.availableAt).getTime()),
-      );
-    for (const f of failed) {
-      const kind = reasonKind(f.lastError ?? '');
+    for (const d of deliveries)
+      lastDelivered.set(d.recipientCode, Math.max(lastDelivered.get(d.recipientCode) ?? 0, d.at.getTime()));
+    for (const f of failures) {
+      const kind = reasonKind(f.lastError);
       if (kind !== 'endpointDown' && kind !== 'circuitOpen') continue;
-      const at = new Date(f.lastErrorAt);
-      if (at.getTime() <= (lastDelivered.get(f.recipientCode) ?? 0)) continue;
+      if (f.at.getTime() <= (lastDelivered.get(f.recipientCode) ?? 0)) continue;
       const seen = out.get(f.recipientCode);
-      if (!seen || seen.at < at) out.set(f.recipientCode, { lastError: f.lastError ?? '', at });
+      if (!seen || seen.at < f.at) out.set(f.recipientCode, { lastError: f.lastError, at: f.at });
     }
     return out;
   }
@@ -161,8 +113,8 @@ export class DeadLetterService {
   ): Promise<DeadLetterView[]> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) throw new HubError('VALIDATION_FAILED', 'no dead letter selected');
-    const rows = await this.#m.DeadLetter.find({ _id: { $in: unique } }).lean<Row[]>();
-    const byId = new Map(rows.map((r) => [r._id, r]));
+    const rows = await this.#s.deadLetters.getMany(unique);
+    const byId = new Map(rows.map((r) => [r.id, r]));
     for (const id of unique) {
       const r = byId.get(id);
       if (!r) throw new HubError('NOT_FOUND', `no dead letter ${id}`);
@@ -190,82 +142,60 @@ export class DeadLetterService {
       // poison content: kept as it is
     }
     const deliveryId = typeof task.deliveryId === 'string' ? task.deliveryId : undefined;
-    const delivery = deliveryId
-      ? await this.#m.Delivery.findById(deliveryId, { lastError: 1, docId: 1, recipientCode: 1 }).lean<{
-          lastError?: string;
-          docId: string;
-          recipientCode: string;
-        }>()
-      : null;
+    const delivery = deliveryId ? await this.#s.deliveries.get(deliveryId) : null;
     const id = deliveryId ?? `raw-${createHash('sha256').update(content).digest('hex').slice(0, 24)}`;
     const reason = reasonHint ?? delivery?.lastError ?? 'unknown';
-    await this.#m.DeadLetter.updateOne(
-      { _id: id },
-      {
-        $set: {
-          reason,
-          deadAt: new Date(),
-          contentBase64: content.toString('base64'),
-          ...(delivery ? { deliveryId, docId: delivery.docId, recipientCode: delivery.recipientCode } : {}),
-        },
-        $unset: { replayedAt: 1 },
-      },
-      { upsert: true },
-    );
-    if (delivery)
-      await this.#m.Delivery.updateOne(
-        { _id: deliveryId, transport: { $in: ['queued', 'dead-lettered'] } },
-        { $set: { transport: 'dead-lettered' } },
-      );
-    return view((await this.#m.DeadLetter.findById(id).lean<Row>())!);
+    const letter = await this.#s.deadLetters.record({
+      id,
+      reason,
+      deadAt: new Date(),
+      content,
+      ...(delivery ? { deliveryId, docId: delivery.docId, recipientCode: delivery.recipientCode } : {}),
+    });
+    if (delivery) await this.#s.deliveries.markDeadLettered(delivery.id);
+    return view(letter);
   }
 
   async list(opts: { includeReplayed?: boolean; limit?: number } = {}): Promise<DeadLetterView[]> {
-    const rows = await this.#m.DeadLetter.find(opts.includeReplayed ? {} : { replayedAt: { $exists: false } })
-      .sort({ deadAt: -1 })
-      .limit(Math.min(opts.limit ?? 100, 1000))
-      .lean<Row[]>();
+    const rows = await this.#s.deadLetters.list({
+      includeReplayed: opts.includeReplayed ?? false,
+      limit: Math.min(opts.limit ?? 100, 1000),
+    });
     return rows.map((r) => view(r));
   }
 
   async show(id: string): Promise<DeadLetterView> {
-    const r = await this.#m.DeadLetter.findById(id).lean<Row>();
+    const r = await this.#s.deadLetters.get(id);
     if (!r) throw new HubError('NOT_FOUND', `no dead letter ${id}`);
     return view(r, true);
   }
 
   /** Puts the delivery back on its way (after the cause was fixed). */
   async replay(actor: string, id: string): Promise<DeadLetterView> {
-    const r = await this.#m.DeadLetter.findById(id).lean<Row>();
+    const r = await this.#s.deadLetters.get(id);
     if (!r) throw new HubError('NOT_FOUND', `no dead letter ${id}`);
     replayableTask(r);
-    const res = await this.#m.Delivery.updateOne(
-      { _id: r.deliveryId, transport: { $in: ['dead-lettered', 'queued'] } },
-      { $set: { transport: 'queued', attempts: 0 }, $unset: { lastError: 1, lastErrorAt: 1 } },
-    );
-    if (res.matchedCount !== 1)
+    if (!(await this.#s.deliveries.requeue(r.deliveryId)))
       throw new HubError('CONFLICT', `delivery ${r.deliveryId} is no longer waiting (already delivered?)`);
-    const n = (r.replayCount ?? 0) + 1;
-    await this.#m.Outbox.updateOne(
-      { _id: `${r.deliveryId}:replay:${n}` },
+    const n = r.replayCount + 1;
+    // Published by the outbox relay (due at once): no broker access needed here.
+    await this.#s.outbox.insertMany([
       {
-        $setOnInsert: {
-          docId: r.docId,
-          deliveryId: r.deliveryId,
-          recipientCode: r.recipientCode,
-          createdAt: new Date(0),
-        },
+        id: `${r.deliveryId}:replay:${n}`,
+        docId: r.docId,
+        deliveryId: r.deliveryId,
+        recipientCode: r.recipientCode,
+        createdAt: new Date(0),
       },
-      { upsert: true },
-    );
-    await this.#m.DeadLetter.updateOne({ _id: id }, { $set: { replayedAt: new Date(), replayCount: n } });
+    ]);
+    await this.#s.deadLetters.markReplayed(id, n, new Date());
     await this.#audit.append({
       actor,
       action: 'deadletter.replayed',
       subject: r.deliveryId,
       data: { reason: r.reason, replay: n },
     });
-    return view((await this.#m.DeadLetter.findById(id).lean<Row>())!);
+    return view((await this.#s.deadLetters.get(id))!);
   }
 
   /**
@@ -278,29 +208,27 @@ export class DeadLetterService {
     o: { apply: boolean },
   ): Promise<{ orphans: DeadLetterView[]; deleted: number }> {
     const orphans: DeadLetterView[] = [];
-    for await (const r of this.#m.DeadLetter.find({ deliveryId: { $exists: false } })
-      .lean<Row>()
-      .cursor()) {
+    for await (const r of this.#s.deadLetters.withoutDelivery()) {
       let task: { deliveryId?: unknown } = {};
       try {
-        task = JSON.parse(Buffer.from(r.contentBase64, 'base64').toString('utf8')) as typeof task;
+        task = JSON.parse(r.content.toString('utf8')) as typeof task;
       } catch {
         continue; // poison content: not a delivery task
       }
       if (typeof task.deliveryId !== 'string') continue;
-      if (await this.#m.Delivery.exists({ _id: task.deliveryId })) continue;
+      if (await this.#s.deliveries.get(task.deliveryId)) continue;
       orphans.push({ ...view(r), deliveryId: task.deliveryId });
     }
     if (!o.apply || orphans.length === 0) return { orphans, deleted: 0 };
     const ids = orphans.map((x) => x.id);
-    const res = await this.#m.DeadLetter.deleteMany({ _id: { $in: ids }, deliveryId: { $exists: false } });
+    const deleted = await this.#s.deadLetters.removeWithoutDelivery(ids);
     await this.#audit.append({
       actor,
       action: 'deadletter.orphans-pruned',
-      subject: `${res.deletedCount} dead letter(s)`,
-      data: { ids: ids.slice(0, 1000), count: res.deletedCount },
+      subject: `${deleted} dead letter(s)`,
+      data: { ids: ids.slice(0, 1000), count: deleted },
     });
-    return { orphans, deleted: res.deletedCount };
+    return { orphans, deleted };
   }
 }
 

@@ -6,8 +6,7 @@
  * Harmless when the task is in fact still queued: consumers are idempotent on (document, recipient),
  * and a delivery past `queued` is left alone.
  */
-import type { AuditLog } from '../domain/ports.ts';
-import type { Models } from '../store/models.ts';
+import type { AuditLog, Stores } from '../domain/ports.ts';
 
 export interface RequeueResult {
   readonly requeued: number;
@@ -15,36 +14,26 @@ export interface RequeueResult {
 }
 
 export async function requeueWaitingDeliveries(
-  m: Pick<Models, 'Delivery' | 'Document' | 'Outbox'>,
+  stores: Pick<Stores, 'deliveries' | 'documents' | 'outbox'>,
   audit: AuditLog,
   opts: { actor: string; olderThanMs: number; now?: Date },
 ): Promise<RequeueResult> {
   const now = opts.now ?? new Date();
-  const waiting = await m.Delivery.find({
-    transport: 'queued',
-    queuedAt: { $lte: new Date(now.getTime() - opts.olderThanMs) },
-  })
-    .select({ _id: 1, docId: 1, recipientCode: 1 })
-    .lean<{ _id: string; docId: string; recipientCode: string }[]>();
+  const waiting = await stores.deliveries.waiting(new Date(now.getTime() - opts.olderThanMs));
   const docIds = [...new Set(waiting.map((d) => d.docId))];
   const committed = new Set<string>();
-  for (const id of docIds) {
-    const doc = await m.Document.findById(id).select({ state: 1 }).lean<{ state?: string }>();
-    if (doc?.state === 'accepted') committed.add(id);
-  }
+  for (const id of docIds) if ((await stores.documents.get(id))?.state === 'accepted') committed.add(id);
   const todo = waiting.filter((d) => committed.has(d.docId));
   const tag = now.getTime().toString(36);
-  if (todo.length)
-    await m.Outbox.insertMany(
-      todo.map((d) => ({
-        _id: `${d._id}:requeue:${tag}`,
-        docId: d.docId,
-        deliveryId: d._id,
-        recipientCode: d.recipientCode,
-        createdAt: new Date(0), // due at once for the relay
-      })),
-      { ordered: false },
-    );
+  await stores.outbox.insertMany(
+    todo.map((d) => ({
+      id: `${d.id}:requeue:${tag}`,
+      docId: d.docId,
+      deliveryId: d.id,
+      recipientCode: d.recipientCode,
+      createdAt: new Date(0), // due at once for the relay
+    })),
+  );
   await audit.append({
     actor: opts.actor,
     action: 'deliveries.requeued',

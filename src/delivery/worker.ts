@@ -12,6 +12,7 @@ import type { ConsumeMessage } from 'amqplib';
 import type { Broker, ConsumeFate } from '../broker/amqp.ts';
 import type { Stores } from '../domain/ports.ts';
 import type { DeliveryRecord } from '../domain/types.ts';
+import { deliveryIdFor } from '../domain/ids.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Topology } from './topology.ts';
@@ -112,43 +113,51 @@ export class DeliveryWorker {
     }
   }
 
-  /** The final hop. Idempotent: a task for a delivery already past `queued` is a no-op. */
+  /**
+   * The final hop. Idempotent: a task for a delivery already past `queued` is a no-op (an available
+   * one is listed again, should a stop have come between making it available and listing it). The
+   * pull path writes without reading the delivery first: the task names it and its recipient (the
+   * delivery id derives from both), the store makes the conditional update (store/dialect.ts).
+   */
   async deliver(task: DeliveryTask): Promise<void> {
     const { stores } = this.#d;
-    // The recipient's directory entry is read with the delivery (the task names the recipient; the
-    // delivery's own code wins should they ever differ).
-    const [d, named] = await Promise.all([
-      stores.deliveries.get(task.deliveryId),
-      stores.agencies.findByCode(task.recipientCode),
-    ]);
-    if (!d) throw new PoisonTaskError(`no delivery ${task.deliveryId}`);
-    if (d.transport !== 'queued') {
-      // A redelivered task: the hub may have stopped between making it available and listing it.
-      if (d.transport === 'available') await stores.deliveries.ensureListed(d);
-      return;
+    let d: DeliveryRecord | null = null;
+    let code = task.recipientCode;
+    if (task.deliveryId !== deliveryIdFor(task.docId, task.recipientCode)) {
+      // A task whose names disagree (never written by the hub): the delivery's own recipient wins.
+      d = await stores.deliveries.get(task.deliveryId);
+      if (!d) throw new PoisonTaskError(`no delivery ${task.deliveryId}`);
+      code = d.recipientCode;
     }
-    const agency =
-      task.recipientCode === d.recipientCode ? named : await stores.agencies.findByCode(d.recipientCode);
+    const agency = await stores.agencies.findByCode(code);
     const mode = agency?.delivery.mode ?? 'pull';
     const now = new Date();
-    let done: boolean;
     if (mode === 'pull') {
-      done = await stores.deliveries.markAvailable(d, now);
-      if (done) this.#d.metrics.deliveryListing.observe((Date.now() - now.getTime()) / 1000);
-    } else if (mode === 'push') {
+      const r = await stores.deliveries.markAvailable(task.deliveryId, now);
+      if (!r) throw new PoisonTaskError(`no delivery ${task.deliveryId}`);
+      if (r.made) {
+        this.#d.metrics.deliveryListing.observe((Date.now() - now.getTime()) / 1000);
+        this.#delivered(mode, r.delivery);
+      }
+      return;
+    }
+    d ??= await stores.deliveries.get(task.deliveryId);
+    if (!d) throw new PoisonTaskError(`no delivery ${task.deliveryId}`);
+    if (d.transport !== 'queued') return;
+    if (mode === 'push') {
       const url = agency?.delivery.url;
       if (!url)
         throw new PoisonTaskError(`agency ${d.recipientCode} is in push mode without an endpoint URL`);
       await this.#push(d, url);
-      done = await stores.deliveries.markPushed(d.id, new Date());
     } else {
       await this.#toAgencyQueue(d);
-      done = await stores.deliveries.markPushed(d.id, new Date());
     }
-    if (done) {
-      this.#d.metrics.deliveriesDelivered.inc({ mode });
-      this.#d.metrics.deliveryLatency.observe({ mode }, (Date.now() - d.queuedAt.getTime()) / 1000);
-    }
+    if (await stores.deliveries.markPushed(d.id, new Date())) this.#delivered(mode, d);
+  }
+
+  #delivered(mode: string, d: DeliveryRecord): void {
+    this.#d.metrics.deliveriesDelivered.inc({ mode });
+    this.#d.metrics.deliveryLatency.observe({ mode }, (Date.now() - d.queuedAt.getTime()) / 1000);
   }
 
   async #payload(d: DeliveryRecord): Promise<Buffer> {

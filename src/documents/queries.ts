@@ -36,12 +36,9 @@ export class DocumentQueries {
     deliveryId: string,
   ): Promise<{ delivery: DeliveryRecord; document: DocumentRecord; payload: PayloadStream }> {
     const delivery = await this.#ownDelivery(caller, deliveryId);
-    const [document, payload] = await Promise.all([
-      this.#stores.documents.get(delivery.docId),
-      this.#stores.documents.openPayload(delivery.docId),
-    ]);
-    if (!document || !payload) throw new HubError('INTERNAL', `payload of ${delivery.docId} is missing`);
-    return { delivery, document, payload };
+    const opened = await this.#stores.documents.open(delivery.docId);
+    if (!opened?.payload) throw new HubError('INTERNAL', `payload of ${delivery.docId} is missing`);
+    return { delivery, document: opened.document, payload: opened.payload };
   }
 
   async acknowledge(
@@ -50,9 +47,18 @@ export class DocumentQueries {
     result: 'done' | 'fail',
     reason?: string,
   ): Promise<DeliveryRecord> {
-    const own = await this.#ownDelivery(caller, deliveryId);
-    const d = await this.#stores.deliveries.acknowledge(deliveryId, result, reason, new Date(), own);
-    if (!d) throw new HubError('CONFLICT', `inbox item ${deliveryId} cannot be acknowledged in its state`);
+    // The store checks that the delivery is the caller's and was delivered, with the update itself.
+    const d = await this.#stores.deliveries.acknowledge(
+      deliveryId,
+      caller.agencyCodes,
+      result,
+      reason,
+      new Date(),
+    );
+    // Same answer for "absent" and "not yours": nothing leaks about other agencies' traffic.
+    if (d === 'not-found') throw new HubError('NOT_FOUND', `no inbox item ${deliveryId}`);
+    if (d === 'conflict')
+      throw new HubError('CONFLICT', `inbox item ${deliveryId} cannot be acknowledged in its state`);
     await this.#stores.audit.append({
       actor: caller.systemId,
       action: 'delivery.acknowledged',

@@ -66,6 +66,25 @@ export interface SubmissionDeps {
 
 export { docIdFor, deliveryIdFor } from '../domain/ids.ts';
 
+/** A submission ready to be written: what was verified, read from the signed bytes and routed. */
+interface Submission {
+  readonly caller: SystemCredential;
+  readonly sender: Agency;
+  readonly messageType: 'edoc' | 'status';
+  /** The deduplication key (`edoc:<sender>:<DocumentId>` or `status:<sender>:<sha256>`). */
+  readonly key: string;
+  readonly documentId: string;
+  readonly meta: DocumentMeta;
+  readonly routing: readonly RoutingOutcome[];
+  /** The deliveries to make: the recipient, and the code the sender addressed when rerouted. */
+  readonly targets: readonly { code: string; requestedCode: string | undefined }[];
+  readonly verified: VerifiedSubmission;
+  readonly bytes: Uint8Array;
+  readonly sha256: string;
+  /** Applied after the pending record exists and before the commit point (idempotent). */
+  readonly beforeCommit?: () => Promise<void>;
+}
+
 export class SubmissionService {
   readonly #d: SubmissionDeps;
   readonly #status: StatusService;
@@ -144,56 +163,55 @@ export class SubmissionService {
     // Before the replay check: a DocumentId carrying another agency's code is refused whatever is stored.
     await this.#originals.checkDocumentId(sender, msg.documentId);
     const key = edocKey(sender.code, msg.documentId);
-    const [existing, routing] = await this.#unlessReplay(
-      key,
-      sha256,
-      routeRecipients(
+    // No read before the insert: a replay is found by the insert itself (#persist). A refusal on the
+    // way there is first checked against a replay, which answers with its original receipt (or its
+    // conflict) whatever the directory or the deliveries say now.
+    return this.#orReplay(key, sha256, async () => {
+      const routing = await routeRecipients(
         this.#d.stores.agencies,
         msg.to.map((t) => t.organId),
-      ),
-    );
-    if (existing) return existing;
-    const deliverable = routing.filter((r) => r.outcome !== 'refused');
-    await this.#checkSecrecy(sender, msg, deliverable);
-    if (deliverable.length === 0) {
-      throw new HubError('UNKNOWN_RECIPIENT', routing.map((r) => `${r.code}: ${r.reason}`).join('; '), {
-        recipients: routing,
-      });
-    }
-    const plan = await this.#business.plan(sender, msg);
-    const meta: DocumentMeta = {
-      subject: msg.subject,
-      // Folded copy for diacritic-insensitive search (web UI lists).
-      subjectFolded: msg.subject ? foldVietnamese(msg.subject) : undefined,
-      numberKey: numberKey(msg.code?.codeNumber, msg.code?.codeNotation),
-      codeNumber: msg.code?.codeNumber,
-      codeNotation: msg.code?.codeNotation,
-      promulgationDate: msg.promulgationInfo?.promulgationDate,
-      priority: msg.otherInfo?.priority,
-      dueDate: msg.dueDate,
-      businessType: msg.business?.docType ?? 0,
-      refDocumentId: msg.business?.documentId,
-      year: /^(\d{4})/.exec(msg.promulgationInfo?.promulgationDate ?? '')?.[1],
-    };
-    const targets = deliverable.map((r) => ({
-      code: r.deliveredTo!,
-      requestedCode: r.outcome === 'rerouted' ? r.code : undefined,
-    }));
-    const docId = docIdFor(key);
-    return this.#persist(
-      caller,
-      sender,
-      'edoc',
-      key,
-      msg.documentId,
-      meta,
-      routing,
-      targets,
-      verified,
-      bytes,
-      sha256,
-      plan ? () => plan.apply(docId, sender.code) : undefined,
-    );
+      );
+      const deliverable = routing.filter((r) => r.outcome !== 'refused');
+      await this.#checkSecrecy(sender, msg, deliverable);
+      if (deliverable.length === 0) {
+        throw new HubError('UNKNOWN_RECIPIENT', routing.map((r) => `${r.code}: ${r.reason}`).join('; '), {
+          recipients: routing,
+        });
+      }
+      const plan = await this.#business.plan(sender, msg);
+      const meta: DocumentMeta = {
+        subject: msg.subject,
+        // Folded copy for diacritic-insensitive search (web UI lists).
+        subjectFolded: msg.subject ? foldVietnamese(msg.subject) : undefined,
+        numberKey: numberKey(msg.code?.codeNumber, msg.code?.codeNotation),
+        codeNumber: msg.code?.codeNumber,
+        codeNotation: msg.code?.codeNotation,
+        promulgationDate: msg.promulgationInfo?.promulgationDate,
+        priority: msg.otherInfo?.priority,
+        dueDate: msg.dueDate,
+        businessType: msg.business?.docType ?? 0,
+        refDocumentId: msg.business?.documentId,
+        year: /^(\d{4})/.exec(msg.promulgationInfo?.promulgationDate ?? '')?.[1],
+      };
+      const docId = docIdFor(key);
+      return {
+        caller,
+        sender,
+        messageType: 'edoc',
+        key,
+        documentId: msg.documentId,
+        meta,
+        routing,
+        targets: deliverable.map((r) => ({
+          code: r.deliveredTo!,
+          requestedCode: r.outcome === 'rerouted' ? r.code : undefined,
+        })),
+        verified,
+        bytes,
+        sha256,
+        ...(plan ? { beforeCommit: () => plan.apply(docId, sender.code) } : {}),
+      };
+    });
   }
 
   async #submitStatus(
@@ -205,34 +223,31 @@ export class SubmissionService {
     sha256: string,
   ): Promise<SubmissionResult> {
     const key = `status:${sender.code}:${sha256}`;
-    const [existing, target] = await this.#unlessReplay(key, sha256, this.#status.resolve(sender.code, msg));
-    if (existing) return existing;
-    const meta: DocumentMeta = {
-      statusCode: msg.statusCode,
-      responseForDocumentId: msg.responseFor.documentId,
-      responseForOrganId: msg.responseFor.organId,
-      description: msg.description,
-    };
-    const routing: RoutingOutcome[] = [
-      { code: target.counterpart, outcome: 'accepted', deliveredTo: target.counterpart },
-    ];
-    const docId = docIdFor(key);
-    return this.#persist(
-      caller,
-      sender,
-      'status',
-      key,
-      msg.responseFor.documentId,
-      meta,
-      routing,
-      [{ code: target.counterpart, requestedCode: undefined }],
-      verified,
-      bytes,
-      sha256,
-      // The transition is applied after the pending record exists and before the commit; it is
-      // idempotent per status document, so a replay after a crash does not apply it twice.
-      () => this.#status.apply(target, msg, docId, sender.code),
-    );
+    return this.#orReplay(key, sha256, async () => {
+      const target = await this.#status.resolve(sender.code, msg);
+      const docId = docIdFor(key);
+      return {
+        caller,
+        sender,
+        messageType: 'status',
+        key,
+        documentId: msg.responseFor.documentId,
+        meta: {
+          statusCode: msg.statusCode,
+          responseForDocumentId: msg.responseFor.documentId,
+          responseForOrganId: msg.responseFor.organId,
+          description: msg.description,
+        },
+        routing: [{ code: target.counterpart, outcome: 'accepted', deliveredTo: target.counterpart }],
+        targets: [{ code: target.counterpart, requestedCode: undefined }],
+        verified,
+        bytes,
+        sha256,
+        // The transition is applied after the pending record exists and before the commit; it is
+        // idempotent per status document, so a replay after a crash does not apply it twice.
+        beforeCommit: () => this.#status.apply(target, msg, docId, sender.code),
+      };
+    });
   }
 
   /**
@@ -263,56 +278,33 @@ export class SubmissionService {
   }
 
   /**
-   * The replay check and the reads the submission needs next (recipients, status target), made at
-   * once — all reads — and their outcomes taken in order: a replay answers with its original
-   * receipt (or its conflict) whatever the directory or the deliveries say now.
+   * Prepares the submission (routing, checks: reads only) and persists it. A refusal while preparing
+   * is answered by the replay check first: a replay gets its original receipt (or its conflict).
    */
-  async #unlessReplay<T>(
+  async #orReplay(
     key: string,
     sha256: string,
-    next: Promise<T>,
-  ): Promise<[SubmissionResult, null] | [null, T]> {
-    const [replay, after] = await Promise.allSettled([this.#replayOrConflict(key, sha256), next]);
-    if (replay.status === 'rejected') throw replay.reason;
-    if (replay.value) return [replay.value, null];
-    if (after.status === 'rejected') throw after.reason;
-    return [null, after.value];
+    prepare: () => Promise<Submission>,
+  ): Promise<SubmissionResult> {
+    let s: Submission;
+    try {
+      s = await prepare();
+    } catch (err) {
+      const replay = await this.#replayOrConflict(key, sha256);
+      if (replay) return replay;
+      throw err;
+    }
+    return this.#persist(s);
   }
 
   /** Dedup: same key and bytes → the original receipt; same key, other bytes → DUPLICATE_CONFLICT. */
   async #replayOrConflict(key: string, sha256: string): Promise<SubmissionResult | null> {
     const prior = await this.#d.stores.documents.findByKey(key);
-    if (!prior) return null;
-    if (prior.sha256 !== sha256) throw duplicateConflict(prior);
-    if (prior.state === 'accepted' && prior.receipt) {
-      return {
-        docId: prior.id,
-        documentId: prior.documentId,
-        messageType: prior.messageType,
-        sha256,
-        receivedAt: prior.receivedAt,
-        recipients: prior.recipients,
-        receipt: prior.receipt,
-        duplicate: true,
-      };
-    }
-    return null; // pending with the same bytes: an interrupted write; redo it idempotently
+    return prior ? replayOf(prior, sha256) : null;
   }
 
-  async #persist(
-    caller: SystemCredential,
-    sender: Agency,
-    messageType: 'edoc' | 'status',
-    key: string,
-    documentId: string,
-    meta: DocumentMeta,
-    routing: readonly RoutingOutcome[],
-    targets: readonly { code: string; requestedCode: string | undefined }[],
-    verified: VerifiedSubmission,
-    bytes: Uint8Array,
-    sha256: string,
-    beforeCommit?: () => Promise<void>,
-  ): Promise<SubmissionResult> {
+  async #persist(s: Submission): Promise<SubmissionResult> {
+    const { caller, sender, messageType, key, documentId, meta, routing, verified, bytes, sha256 } = s;
     stage('checks');
     const { stores } = this.#d;
     const docId = docIdFor(key);
@@ -337,7 +329,7 @@ export class SubmissionService {
     // (readers only ever see accepted documents).
     const [dupCheck, insert] = await Promise.allSettled([
       messageType === 'edoc' ? stores.documents.findProbableDuplicate(doc) : Promise.resolve(null),
-      stores.documents.insertPending(doc),
+      stores.documents.insertPending(doc, bytes),
     ]);
     if (insert.status === 'rejected') throw insert.reason;
     const inserted = insert.value;
@@ -345,16 +337,14 @@ export class SubmissionService {
       if (inserted) await stores.documents.discardPending(docId).catch(() => undefined);
       throw dupCheck.reason;
     }
+    // The key was there: a replay (the original receipt), a conflict (other bytes, never written
+    // under its id), or a submission of the same bytes interrupted before its commit (redone).
     const found = inserted ? doc : ((await stores.documents.findByKey(key)) ?? doc);
-    // Another submission of the same key got in first (both passed the replay check before either
-    // was written): the same bytes are a replay, other bytes a conflict — never written under its id.
-    if (found.sha256 !== sha256) throw duplicateConflict(found);
-    if (found.state === 'accepted' && found.receipt) {
-      return { ...resultOf(found, found.receipt), duplicate: true };
-    }
+    const replay = inserted ? null : replayOf(found, sha256);
+    if (replay) return replay;
     const record = dupCheck.value ? { ...found, probableDuplicateOf: dupCheck.value.id } : found;
     try {
-      return await this.#write(caller, sender, record, targets, routing, meta, bytes, beforeCommit);
+      return await this.#write(s, record);
     } catch (err) {
       // Nothing half-written stays behind a refusal; the client got no receipt and may retry.
       if (inserted) await stores.documents.discardPending(docId).catch(() => undefined);
@@ -362,16 +352,8 @@ export class SubmissionService {
     }
   }
 
-  async #write(
-    caller: SystemCredential,
-    sender: Agency,
-    record: DocumentRecord,
-    targets: readonly { code: string; requestedCode: string | undefined }[],
-    routing: readonly RoutingOutcome[],
-    meta: DocumentMeta,
-    bytes: Uint8Array,
-    beforeCommit: (() => Promise<void>) | undefined,
-  ): Promise<SubmissionResult> {
+  async #write(s: Submission, record: DocumentRecord): Promise<SubmissionResult> {
+    const { caller, sender, targets, routing, meta, beforeCommit } = s;
     const { stores } = this.#d;
     const { id: docId, documentId, messageType, sha256 } = record;
     const deadline =
@@ -402,11 +384,7 @@ export class SubmissionService {
     // Independent writes, all before the commit (nothing is relayed for an uncommitted document):
     // made at once, each waits its own turn at the store rather than after the others. All settle
     // before an error is thrown, so that discarding the pending document finds everything written.
-    await settleAll([
-      stores.documents.putPayload(docId, bytes),
-      stores.deliveries.insertMany(deliveries),
-      stores.outbox.insertMany(outbox),
-    ]);
+    await settleAll([stores.deliveries.insertMany(deliveries), stores.outbox.insertMany(outbox)]);
     if (beforeCommit) await beforeCommit();
     const receipt = this.#d.receipts.sign({
       receiptId: docId,
@@ -441,12 +419,21 @@ export class SubmissionService {
   }
 }
 
-function duplicateConflict(prior: DocumentRecord): HubError {
-  return new HubError(
-    'DUPLICATE_CONFLICT',
-    `${prior.documentId} was received at ${prior.receivedAt.toISOString()} with other content`,
-    { documentId: prior.documentId, acceptedSha256: prior.sha256 },
-  );
+/**
+ * A submission whose key is already stored: the same bytes accepted are a replay (answered with the
+ * original receipt), other bytes a DUPLICATE_CONFLICT; null for the same bytes still pending (an
+ * interrupted write, redone idempotently).
+ */
+function replayOf(prior: DocumentRecord, sha256: string): SubmissionResult | null {
+  if (prior.sha256 !== sha256)
+    throw new HubError(
+      'DUPLICATE_CONFLICT',
+      `${prior.documentId} was received at ${prior.receivedAt.toISOString()} with other content`,
+      { documentId: prior.documentId, acceptedSha256: prior.sha256 },
+    );
+  if (prior.state === 'accepted' && prior.receipt)
+    return { ...resultOf(prior, prior.receipt), duplicate: true };
+  return null;
 }
 
 /** Like Promise.all, but throws (the first error) only once every promise has settled. */

@@ -153,8 +153,11 @@ export interface DocumentStore {
    * by DocumentId alone: DocumentIds are predictable (documents/originals.ts).
    */
   findBySenderAndDocumentId(senderCode: string, documentId: string): Promise<DocumentRecord | null>;
-  /** Inserts the pending record; false when the key already exists. */
-  insertPending(doc: DocumentRecord): Promise<boolean>;
+  /**
+   * Inserts the pending record with its payload (the claim on the key, then nothing else of it is
+   * written before the commit); false when the key already exists (a replay, a conflict or a race).
+   */
+  insertPending(doc: DocumentRecord, payload: Uint8Array): Promise<boolean>;
   /** The commit point: accepted with its receipt (and what was found out meanwhile). */
   commit(
     id: string,
@@ -164,7 +167,6 @@ export interface DocumentStore {
   ): Promise<void>;
   /** Removes a pending (never acknowledged) submission and everything written for it. */
   discardPending(id: string): Promise<void>;
-  putPayload(id: string, bytes: Uint8Array): Promise<void>;
   /** Decree 30: same issuer, number, notation and year under another DocumentId. */
   findProbableDuplicate(
     doc: Pick<DocumentRecord, 'id' | 'senderCode' | 'documentId' | 'meta'>,
@@ -174,6 +176,8 @@ export interface DocumentStore {
   getPayload(id: string): Promise<Buffer | null>;
   /** The payload a chunk at a time (downloads stream it); null when there is none. */
   openPayload(id: string): Promise<PayloadStream | null>;
+  /** The record and its payload at once (a download: one read for both when the payload is small). */
+  open(id: string): Promise<{ document: DocumentRecord; payload: PayloadStream | null } | null>;
 }
 
 export interface InboxQuery {
@@ -183,33 +187,87 @@ export interface InboxQuery {
   readonly after?: string;
 }
 
+/** What making a delivery available did: `made` false when it was already past `queued`. */
+export interface Availability {
+  readonly delivery: DeliveryRecord;
+  readonly made: boolean;
+}
+
+/** An acknowledgement: the acknowledged delivery, or why not (not the caller's / not delivered yet, or its state). */
+export type AckOutcome = DeliveryRecord | 'not-found' | 'conflict';
+
+/** Recent activity of recipients' endpoints (dead-letter replay warns about failing ones). */
+export interface EndpointActivity {
+  readonly failures: readonly { recipientCode: string; lastError: string; at: Date }[];
+  readonly deliveries: readonly { recipientCode: string; at: Date }[];
+}
+
 export interface DeliveryStore {
   insertMany(deliveries: readonly DeliveryRecord[]): Promise<void>;
   get(id: string): Promise<DeliveryRecord | null>;
   forDocument(docId: string): Promise<DeliveryRecord[]>;
-  /** queued → available; returns false if it was already past queued (idempotent consumer). */
-  markAvailable(d: DeliveryRecord, at: Date): Promise<boolean>;
-  /** Lists an available delivery in its recipient's inbox (idempotent; repairs a crash after markAvailable). */
-  ensureListed(d: DeliveryRecord): Promise<void>;
+  /**
+   * queued → available and listed in the recipient's inbox (idempotent consumer: a delivery already
+   * available is listed again if a crash left it unlisted); null when there is no such delivery.
+   */
+  markAvailable(id: string, at: Date): Promise<Availability | null>;
   /** queued → pushed (push or amqp mode); false if already past queued. */
   markPushed(id: string, at: Date): Promise<boolean>;
   /** The endpoint refused the document: the delivery ends as failed with the reason. */
   markRefused(id: string, reason: string, at: Date): Promise<void>;
   recordFailure(id: string, error: string, final: boolean): Promise<void>;
+  /** queued → dead-lettered (its task reached the dead-letter queue); idempotent. */
+  markDeadLettered(id: string): Promise<void>;
+  /** dead-lettered (or still queued) → queued with its attempts reset; false when it is past that. */
+  requeue(id: string): Promise<boolean>;
+  /** Deliveries still queued since before `queuedBefore` (a lost task: restore, broker loss). */
+  waiting(queuedBefore: Date): Promise<Pick<DeliveryRecord, 'id' | 'docId' | 'recipientCode'>[]>;
+  /** Failures and deliveries recorded for these recipients since `since`. */
+  endpointActivity(recipientCodes: readonly string[], since: Date): Promise<EndpointActivity>;
   /** Deliveries past their deadline and not yet accepted (03). */
   overdue(now: Date, limit: number): Promise<DeliveryRecord[]>;
   inbox(q: InboxQuery): Promise<InboxItem[]>;
-  /** `current`: the delivery as the caller read it a moment ago (saves reading it again where the
-   * store's conditional update is itself a read then a write). */
+  /**
+   * Acknowledgement by the recipient (one of `recipientCodes`) of a delivered delivery; idempotent
+   * (a second one answers with the first).
+   */
   acknowledge(
     id: string,
+    recipientCodes: readonly string[],
     result: 'done' | 'fail',
     reason: string | undefined,
     at: Date,
-    current?: DeliveryRecord,
-  ): Promise<DeliveryRecord | null>;
+  ): Promise<AckOutcome>;
   /** Optimistic update of the business state; false when `version` is stale. */
   applyStatus(id: string, version: number, state: BusinessState, entry?: TimelineEntry): Promise<boolean>;
+}
+
+/** A delivery task that reached the dead-letter queue, with its reason. */
+export interface DeadLetter {
+  readonly id: string;
+  readonly deliveryId?: string;
+  readonly docId?: string;
+  readonly recipientCode?: string;
+  readonly reason: string;
+  readonly deadAt: Date;
+  readonly replayedAt?: Date;
+  readonly replayCount: number;
+  /** The task as it was dead-lettered. */
+  readonly content: Buffer;
+}
+
+export interface DeadLetterStore {
+  /** Records (or records again, as not replayed) a dead letter. */
+  record(letter: Omit<DeadLetter, 'replayedAt' | 'replayCount'>): Promise<DeadLetter>;
+  get(id: string): Promise<DeadLetter | null>;
+  getMany(ids: readonly string[]): Promise<DeadLetter[]>;
+  /** Newest first. */
+  list(o: { includeReplayed: boolean; limit: number }): Promise<DeadLetter[]>;
+  markReplayed(id: string, replayCount: number, at: Date): Promise<void>;
+  /** Dead letters recorded without a delivery (unreadable, or their delivery did not exist). */
+  withoutDelivery(): AsyncIterable<DeadLetter>;
+  /** Removes such dead letters; returns how many. */
+  removeWithoutDelivery(ids: readonly string[]): Promise<number>;
 }
 
 export interface OutboxStore {
@@ -230,6 +288,7 @@ export interface Stores {
   readonly documents: DocumentStore;
   readonly deliveries: DeliveryStore;
   readonly outbox: OutboxStore;
+  readonly deadLetters: DeadLetterStore;
   readonly audit: AuditLog;
 }
 

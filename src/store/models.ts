@@ -82,6 +82,8 @@ const documentSchema = new Schema(
     submittedBy: { type: String, required: true },
     chain: { type: [Object], default: undefined },
     probableDuplicateOf: String,
+    /** The signed bytes when at most 4 MiB (document-store.ts); larger ones are in payload_chunks. */
+    payload: Buffer,
   },
   { versionKey: false, minimize: false },
 );

@@ -53,11 +53,14 @@ export class MongoVdxpStore {
   /** The most recent accepted messages these agencies sent, newest first. */
   async sentDocuments(q: SentQuery): Promise<DocumentRecord[]> {
     if (q.senderCodes.length === 0) return [];
-    const docs = await this.#m.Document.find({
-      senderCode: { $in: [...q.senderCodes] },
-      state: 'accepted',
-      messageType: q.messageType,
-    })
+    const docs = await this.#m.Document.find(
+      {
+        senderCode: { $in: [...q.senderCodes] },
+        state: 'accepted',
+        messageType: q.messageType,
+      },
+      { payload: 0 },
+    )
       .sort({ receivedAt: -1, _id: 1 })
       .limit(q.limit)
       .lean<Doc[]>();
@@ -65,7 +68,7 @@ export class MongoVdxpStore {
   }
 
   async document(id: string): Promise<DocumentRecord | null> {
-    const d = await this.#m.Document.findById(id).lean<Doc>();
+    const d = await this.#m.Document.findById(id, { payload: 0 }).lean<Doc>();
     return d && d.state === 'accepted' ? toDocument(d) : null;
   }
 

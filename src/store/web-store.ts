@@ -187,7 +187,7 @@ export class MongoWebQueryStore {
     if (q.priority !== undefined) and.push({ 'meta.priority': q.priority });
     const filter = { $and: and };
     const [rows, total] = await Promise.all([
-      this.#m.Document.find(filter, { receipt: 0 })
+      this.#m.Document.find(filter, { receipt: 0, payload: 0 })
         .sort(sortSpec(q.sort))
         .skip(q.skip)
         .limit(q.limit)
@@ -218,7 +218,9 @@ export class MongoWebQueryStore {
 
   async documentsByIds(ids: readonly string[]): Promise<DocumentRecord[]> {
     if (ids.length === 0) return [];
-    const rows = await this.#m.Document.find({ _id: { $in: [...ids] } }, { receipt: 0 }).lean<Doc[]>();
+    const rows = await this.#m.Document.find({ _id: { $in: [...ids] } }, { receipt: 0, payload: 0 }).lean<
+      Doc[]
+    >();
     return rows.map(toDocument);
   }
 

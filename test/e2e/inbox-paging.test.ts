@@ -69,7 +69,7 @@ describe('inbox paging', function () {
 
     // Acknowledged but still listed (stopped after the first write): a second acknowledgement
     // answers with the first and unlists it.
-    await t.hub.stores.deliveries.acknowledge(item.id, 'done', undefined, new Date());
+    await t.hub.stores.deliveries.acknowledge(item.id, ['H41.001'], 'done', undefined, new Date());
     await models.InboxEntry.collection.insertOne({
       _id: item.id,
       r: 'H41.001',

@@ -125,7 +125,7 @@ describe('ops: backup and restore with hubctl', function () {
     expect(inbox.map((i) => i.documentId).sort()).to.deep.equal([before.documentId, after.documentId].sort());
 
     // Dead letters of deliveries the restore removed: listed by a dry run, deleted with --apply.
-    const dead = new DeadLetterService(rm, restored.stores.audit);
+    const dead = new DeadLetterService(restored.stores, restored.stores.audit);
     await dead.record(
       Buffer.from(JSON.stringify({ deliveryId: 'gone-doc:H41.001' })),
       'no delivery gone-doc:H41.001',

@@ -62,10 +62,10 @@ describe('submission: a failed write or a race leaves no partial or mixed state'
     let arrived = 0;
     let bothArrived!: () => void;
     const barrier = new Promise<void>((r) => (bothArrived = r));
-    documents.insertPending = async (doc) => {
+    documents.insertPending = async (doc, payload) => {
       if (++arrived === 2) bothArrived();
       await barrier;
-      return real(doc);
+      return real(doc, payload);
     };
     const msg = documentMessage('H29.001', ['H41.001']);
     const xmls = [msg, { ...msg, subject: 'Nội dung khác, cùng số hiệu' }].map((x) =>

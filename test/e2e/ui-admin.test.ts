@@ -220,7 +220,7 @@ describe('web UI (browser): administrators and auditors', function () {
       docId: string;
     }>())!;
     await t.hub.stores.models.Delivery.updateOne({ _id: back._id }, { $set: { transport: 'dead-lettered' } });
-    await new DeadLetterService(t.hub.stores.models, t.hub.stores.audit).record(
+    await new DeadLetterService(t.hub.stores, t.hub.stores.audit).record(
       Buffer.from(
         JSON.stringify({ deliveryId: back._id, docId: back.docId, recipientCode: 'D29.001', attempt: 10 }),
       ),

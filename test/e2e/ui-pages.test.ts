@@ -260,7 +260,7 @@ describe('web UI (browser): document page and operations pages', function () {
       expect(audit.map((a) => a.subject).sort()).to.deep.equal(docs.map((d) => `${d.docId}:M29.001`).sort());
       expect(audit.every((a) => a.actor === 'ui:admin')).to.equal(true);
       // Delivered: the endpoint is no longer reported as failing.
-      const svc = new DeadLetterService(t.hub.stores.models, t.hub.stores.audit);
+      const svc = new DeadLetterService(t.hub.stores, t.hub.stores.audit);
       expect((await svc.failingEndpoints(['M29.001'])).size).to.equal(0);
     });
   });

@@ -23,7 +23,7 @@ export function register(program: Command): void {
       const ctx = await openContext(o.db ? { dbName: o.db } : {});
       try {
         const actor = await ctx.actor();
-        const r = await requeueWaitingDeliveries(ctx.stores.models, ctx.stores.audit, {
+        const r = await requeueWaitingDeliveries(ctx.stores, ctx.stores.audit, {
           actor,
           olderThanMs: seconds * 1000,
         });
