@@ -93,7 +93,10 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
   try {
     // Files first (hub certificate and key, trust anchors): their errors come before any connection.
     const ownKey = checkStartFiles(config);
-    const mongo = await connectMongo(config.mongodb.uri, opts.dbName ? { dbName: opts.dbName } : {});
+    const mongo = await connectMongo(config.mongodb.uri, {
+      ...(opts.dbName ? { dbName: opts.dbName } : {}),
+      onStatement: (s) => metrics.countStatement(s),
+    });
     cleanups.push(() => mongo.close());
     const stores = await createMongoStores(mongo, config.credentials, { directory: config.directory });
     // A credentials key that cannot open the stored secrets would answer every call 500: refuse now.
