@@ -13,8 +13,9 @@
  *                                     0: no half-load run)
  *
  * --only takes a comma-separated list of 5KB, 50KB, 1MB, 5MB, broadcast, scale (none: nothing but
- * the half-load run); --docs: documents per size at fan-out 1 (fewer at higher fan-outs); --hub-dir runs src/main.ts of another checkout (the code before a change)
- * with this script, so that before and after are measured by the same bench.
+ * the half-load run); --docs: documents per size at fan-out 1 (fewer at higher fan-outs); --hub-dir
+ * runs src/main.ts of another checkout (the code before a change) with this script, so that before
+ * and after are measured by the same bench.
  *
  * Prints a markdown table and writes the JSON (default bench/results/e2e-<date>.json; with --quick
  * bench/results/e2e-quick.tmp.json). Figures only: nothing is asserted.

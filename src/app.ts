@@ -95,7 +95,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     const ownKey = checkStartFiles(config);
     const mongo = await connectMongo(config.mongodb.uri, {
       ...(opts.dbName ? { dbName: opts.dbName } : {}),
-      onStatement: (s) => metrics.countStatement(s),
+      ...(config.mongodb.statementMetrics ? { onStatement: (s) => metrics.countStatement(s) } : {}),
     });
     cleanups.push(() => mongo.close());
     const stores = await createMongoStores(mongo, config.credentials, { directory: config.directory });

@@ -71,6 +71,22 @@ describe('store statement counters', function () {
     expect(total(all1) - total(all0)).to.be.greaterThan(total(writes1) - total(writes0));
   });
 
+  it('counts nothing with mongodb.statementMetrics off (HUB_STORE_STATEMENTS=0)', async () => {
+    const off = await startTestHub('statements_off', { mongodb: { statementMetrics: false } });
+    try {
+      const r = await off
+        .client('H29.001')
+        .submit(signed(documentMessage('H29.001', ['H41.001']), off.signingKey('H29.001')));
+      expect(r.httpStatus).to.equal(202);
+      const metric = (await off.hub.metrics.registry.getMetricsAsJSON()).find(
+        (m) => m.name === 'hub_store_statements_total',
+      );
+      expect(metric?.values ?? []).to.deep.equal([]);
+    } finally {
+      await off.close();
+    }
+  });
+
   it('serves the counters on /metrics (ops port), with seconds per command', async () => {
     const text = await (await fetch(`${t.hub.healthUrl}/metrics`)).text();
     expect(text).to.match(/^hub_store_statements_total\{command="find",collection="[^"]+"\} \d+/m);
