@@ -259,6 +259,19 @@ function socketOwners(): Map<string, number> {
   }
   return owners;
 }
+/** The process listening on a local port of a URL (127.0.0.1 or localhost), or null. */
+function localListener(url: string, defaultPort: number): number | null {
+  const m = /^[a-z+]+:\/\/(?:[^@/]+@)?(127\.0\.0\.1|localhost)(?::(\d+))?/.exec(url);
+  if (!m) return null;
+  try {
+    const owners = socketOwners();
+    const port = Number(m[2] ?? defaultPort);
+    const s = tcpSockets().find((x) => x.local === port && x.state === '0A' && owners.has(x.inode));
+    return s ? owners.get(s.inode)! : null;
+  } catch {
+    return null;
+  }
+}
 function findStoreProcs(uri: string): StoreProcs | null {
   const m = /^mongodb:\/\/(?:[^@/]+@)?(127\.0\.0\.1|localhost)(?::(\d+))?/.exec(uri);
   if (!m) return null;
@@ -288,9 +301,12 @@ function commOf(pid: number | string): string {
   return f.slice(f.indexOf('(') + 1, f.lastIndexOf(')'));
 }
 let storeProcs: StoreProcs | null = null;
+/** The broker's process: the one on the AMQP URL's port (other RabbitMQ nodes on the machine, e.g.
+ * the fault tests', are not counted); null: every `beam.smp`. */
+let brokerPid: number | null = null;
 
 /** CPU seconds so far of the store's and the broker's processes on this machine (the store's found by
- * `findStoreProcs`, else by command name, the broker's by name), and of the whole machine (busy and
+ * `findStoreProcs`, else by command name, the broker's by port, else by name), and of the whole machine (busy and
  * all, from /proc/stat): where the cores go besides the hub. */
 function machineCpu(): { store: number; broker: number; busy: number; total: number } {
   const sum = { store: 0, broker: 0 };
@@ -307,7 +323,8 @@ function machineCpu(): { store: number; broker: number; busy: number; total: num
       const mine = storeProcs
         ? own.has(n) || parents.has(n) || parents.has(Number(rest[1]))
         : comm === 'ferretdb' || comm === 'mongod';
-      const kind = mine ? 'store' : comm === 'beam.smp' ? 'broker' : null;
+      const broker = brokerPid ? n === brokerPid : comm === 'beam.smp';
+      const kind = mine ? 'store' : broker ? 'broker' : null;
       if (!kind) continue;
       const reaped = parents.has(n) ? Number(rest[13]) + Number(rest[14]) : 0;
       sum[kind] += (Number(rest[11]) + Number(rest[12]) + reaped) / 100;
@@ -688,6 +705,10 @@ async function main() {
   };
   // The store's own processes (its PostgreSQL's too, for FerretDB's postgresql handler).
   storeProcs = findStoreProcs(uri);
+  brokerPid = localListener(amqpUrl, 5672);
+  (out.machine as Record<string, unknown>).brokerProcess = brokerPid
+    ? `${brokerPid} (${commOf(brokerPid)})`
+    : 'not found by port: every beam.smp counted';
   (out.machine as Record<string, unknown>).store = build.ferretdbVersion
     ? `FerretDB ${build.ferretdbVersion} (${storeProcs?.parents.length ? 'PostgreSQL' : 'SQLite'})`
     : `MongoDB ${build.version}`;
