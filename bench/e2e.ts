@@ -5,16 +5,24 @@
  * it is compared with (amqplib publish-with-confirm + consume-and-ack of the same sizes on the same
  * broker; bare signature verification of the same messages).
  *
- *   npm run bench [-- --quick] [--concurrency 8] [--only 50KB] [--no-scale] [--scale-agencies 120000]
- *                 [--scale-recipients 10000] [--verify-workers 2] [--out file.json] [--cpu-prof]
- *                 [--half-load 11]   (pace of the half-load run, documents/s; with --only none, only it)
+ *   npm run bench [-- --quick] [--concurrency 8] [--only 50KB,broadcast] [--fanout 1,20,100]
+ *                 [--no-scale] [--scale-agencies 120000] [--scale-recipients 10000]
+ *                 [--broadcast-communes 3321] [--hub-dir ../before] [--verify-workers 2] [--docs 400]
+ *                 [--out file.json] [--cpu-prof]
+ *                 [--half-load 11]   (pace of the half-load run, documents/s; with --only none, only it;
+ *                                     0: no half-load run)
+ *
+ * --only takes a comma-separated list of 5KB, 50KB, 1MB, 5MB, broadcast, scale (none: nothing but
+ * the half-load run); --docs: documents per size at fan-out 1 (fewer at higher fan-outs); --hub-dir
+ * runs src/main.ts of another checkout (the code before a change) with this script, so that before
+ * and after are measured by the same bench.
  *
  * Prints a markdown table and writes the JSON (default bench/results/e2e-<date>.json; with --quick
  * bench/results/e2e-quick.tmp.json). Figures only: nothing is asserted.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,6 +48,10 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'verify-workers': { type: 'string', default: '2' },
     only: { type: 'string' },
+    fanout: { type: 'string' },
+    docs: { type: 'string' },
+    'hub-dir': { type: 'string' },
+    'broadcast-communes': { type: 'string', default: '3321' },
     'half-load': { type: 'string' },
     'scale-agencies': { type: 'string', default: '120000' },
     'scale-recipients': { type: 'string', default: '10000' },
@@ -57,23 +69,34 @@ interface Scenario {
   readonly fanout: number;
   readonly docs: number;
 }
-const SIZES: [string, number, number][] = quick
+// size, attachment bytes, documents at fan-out 1, fan-outs
+const SIZES: [string, number, number, number[]][] = quick
   ? [
-      ['5 KB', 3_000, 30],
-      ['50 KB', 36_000, 30],
+      ['5 KB', 3_000, 30, [1, 20]],
+      ['50 KB', 36_000, 30, [1, 20]],
     ]
   : [
-      ['5 KB', 3_000, 400],
-      ['50 KB', 36_000, 400],
-      ['1 MB', 760_000, 40],
-      ['5 MB', 3_800_000, 12],
+      ['5 KB', 3_000, 400, [1, 20, 100]],
+      ['50 KB', 36_000, 400, [1, 20, 100]],
+      ['1 MB', 760_000, 40, [1, 20]],
+      ['5 MB', 3_800_000, 12, [1, 20]],
     ];
-const SCENARIOS: Scenario[] = SIZES.filter(
-  ([size]) => !args.only || size.replace(' ', '') === args.only,
-).flatMap(([size, attachmentBytes, docs]) => [
-  { size, attachmentBytes, fanout: 1, docs },
-  { size, attachmentBytes, fanout: 20, docs: Math.max(6, Math.floor(docs / 4)) },
-]);
+/** --only: sizes (5KB, 50KB, 1MB, 5MB), broadcast, scale; none of them (e.g. `none`): the half-load run only. */
+const only = args.only ? new Set(args.only.split(',').map((o) => o.replace(/\s/g, '').toLowerCase())) : null;
+const selected = (name: string) => !only || only.has(name.replace(/\s/g, '').toLowerCase());
+const FANOUTS = args.fanout ? args.fanout.split(',').map(Number) : null;
+/** Documents per scenario: fewer as the fan-out grows (each brings `fanout` deliveries). */
+const docsAt = (sizeDocs: number, fanout: number, docs = args.docs ? Number(args.docs) : sizeDocs) =>
+  fanout === 1 ? docs : Math.max(fanout >= 100 ? 4 : 6, Math.floor(docs / (fanout >= 100 ? 20 : 4)));
+const SCENARIOS: Scenario[] = SIZES.filter(([size]) => selected(size)).flatMap(
+  ([size, attachmentBytes, docs, fanouts]) =>
+    (FANOUTS ?? fanouts).map((fanout) => ({ size, attachmentBytes, fanout, docs: docsAt(docs, fanout) })),
+);
+const BROADCAST = (only ? selected('broadcast') : !quick) ? Number(args['broadcast-communes']) : 0;
+const SCALE = !quick && !args['no-scale'] && (!only || selected('scale'));
+/** The checkout whose hub runs (default this one): `--hub-dir` measures the code before a change. */
+const HUB_DIR = path.resolve(args['hub-dir'] ?? PROJECT_ROOT);
+const CORES = os.availableParallelism();
 
 const SENDER = 'H29.001';
 const certs = path.join(PROJECT_ROOT, 'certs-dev');
@@ -123,7 +146,8 @@ class HubProc {
       ...(process.env.BENCH_HUB_FLAGS ?? '').split(' ').filter(Boolean),
     ];
     if (profDir) flags.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
-    this.#child = spawn(process.execPath, [...flags, path.join(PROJECT_ROOT, 'src/main.ts')], {
+    this.#child = spawn(process.execPath, [...flags, path.join(HUB_DIR, 'src/main.ts')], {
+      cwd: HUB_DIR,
       env: {
         ...process.env,
         ...env,
@@ -198,19 +222,112 @@ class HubProc {
   }
 }
 
-/** CPU seconds so far of the store's and the broker's processes on this machine (by command name),
- * and of the whole machine (busy and all, from /proc/stat): where the cores go besides the hub. */
+/**
+ * The store's processes: the one listening on the port of MONGODB_URI (FerretDB or mongod) and, when
+ * it is connected to a local PostgreSQL (FerretDB's postgresql handler), that server's postmaster,
+ * whose backends are counted as they come and go (see `machineCpu`). Null when the store is not on
+ * this machine or not found: the store's CPU is then that of every `ferretdb`/`mongod` process.
+ */
+interface StoreProcs {
+  readonly pids: number[];
+  /** Postmasters: their live children count too, and what ended children used (cutime, cstime). */
+  readonly parents: number[];
+}
+function tcpSockets(): { local: number; remote: number; state: string; inode: string }[] {
+  const out = [];
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6'])
+    for (const line of readFileSync(f, 'utf8').split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length < 10) continue;
+      const port = (a: string) => parseInt(a.slice(a.lastIndexOf(':') + 1), 16);
+      out.push({ local: port(c[1]!), remote: port(c[2]!), state: c[3]!, inode: c[9]! });
+    }
+  return out;
+}
+function socketOwners(): Map<string, number> {
+  const owners = new Map<string, number>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const l = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (l.startsWith('socket:[')) owners.set(l.slice(8, -1), Number(pid));
+      }
+    } catch {
+      /* ended or not ours */
+    }
+  }
+  return owners;
+}
+/** The process listening on a local port of a URL (127.0.0.1 or localhost), or null. */
+function localListener(url: string, defaultPort: number): number | null {
+  const m = /^[a-z+]+:\/\/(?:[^@/]+@)?(127\.0\.0\.1|localhost)(?::(\d+))?/.exec(url);
+  if (!m) return null;
+  try {
+    const owners = socketOwners();
+    const port = Number(m[2] ?? defaultPort);
+    const s = tcpSockets().find((x) => x.local === port && x.state === '0A' && owners.has(x.inode));
+    return s ? owners.get(s.inode)! : null;
+  } catch {
+    return null;
+  }
+}
+function findStoreProcs(uri: string): StoreProcs | null {
+  const m = /^mongodb:\/\/(?:[^@/]+@)?(127\.0\.0\.1|localhost)(?::(\d+))?/.exec(uri);
+  if (!m) return null;
+  const port = Number(m[2] ?? 27017);
+  try {
+    const sockets = tcpSockets();
+    const owners = socketOwners();
+    const listener = (p: number) => {
+      const s = sockets.find((x) => x.local === p && x.state === '0A' && owners.has(x.inode));
+      return s ? owners.get(s.inode)! : null;
+    };
+    const store = listener(port);
+    if (!store) return null;
+    const parents = new Set<number>();
+    for (const s of sockets)
+      if (s.state === '01' && owners.get(s.inode) === store) {
+        const peer = listener(s.remote);
+        if (peer && peer !== store && commOf(peer) === 'postgres') parents.add(peer);
+      }
+    return { pids: [store], parents: [...parents] };
+  } catch {
+    return null;
+  }
+}
+function commOf(pid: number | string): string {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return f.slice(f.indexOf('(') + 1, f.lastIndexOf(')'));
+}
+let storeProcs: StoreProcs | null = null;
+/** The broker's process: the one on the AMQP URL's port (other RabbitMQ nodes on the machine, e.g.
+ * the fault tests', are not counted); null: every `beam.smp`. */
+let brokerPid: number | null = null;
+
+/** CPU seconds so far of the store's and the broker's processes on this machine (the store's found by
+ * `findStoreProcs`, else by command name, the broker's by port, else by name), and of the whole machine (busy and
+ * all, from /proc/stat): where the cores go besides the hub. */
 function machineCpu(): { store: number; broker: number; busy: number; total: number } {
   const sum = { store: 0, broker: 0 };
+  const own = new Set(storeProcs?.pids ?? []);
+  const parents = new Set(storeProcs?.parents ?? []);
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const comm = f.slice(f.indexOf('(') + 1, f.lastIndexOf(')'));
-      const kind = comm === 'ferretdb' || comm === 'mongod' ? 'store' : comm === 'beam.smp' ? 'broker' : null;
-      if (!kind) continue;
       const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      sum[kind] += (Number(rest[11]) + Number(rest[12])) / 100;
+      const n = Number(pid);
+      // rest[1]: ppid; rest[11..14]: utime, stime, cutime, cstime (clock ticks, USER_HZ = 100)
+      const mine = storeProcs
+        ? own.has(n) || parents.has(n) || parents.has(Number(rest[1]))
+        : comm === 'ferretdb' || comm === 'mongod';
+      const broker = brokerPid ? n === brokerPid : comm === 'beam.smp';
+      const kind = mine ? 'store' : broker ? 'broker' : null;
+      if (!kind) continue;
+      const reaped = parents.has(n) ? Number(rest[13]) + Number(rest[14]) : 0;
+      sum[kind] += (Number(rest[11]) + Number(rest[12]) + reaped) / 100;
     } catch {
       /* process ended */
     }
@@ -285,20 +402,25 @@ async function submitAll(
   return { submitted, ackMs, refused, wallMs: performance.now() - t0 };
 }
 
-/** Recipients pull their inbox, download each item and acknowledge it, until told to stop. */
+/**
+ * Recipients pull their inbox (500 items a page, every 0.5 s), download each item and acknowledge it,
+ * until told to stop. What they list is how the benchmark learns that a delivery is available, and
+ * when: each inbox item carries the worker's `availableAt` (the API, not the store's collections).
+ */
 function startPullers(client: HubClient, workers: number) {
   let stop = false;
   let pulled = 0;
   let bytes = 0;
-  const inFlight = new Set<string>();
+  const seen = new Map<string, { docId: string; availableAt: number; pulled: boolean }>(); // by inbox item id
   const queue: string[] = [];
   const lister = (async () => {
     while (!stop) {
       try {
         const { items } = await client.inbox({ limit: 500 });
         for (const it of items)
-          if (!inFlight.has(it.id)) {
-            inFlight.add(it.id);
+          if (!seen.has(it.id)) {
+            // Never queued twice: a listing answered after an item's ack would bring it back.
+            seen.set(it.id, { docId: it.docId, availableAt: Date.parse(it.availableAt), pulled: false });
             queue.push(it.id);
           }
       } catch (err) {
@@ -318,13 +440,19 @@ function startPullers(client: HubClient, workers: number) {
         bytes += (await client.download(id)).length;
         await client.ack(id, 'done');
         pulled++;
+        seen.get(id)!.pulled = true;
       } catch (err) {
         log('pull failed:', (err as Error).message);
       }
-      inFlight.delete(id);
     }
   });
+  /** The listed items of these documents: how many, how many pulled, and when each was available. */
+  const of = (docIds: Set<string>) => {
+    const items = [...seen.values()].filter((v) => docIds.has(v.docId));
+    return { listed: items.length, pulled: items.filter((v) => v.pulled).length, items };
+  };
   return {
+    of,
     get pulled() {
       return pulled;
     },
@@ -395,7 +523,8 @@ async function rawBroker(messageBytes: number, n: number) {
  */
 type StageSnapshot = Map<string, { buckets: [number, number][]; sum: number; count: number }>;
 
-async function stageSnapshot(opsUrl: string): Promise<StageSnapshot> {
+/** The hub's /metrics text (on a new connection each time). */
+async function hubMetrics(opsUrl: string): Promise<string> {
   // A kept-alive connection the hub closes just as it is reused fails once ("other side closed"):
   // ask again on a new one.
   const metrics = async (attempt = 1): Promise<string> => {
@@ -407,16 +536,27 @@ async function stageSnapshot(opsUrl: string): Promise<StageSnapshot> {
       return metrics(attempt + 1);
     }
   };
-  const text = await metrics();
+  return metrics();
+}
+
+async function stageSnapshot(opsUrl: string): Promise<StageSnapshot> {
+  return parseStages(await hubMetrics(opsUrl));
+}
+
+function parseStages(text: string): StageSnapshot {
   const out: StageSnapshot = new Map();
   // The submission stages by label, and the worker's listing time (availability stamp → inbox entry
   // written, `hub_delivery_listing_seconds`, no label) as the entry `listing`.
-  const re = /^hub_(submission_stage|delivery_listing)_seconds_(bucket|sum|count)(?:\{([^}]*)\})? (\S+)$/gm;
+  const re =
+    /^hub_(submission_stage|delivery_listing|delivery_latency)_seconds_(bucket|sum|count)(?:\{([^}]*)\})? (\S+)$/gm;
   for (const [, metric, kind, rawLabels, value] of text.matchAll(re)) {
     const labels = Object.fromEntries(
       [...(rawLabels ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]),
     );
-    const st = metric === 'delivery_listing' ? 'listing' : labels.stage!;
+    // hub_delivery_latency_seconds (acceptance → available, label mode) as the entry `available`.
+    if (metric === 'delivery_latency' && labels.mode !== 'pull') continue;
+    const st =
+      metric === 'delivery_listing' ? 'listing' : metric === 'delivery_latency' ? 'available' : labels.stage!;
     if (!out.has(st)) out.set(st, { buckets: [], sum: 0, count: 0 });
     const e = out.get(st)!;
     const v = Number(value);
@@ -425,6 +565,53 @@ async function stageSnapshot(opsUrl: string): Promise<StageSnapshot> {
     else e.count = v;
   }
   return out;
+}
+
+/**
+ * The hub's store statement counters (`hub_store_statements_total`, `hub_store_write_statements_total`,
+ * src/store/mongo.ts) summed over commands and collections, by command, and the deliveries the worker
+ * completed (`hub_deliveries_delivered_total`). `statements` is null for a hub without the counters
+ * (code before 2026-12-06, run with --hub-dir): the report then shows "—".
+ */
+interface CounterSnapshot {
+  readonly statements: { all: number; writes: number; byCommand: Record<string, number> } | null;
+  readonly delivered: number;
+}
+async function counterSnapshot(opsUrl: string): Promise<CounterSnapshot> {
+  const text = await hubMetrics(opsUrl);
+  let all = 0;
+  let writes = 0;
+  let found = false;
+  const byCommand: Record<string, number> = {};
+  const re = /^hub_store_(write_)?statements_total\{([^}]*)\} (\S+)$/gm;
+  for (const [, write, labels, value] of text.matchAll(re)) {
+    found = true;
+    const v = Number(value);
+    if (write) writes += v;
+    else {
+      all += v;
+      const command = /command="([^"]*)"/.exec(labels!)?.[1] ?? '?';
+      byCommand[command] = (byCommand[command] ?? 0) + v;
+    }
+  }
+  let delivered = 0;
+  for (const [, value] of text.matchAll(/^hub_deliveries_delivered_total\{[^}]*\} (\S+)$/gm))
+    delivered += Number(value);
+  return { statements: found ? { all, writes, byCommand } : null, delivered };
+}
+
+/** Statements (and writes) per unit between two snapshots; null without the counters. */
+function statementsPer(a: CounterSnapshot, b: CounterSnapshot, units: number) {
+  if (!a.statements || !b.statements) return null;
+  const per = (x: number) => +(x / Math.max(1, units)).toFixed(2);
+  const byCommand: Record<string, number> = {};
+  for (const [k, v] of Object.entries(b.statements.byCommand))
+    if (v - (a.statements.byCommand[k] ?? 0) > 0) byCommand[k] = per(v - (a.statements.byCommand[k] ?? 0));
+  return {
+    statements: per(b.statements.all - a.statements.all),
+    writes: per(b.statements.writes - a.statements.writes),
+    byCommand,
+  };
 }
 
 /** Per stage over an interval: mean and p95 (interpolated within the histogram's buckets), in ms. */
@@ -503,13 +690,31 @@ async function main() {
       memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
       os: `${os.type()} ${os.release()}`,
       node: process.version,
-      store: build.ferretdbVersion
-        ? `FerretDB ${build.ferretdbVersion} (SQLite)`
-        : `MongoDB ${build.version}`,
+      cores: `${CORES} (os.availableParallelism(), the "× cores" of the ratio)`,
+      store: '?',
       broker: spawnSync('rabbitmqctl', ['-q', 'version'], { encoding: 'utf8' }).stdout.trim() || '?',
+    },
+    hub: {
+      dir: HUB_DIR,
+      commit:
+        spawnSync('git', ['-C', HUB_DIR, 'log', '-1', '--format=%h %s'], {
+          encoding: 'utf8',
+        }).stdout.trim() || '?',
     },
     settings: { concurrency, verifyWorkers: Number(args['verify-workers']), sender: SENDER },
   };
+  // The store's own processes (its PostgreSQL's too, for FerretDB's postgresql handler).
+  storeProcs = findStoreProcs(uri);
+  brokerPid = localListener(amqpUrl, 5672);
+  (out.machine as Record<string, unknown>).brokerProcess = brokerPid
+    ? `${brokerPid} (${commOf(brokerPid)})`
+    : 'not found by port: every beam.smp counted';
+  (out.machine as Record<string, unknown>).store = build.ferretdbVersion
+    ? `FerretDB ${build.ferretdbVersion} (${storeProcs?.parents.length ? 'PostgreSQL' : 'SQLite'})`
+    : `MongoDB ${build.version}`;
+  (out.machine as Record<string, unknown>).storeProcesses = storeProcs
+    ? { ...storeProcs, names: [...storeProcs.pids, ...storeProcs.parents].map(commOf) }
+    : 'not found by port: every ferretdb/mongod process counted';
   const results: Record<string, unknown>[] = [];
   try {
     log(`starting the hub (db ${dbName}, queues ${prefix}.*)`);
@@ -522,9 +727,11 @@ async function main() {
       },
       profDir,
     );
-    // Recipients: H41.001 plus 19 new communes under H41, served by one system acting for all.
+    // Recipients: H41.001 plus new communes under H41 (as many as the largest fan-out needs, at
+    // least 19), served by one system acting for all.
     const recipients = ['H41.001'];
-    for (let i = 0; recipients.length < 20; i++) {
+    const most = Math.max(20, ...SCENARIOS.map((sc) => sc.fanout));
+    for (let i = 0; recipients.length < most; i++) {
       const { agency } = await directory.register('bench', {
         name: `UBND xã thử tải ${runId}-${i}`,
         block: 'state',
@@ -543,14 +750,10 @@ async function main() {
       rights: ['send'],
       active: true,
     });
-    const sender = new HubClient({
-      baseUrl: hub.url,
-      systemId: `dms-${SENDER}`,
-      secret: `DEV-ONLY-secret-${SENDER}`,
-    });
+    const senderAuth = { baseUrl: hub.url, systemId: `dms-${SENDER}`, secret: `DEV-ONLY-secret-${SENDER}` };
+    const sender = new HubClient(senderAuth);
     const receiver = new HubClient({ baseUrl: hub.url, ...recipientSystem });
     const trust = await TrustStore.fromDirectory(certs);
-    const Delivery = mongo.collection('deliveries');
 
     async function measure(sc: Scenario, perSecond?: number) {
       const to = recipients.slice(0, sc.fanout);
@@ -569,59 +772,39 @@ async function main() {
       const threads0 = hub.threadCpu();
       const machine0 = machineCpu();
       const stages0 = await stageSnapshot(hub.opsUrl);
+      const counters0 = await counterSnapshot(hub.opsUrl);
       log(`${sc.size} × ${sc.fanout}: submitting ${counted}${perSecond ? ` at ${perSecond}/s` : ''}`);
       const sub = await submitAll(sender, messages, { concurrency, ...(perSecond ? { perSecond } : {}) });
       const docIds = [...sub.submitted.keys()];
-      // Wait until every delivery is available (or already acknowledged) in the inbox. Counting
-      // them scans the deliveries (FerretDB pushes no such filter down): done only once the pullers
-      // have pulled as many, or every 5 s, so that the harness does not load the store it measures.
+      const mine = new Set(docIds);
+      // Wait until the recipients have listed every delivery (their inbox items, with the worker's
+      // availableAt: the API, not the store's collections).
       const want = docIds.length * sc.fanout;
       const deadline = Date.now() + 600_000;
-      let done = 0;
-      let checkedAt = 0;
-      while (Date.now() < deadline) {
-        const due = pullers.pulled >= want ? 1_000 : 5_000;
-        if (Date.now() - checkedAt >= due) {
-          checkedAt = Date.now();
-          done = 0;
-          for (let i = 0; i < docIds.length; i += 200)
-            done += await Delivery.countDocuments({
-              docId: { $in: docIds.slice(i, i + 200) },
-              transport: { $in: ['available', 'acknowledged'] },
-            });
-          if (done >= want) break;
-        }
-        await sleep(100);
-      }
+      while (pullers.of(mine).listed < want && Date.now() < deadline) await sleep(100);
       const cpu = hub.cpuSeconds() - cpu0;
-      const { listing, ...stages } = stagesBetween(stages0, await stageSnapshot(hub.opsUrl));
+      const { listing, available, ...stages } = stagesBetween(stages0, await stageSnapshot(hub.opsUrl));
       const machine1 = machineCpu();
       const mem = hub.memory();
       const cpuByThread: Record<string, number> = {};
       for (const [k, v] of hub.threadCpu())
         if (v - (threads0.get(k) ?? 0) > 0) cpuByThread[k] = +(v - (threads0.get(k) ?? 0)).toFixed(2);
-      // Collect availability times.
+      // Availability times, from the inbox items listed.
       const latest = new Map<string, number>();
       const e2eMs: number[] = [];
-      for (let i = 0; i < docIds.length; i += 200) {
-        const rows = await Delivery.find(
-          { docId: { $in: docIds.slice(i, i + 200) } },
-          { projection: { docId: 1, availableAt: 1 } },
-        ).toArray();
-        for (const r of rows) {
-          const at = (r.availableAt as Date | undefined)?.getTime();
-          if (at === undefined) continue;
-          const docId = r.docId as string;
-          e2eMs.push(at - sub.submitted.get(docId)!);
-          latest.set(docId, Math.max(latest.get(docId) ?? 0, at));
-        }
+      const { listed: done, items } = pullers.of(mine);
+      for (const { docId, availableAt: at } of items) {
+        e2eMs.push(at - sub.submitted.get(docId)!);
+        latest.set(docId, Math.max(latest.get(docId) ?? 0, at));
       }
       const first = Math.min(...sub.submitted.values());
       const last = Math.max(...latest.values());
-      // Let the recipients finish pulling what is there.
+      // Let the recipients finish pulling what is there: the statements counted cover each
+      // document's life up to its deliveries downloaded and acknowledged.
       const pullDeadline = Date.now() + 120_000;
-      while (pullers.pulled < done && Date.now() < pullDeadline) await sleep(100);
+      while (pullers.of(mine).pulled < done && Date.now() < pullDeadline) await sleep(100);
       const pulled = await pullers.stop();
+      const perDoc = statementsPer(counters0, await counterSnapshot(hub.opsUrl), docIds.length);
       const row = {
         size: sc.size,
         messageBytes: messages[0]?.length ?? 0,
@@ -632,6 +815,15 @@ async function main() {
         deliveriesAvailable: done,
         deliveriesExpected: expected - (sc.docs - counted) * sc.fanout,
         pulledAndAcked: pulled.pulled,
+        // Store statements per document from the hub's counters, from the first submission until the
+        // recipients acknowledged every delivery (their listings included); null: a hub without them.
+        storeStatementsPerDoc: perDoc,
+        storeStatementsPerDelivery: perDoc
+          ? {
+              statements: +(perDoc.statements / sc.fanout).toFixed(2),
+              writes: +(perDoc.writes / sc.fanout).toFixed(2),
+            }
+          : null,
         ...(perSecond ? { pacedPerSec: perSecond } : {}),
         submitPerSec: rate(docIds.length, sub.wallMs),
         e2eDocsPerSec: rate(docIds.length, last - first),
@@ -641,6 +833,7 @@ async function main() {
         submitStagesMs: stages,
         // What the inbox times above leave out: from the availability stamp to the inbox entry written.
         ...(listing ? { listingAfterStampMs: listing } : {}),
+        ...(available ? { acceptedToAvailableMs: available } : {}),
         hubPeakRssMiB: mem.peakRssMiB,
         hubRssAtStartMiB: rssStart,
         hubRssGrowthMiB: +(mem.peakRssMiB - rssStart).toFixed(1),
@@ -678,6 +871,8 @@ async function main() {
           hubOverRawPublishConfirm: +(row.e2eDocsPerSec / raw.publishConfirmPerSec).toFixed(3),
           hubOverRawRoundTrip: +(row.e2eDocsPerSec / raw.roundTripPerSec).toFixed(3),
           hubOverBareVerification: +(row.e2eDocsPerSec / verifyPerSec).toFixed(3),
+          // What the machine's cores could verify (os.availableParallelism(), machine.cores).
+          hubOverBareVerificationAllCores: +(row.e2eDocsPerSec / (verifyPerSec * CORES)).toFixed(3),
         },
       });
     }
@@ -685,7 +880,8 @@ async function main() {
     // Latency at half load: 50 KB, one recipient, paced at half the throughput just measured.
     const ref = results.find((r) => r.size === '50 KB' && r.fanout === 1) as
       { e2eDocsPerSec: number; documents: number } | undefined;
-    if (ref || args['half-load']) {
+    // --half-load 0: none.
+    if ((ref || args['half-load']) && args['half-load'] !== '0') {
       const half = args['half-load']
         ? Number(args['half-load'])
         : Math.max(1, Math.round(ref!.e2eDocsPerSec / 2));
@@ -694,8 +890,14 @@ async function main() {
       out.halfLoad = row;
     }
 
-    if (!quick && !args['no-scale'])
-      out.scale = await scaleRun(sender, Delivery).catch((err: unknown) => {
+    if (BROADCAST)
+      out.broadcast = await broadcastRun(senderAuth).catch((err: unknown) => {
+        log('broadcast failed:', err);
+        return { error: (err as Error).message };
+      });
+
+    if (SCALE)
+      out.scale = await scaleRun(sender).catch((err: unknown) => {
         log('scale run failed:', err);
         return { error: (err as Error).message };
       });
@@ -708,7 +910,105 @@ async function main() {
   out.results = results;
   report(out);
 
-  async function scaleRun(sender: HubClient, Delivery: ReturnType<typeof mongo.collection>) {
+  /**
+   * A national broadcast: `BROADCAST` new communes (3,321 by default, half under H29, half under
+   * H41) through the directory's bulk import, then ONE 50 KB document naming all of them. Measures the
+   * time from the submission to the last delivery available (the worker's availableAt, read once from
+   * `GET /v1/documents/:id` as the sender, after the hub's `hub_deliveries_delivered_total` has counted
+   * them all: the harness does not poll the store meanwhile), deliveries/s, CPU per delivery of the
+   * hub, the store and the broker, the hub's memory growth (peak RSS − RSS at the submission) and the
+   * store statements per delivery. Nobody pulls the deliveries.
+   */
+  async function broadcastRun(senderAuth: { baseUrl: string; systemId: string; secret: string }) {
+    const n = BROADCAST;
+    const rows = Array.from({ length: n }, (_, i) => {
+      const province = i % 2 ? 'H41' : 'H29';
+      return {
+        code: `${province}.${1001 + Math.floor(i / 2)}`,
+        name: `UBND xã phát tin ${i + 1}`,
+        block: 'state',
+        kind: 'commune-people-committee',
+        parent: province,
+      };
+    });
+    log(`broadcast: importing ${n} communes`);
+    const t0 = performance.now();
+    await directory.importCsv(
+      'bench',
+      stringify(rows, { header: true, columns: ['code', 'name', 'block', 'kind', 'parent'] }),
+    );
+    const importMs = performance.now() - t0;
+    const codes = rows.map((r) => r.code);
+    const message = signedMessage(36_000, codes);
+    await quiet();
+    hub.resetPeak();
+    const rssStart = hub.memory().rssMiB;
+    const cpu0 = hub.cpuSeconds();
+    const machine0 = machineCpu();
+    const counters0 = await counterSnapshot(hub.opsUrl);
+    const stages0 = await stageSnapshot(hub.opsUrl);
+    log(`broadcast: submitting one document (${message.length} B) to ${n} communes`);
+    const at = Date.now();
+    const s0 = performance.now();
+    // One request, however long the hub takes to accept it (not resent: the time is the figure).
+    const r = await new HubClient({ ...senderAuth, timeoutMs: 900_000, retry: false }).submit(message);
+    const ackMs = performance.now() - s0;
+    const accepted = r.recipients.filter((x) => x.outcome !== 'refused').length;
+    const deadline = Date.now() + 900_000;
+    let peakSeen = hub.memory().peakRssMiB;
+    let available = 0;
+    let lastAt = Date.now();
+    while (Date.now() < deadline) {
+      const c = await counterSnapshot(hub.opsUrl);
+      lastAt = Date.now();
+      peakSeen = hub.memory().peakRssMiB;
+      available = c.delivered - counters0.delivered;
+      if (available >= accepted) break;
+      await sleep(250);
+    }
+    const cpu = hub.cpuSeconds() - cpu0;
+    const machine1 = machineCpu();
+    const counters1 = await counterSnapshot(hub.opsUrl);
+    const {
+      listing,
+      available: latency,
+      ...stages
+    } = stagesBetween(stages0, await stageSnapshot(hub.opsUrl));
+    // When the last delivery was available: when the worker's counter (read every 250 ms) reached
+    // them all. (Reading the availability stamps back through GET /v1/documents/:id took over 30 s
+    // for 3,321 deliveries on the loaded machine: not a harness's read to make.)
+    const lastMs = lastAt - at;
+    const per = statementsPer(counters0, counters1, accepted);
+    const perDelivery = (x: number) => +((x * 1000) / Math.max(1, accepted)).toFixed(3);
+    const row = {
+      communes: n,
+      importSeconds: +(importMs / 1000).toFixed(1),
+      messageBytes: message.length,
+      recipientsAccepted: accepted,
+      recipientsRefused: r.recipients.length - accepted,
+      submitTo202Ms: +ackMs.toFixed(1),
+      deliveriesAvailable: available,
+      submitToLastAvailableMs: lastMs,
+      // Acceptance → available per delivery, from the hub's hub_delivery_latency_seconds.
+      ...(latency ? { acceptedToAvailableMs: latency } : {}),
+      deliveriesPerSec: rate(available, lastMs),
+      hubCpuMsPerDelivery: perDelivery(cpu),
+      storeCpuMsPerDelivery: perDelivery(machine1.store - machine0.store),
+      brokerCpuMsPerDelivery: perDelivery(machine1.broker - machine0.broker),
+      machineBusyPercent: busyPercent(machine0, machine1),
+      hubRssAtStartMiB: rssStart,
+      hubPeakRssMiB: Math.max(peakSeen, hub.memory().peakRssMiB),
+      hubRssGrowthMiB: +(Math.max(peakSeen, hub.memory().peakRssMiB) - rssStart).toFixed(1),
+      // Over the submission and every delivery (nobody lists or pulls them); null: no counters.
+      storeStatementsPerDelivery: per,
+      submitStagesMs: stages,
+      ...(listing ? { listingAfterStampMs: listing } : {}),
+    };
+    log('broadcast', row);
+    return row;
+  }
+
+  async function scaleRun(sender: HubClient) {
     // 120,000 agencies: 899 new units under H29, each with its sub-units, through the bulk import.
     const target = Number(args['scale-agencies']);
     const rows: Record<string, string>[] = [];
@@ -758,23 +1058,21 @@ async function main() {
     hub.resetPeak();
     const cpu0 = hub.cpuSeconds();
     log(`scale: submitting ${docs} documents to ${docs * fanout} distinct recipients`);
+    const counters0 = await counterSnapshot(hub.opsUrl);
     const sub = await submitAll(sender, messages, { concurrency });
     const docIds = [...sub.submitted.keys()];
+    // Every delivery made available, as the hub's worker counts them (nobody pulls in this run).
     const deadline = Date.now() + 900_000;
     let available = 0;
     while (Date.now() < deadline) {
-      available = 0;
-      for (let i = 0; i < docIds.length; i += 200)
-        available += await Delivery.countDocuments({
-          docId: { $in: docIds.slice(i, i + 200) },
-          transport: 'available',
-        });
+      available = (await counterSnapshot(hub.opsUrl)).delivered - counters0.delivered;
       if (available >= docIds.length * fanout) break;
-      await sleep(2_000); // each count scans the deliveries: do not load the store being measured
+      await sleep(500);
     }
     const wall = Date.now() - Math.min(...sub.submitted.values());
+    // The recipients of the accepted documents (their codes are distinct by construction).
     const distinctRecipients = new Set(
-      (await Delivery.distinct('recipientCode', { docId: { $in: docIds.slice(0, docs) } })) as string[],
+      messages.slice(0, docIds.length).flatMap((_, i) => leaves.slice(i * fanout, (i + 1) * fanout)),
     ).size;
     const row = {
       agencies: await mongo.collection('agencies').estimatedDocumentCount(),
@@ -816,15 +1114,25 @@ function report(out: Record<string, unknown>) {
       rawBroker: { publishConfirmPerSec: number; consumeAckPerSec: number };
       bareVerifyPerSecOneCore: number;
     };
-    ratios: { hubOverRawPublishConfirm: number; hubOverBareVerification: number };
+    ratios: {
+      hubOverRawPublishConfirm: number;
+      hubOverBareVerification: number;
+      hubOverBareVerificationAllCores: number;
+    };
+    storeStatementsPerDoc: { statements: number; writes: number } | null;
+    storeStatementsPerDelivery: { statements: number; writes: number } | null;
   })[];
+  const st = (x: { statements: number; writes: number } | null | undefined) =>
+    x ? `${x.statements} (${x.writes})` : '—';
   const lines = [
-    `| message | fan-out | docs | hub docs/s (e2e) | deliveries/s | 202 p50/p95/p99 ms | inbox p50/p95/p99 ms | peak RSS MiB (start + growth) | CPU ms/doc hub / store / broker | machine busy % | raw publish+confirm /s | raw consume+ack /s | bare verify /s | hub ÷ raw publish | hub ÷ verify |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
+    `Hub: ${(out.hub as { dir: string; commit: string }).commit} (${(out.hub as { dir: string }).dir}); store: ${(out.machine as { store: string }).store}; cores: ${CORES}`,
+    '',
+    `| message | fan-out | docs | hub docs/s (e2e) | deliveries/s | 202 p50/p95/p99 ms | inbox p50/p95/p99 ms | peak RSS MiB (start + growth) | CPU ms/doc hub / store / broker | store CPU ms/delivery | store statements/doc (writes) | per delivery (writes) | machine busy % | raw publish+confirm /s | raw consume+ack /s | bare verify /s | hub ÷ raw publish | hub ÷ verify | hub ÷ (verify × ${CORES} cores) |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
   for (const r of rows)
     lines.push(
-      `| ${r.size as string} (${r.messageBytes as number} B) | ${r.fanout as number} | ${r.accepted as number} | ${r.e2eDocsPerSec as number} | ${r.e2eDeliveriesPerSec as number} | ${r.submitTo202Ms.p50} / ${r.submitTo202Ms.p95} / ${r.submitTo202Ms.p99} | ${r.submitToInboxMs.p50} / ${r.submitToInboxMs.p95} / ${r.submitToInboxMs.p99} | ${r.hubPeakRssMiB as number} (${r.hubRssAtStartMiB as number} + ${r.hubRssGrowthMiB as number}) | ${r.hubCpuMsPerDoc as number} / ${r.storeCpuMsPerDoc as number} / ${r.brokerCpuMsPerDoc as number} | ${r.machineBusyPercent as number} | ${r.baseline.rawBroker.publishConfirmPerSec} | ${r.baseline.rawBroker.consumeAckPerSec} | ${r.baseline.bareVerifyPerSecOneCore} | ${r.ratios.hubOverRawPublishConfirm} | ${r.ratios.hubOverBareVerification} |`,
+      `| ${r.size as string} (${r.messageBytes as number} B) | ${r.fanout as number} | ${r.accepted as number} | ${r.e2eDocsPerSec as number} | ${r.e2eDeliveriesPerSec as number} | ${r.submitTo202Ms.p50} / ${r.submitTo202Ms.p95} / ${r.submitTo202Ms.p99} | ${r.submitToInboxMs.p50} / ${r.submitToInboxMs.p95} / ${r.submitToInboxMs.p99} | ${r.hubPeakRssMiB as number} (${r.hubRssAtStartMiB as number} + ${r.hubRssGrowthMiB as number}) | ${r.hubCpuMsPerDoc as number} / ${r.storeCpuMsPerDoc as number} / ${r.brokerCpuMsPerDoc as number} | ${+((r.storeCpuMsPerDoc as number) / (r.fanout as number)).toFixed(2)} | ${st(r.storeStatementsPerDoc)} | ${st(r.storeStatementsPerDelivery)} | ${r.machineBusyPercent as number} | ${r.baseline.rawBroker.publishConfirmPerSec} | ${r.baseline.rawBroker.consumeAckPerSec} | ${r.baseline.bareVerifyPerSecOneCore} | ${r.ratios.hubOverRawPublishConfirm} | ${r.ratios.hubOverBareVerification} | ${r.ratios.hubOverBareVerificationAllCores} |`,
     );
   const half = out.halfLoad as
     | {
@@ -855,7 +1163,12 @@ function report(out: Record<string, unknown>) {
   );
   type Timing = { meanMs: number; p95Ms: number };
   const cell = (t: Timing | undefined) => (t ? `${t.meanMs} / ${t.p95Ms}` : '–');
-  for (const r of [...rows, ...(half ? [{ ...half, size: `${half.size} (half load)` }] : [])]) {
+  const bc = out.broadcast as { communes?: number; submitStagesMs?: unknown } | undefined;
+  for (const r of [
+    ...rows,
+    ...(half ? [{ ...half, size: `${half.size} (half load)` }] : []),
+    ...(bc?.submitStagesMs ? [{ ...bc, size: '50 KB (broadcast)', fanout: bc.communes }] : []),
+  ]) {
     const { submitStagesMs: st, listingAfterStampMs: listing } = r as {
       submitStagesMs?: Record<string, Timing>;
       listingAfterStampMs?: Timing;
@@ -865,6 +1178,32 @@ function report(out: Record<string, unknown>) {
       `| ${r.size as string} | ${r.fanout as number} | ${STAGES.map((k) => cell(st[k])).join(' | ')} | ${cell(listing)} |`,
     );
   }
+  const b = out.broadcast as
+    | {
+        communes: number;
+        recipientsAccepted: number;
+        messageBytes: number;
+        submitTo202Ms: number;
+        submitToLastAvailableMs: number;
+        deliveriesPerSec: number;
+        hubCpuMsPerDelivery: number;
+        storeCpuMsPerDelivery: number;
+        brokerCpuMsPerDelivery: number;
+        hubRssAtStartMiB: number;
+        hubRssGrowthMiB: number;
+        machineBusyPercent: number;
+        storeStatementsPerDelivery: { statements: number; writes: number } | null;
+        error?: string;
+      }
+    | undefined;
+  if (b?.error) lines.push('', `National broadcast failed: ${b.error}`);
+  else if (b)
+    lines.push(
+      '',
+      `| national broadcast | recipients | 202 ms | submit → last available s | deliveries/s | CPU ms/delivery hub / store / broker | hub RSS MiB (start + growth) | store statements/delivery (writes) | machine busy % |`,
+      `|---|---|---|---|---|---|---|---|---|`,
+      `| 50 KB (${b.messageBytes} B) to ${b.communes} communes | ${b.recipientsAccepted} | ${b.submitTo202Ms} | ${+(b.submitToLastAvailableMs / 1000).toFixed(1)} | ${b.deliveriesPerSec} | ${b.hubCpuMsPerDelivery} / ${b.storeCpuMsPerDelivery} / ${b.brokerCpuMsPerDelivery} | ${b.hubRssAtStartMiB} + ${b.hubRssGrowthMiB} | ${st(b.storeStatementsPerDelivery)} | ${b.machineBusyPercent} |`,
+    );
   if (out.scale) lines.push('', `Scale run: ${JSON.stringify(out.scale)}`);
   console.log(lines.join('\n'));
   const file =

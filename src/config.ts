@@ -51,6 +51,7 @@ const ENV_MAP: Record<string, { path: string[]; type: EnvType }> = {
   OPS_HOST: { path: ['http', 'opsHost'], type: 'string' },
   OPS_PORT: { path: ['http', 'opsPort'], type: 'number' },
   MONGODB_URI: { path: ['mongodb', 'uri'], type: 'string' },
+  HUB_STORE_STATEMENTS: { path: ['mongodb', 'statementMetrics'], type: 'boolean' },
   AMQP_URL: { path: ['amqp', 'urls'], type: 'list' },
   AMQP_PREFIX: { path: ['amqp', 'prefix'], type: 'string' },
   AMQP_SHARDS: { path: ['amqp', 'shards'], type: 'number' },
@@ -135,7 +136,12 @@ const ConfigSchema = z.strictObject({
         perCredential: { burst: 1000, perSecond: 500 },
       }),
   }),
-  mongodb: z.strictObject({ uri: z.string().refine(isMongoUri, 'must be a mongodb:// URI') }),
+  mongodb: z.strictObject({
+    uri: z.string().refine(isMongoUri, 'must be a mongodb:// URI'),
+    /** The store statement counters (hub_store_statements_total…): the driver's command monitoring,
+     * about 0.1 ms of CPU per statement (docs/benchmarks.md "Statement counters"). */
+    statementMetrics: z.boolean().default(true),
+  }),
   amqp: z.strictObject({
     urls: z
       .array(z.string().refine((s) => isUrl(s, ['amqp:', 'amqps:']), 'must be an amqp:// or amqps:// URL'))

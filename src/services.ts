@@ -121,7 +121,13 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
   try {
     // Files first (hub certificate and key, trust anchors): their errors come before any connection.
     const ownKey = opts.loadHubKey ? checkStartFiles(config) : undefined;
-    const mongo = await connectMongo(config.mongodb.uri, opts.dbName ? { dbName: opts.dbName } : {});
+    const mongo = await connectMongo(config.mongodb.uri, {
+      ...(opts.dbName ? { dbName: opts.dbName } : {}),
+      // The hub's statement counters (hub_store_statements_total); the CLI's registry is never scraped.
+      ...(opts.metrics && config.mongodb.statementMetrics
+        ? { onStatement: (s) => metrics.countStatement(s) }
+        : {}),
+    });
     closers.push(() => mongo.close());
     const stores = await createMongoStores(mongo, config.credentials, { directory: config.directory });
     const systemStore = new MongoSystemStore(mongo, config.credentials);

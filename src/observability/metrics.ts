@@ -3,6 +3,7 @@
  * process do not share counters.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StoreStatement } from '../store/mongo.ts';
 
 export interface HubMetrics {
   readonly registry: Registry;
@@ -24,6 +25,14 @@ export interface HubMetrics {
   onRevocationScrape(fn: () => void): void;
   /** /v1 bodies over http.largeBodyBytes being received or handled (src/http/intake.ts). */
   readonly largeBodiesInFlight: Gauge;
+  /** Store statements sent, by command and collection (the driver's command monitoring, issue 20). */
+  readonly storeStatements: Counter<'command' | 'collection'>;
+  /** The writing ones among them (insert, update, delete, findAndModify, bulkWrite). */
+  readonly storeWriteStatements: Counter<'command' | 'collection'>;
+  /** Seconds the statements took, as the driver measured them (sent → answer decoded). */
+  readonly storeStatementSeconds: Counter<'command' | 'collection'>;
+  /** Feeds the three store counters: pass it to connectMongo's `onStatement`. */
+  countStatement(s: StoreStatement): void;
 }
 
 export function createMetrics(withDefaults = true): HubMetrics {
@@ -31,7 +40,39 @@ export function createMetrics(withDefaults = true): HubMetrics {
   if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'hub_' });
   // Ages are computed at scrape time, so they never lag behind the clock.
   let revocationScrape: () => void = () => undefined;
+  const statementLabels = ['command', 'collection'] as const;
+  const storeStatements = new Counter({
+    name: 'hub_store_statements_total',
+    help:
+      'Store statements sent by this process, by command (find, insert, update, findAndModify, getMore, …) ' +
+      "and collection ('' for none), from the MongoDB driver's command monitoring",
+    labelNames: statementLabels,
+    registers: [registry],
+  });
+  const storeWriteStatements = new Counter({
+    name: 'hub_store_write_statements_total',
+    help:
+      'The writing store statements among them (insert, update, delete, findAndModify, bulkWrite): one ' +
+      "write transaction each on FerretDB's SQLite, whatever the number of documents",
+    labelNames: statementLabels,
+    registers: [registry],
+  });
+  const storeStatementSeconds = new Counter({
+    name: 'hub_store_statement_seconds_total',
+    help: 'Time of the store statements as the driver measured it (sent → answer), by command and collection',
+    labelNames: statementLabels,
+    registers: [registry],
+  });
   return {
+    storeStatements,
+    storeWriteStatements,
+    storeStatementSeconds,
+    countStatement(s) {
+      const labels = { command: s.command, collection: s.collection };
+      storeStatements.inc(labels);
+      if (s.write) storeWriteStatements.inc(labels);
+      storeStatementSeconds.inc(labels, s.seconds);
+    },
     onRevocationScrape(fn) {
       revocationScrape = fn;
     },

@@ -1,0 +1,98 @@
+/**
+ * The hub's store statement counters (issue 20): every statement its connection sends is counted by
+ * command and collection (`hub_store_statements_total`), the writing ones also in
+ * `hub_store_write_statements_total`, from the MongoDB driver's command monitoring. A submission and
+ * its delivery count write statements on every collection they add records to, whatever the write
+ * model's collections are (the test finds them by their record counts, not by name).
+ */
+import { expect } from 'chai';
+import { startTestHub, eventually, type TestHub } from '../support/hub.ts';
+import { documentMessage, signed } from '../support/messages.ts';
+
+type Counts = Map<string, number>;
+
+describe('store statement counters', function () {
+  this.timeout(60_000);
+  let t: TestHub;
+
+  before(async () => {
+    t = await startTestHub('statements');
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  /** A counter's values by collection (summed over commands), from the hub's registry. */
+  async function byCollection(name: string): Promise<Counts> {
+    const metric = (await t.hub.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+    const out: Counts = new Map();
+    for (const v of metric?.values ?? []) {
+      const coll = String(v.labels.collection ?? '');
+      out.set(coll, (out.get(coll) ?? 0) + v.value);
+    }
+    return out;
+  }
+
+  async function recordCounts(): Promise<Counts> {
+    const db = t.hub.mongo.db!;
+    const out: Counts = new Map();
+    for (const c of await db.listCollections({}, { nameOnly: true }).toArray())
+      out.set(c.name, await db.collection(c.name).countDocuments());
+    return out;
+  }
+
+  it('counts the statements of a submission and its delivery, writes on each collection it fills', async () => {
+    const records0 = await recordCounts();
+    const all0 = await byCollection('hub_store_statements_total');
+    const writes0 = await byCollection('hub_store_write_statements_total');
+
+    const r = await t
+      .client('H29.001')
+      .submit(signed(documentMessage('H29.001', ['H41.001']), t.signingKey('H29.001')));
+    expect(r.httpStatus).to.equal(202);
+    const B = t.client('H41.001');
+    await eventually(
+      async () => (await B.inbox()).items.some((i) => i.docId === r.docId),
+      20_000,
+      'the inbox item',
+    );
+
+    const records1 = await recordCounts();
+    const all1 = await byCollection('hub_store_statements_total');
+    const writes1 = await byCollection('hub_store_write_statements_total');
+    const grew = [...records1].filter(([c, n]) => n > (records0.get(c) ?? 0)).map(([c]) => c);
+    expect(grew.length, 'collections the submission added records to').to.be.greaterThan(0);
+    for (const c of grew) {
+      const w = (writes1.get(c) ?? 0) - (writes0.get(c) ?? 0);
+      expect(w, `write statements on ${c}`).to.be.at.least(1);
+      expect((all1.get(c) ?? 0) - (all0.get(c) ?? 0), `statements on ${c}`).to.be.at.least(w);
+    }
+    const total = (m: Counts) => [...m.values()].reduce((a, b) => a + b, 0);
+    expect(total(all1) - total(all0)).to.be.greaterThan(total(writes1) - total(writes0));
+  });
+
+  it('counts nothing with mongodb.statementMetrics off (HUB_STORE_STATEMENTS=0)', async () => {
+    const off = await startTestHub('statements_off', { mongodb: { statementMetrics: false } });
+    try {
+      const r = await off
+        .client('H29.001')
+        .submit(signed(documentMessage('H29.001', ['H41.001']), off.signingKey('H29.001')));
+      expect(r.httpStatus).to.equal(202);
+      const metric = (await off.hub.metrics.registry.getMetricsAsJSON()).find(
+        (m) => m.name === 'hub_store_statements_total',
+      );
+      expect(metric?.values ?? []).to.deep.equal([]);
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('serves the counters on /metrics (ops port), with seconds per command', async () => {
+    const text = await (await fetch(`${t.hub.healthUrl}/metrics`)).text();
+    expect(text).to.match(/^hub_store_statements_total\{command="find",collection="[^"]+"\} \d+/m);
+    expect(text).to.match(/^hub_store_write_statements_total\{command="insert",collection="[^"]+"\} \d+/m);
+    expect(text).to.match(
+      /^hub_store_statement_seconds_total\{command="insert",collection="[^"]+"\} [\d.e-]+/m,
+    );
+  });
+});
