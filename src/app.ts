@@ -46,6 +46,8 @@ import { createMetrics, type HubMetrics } from './observability/metrics.ts';
 import { connectMongo, pingMongo } from './store/mongo.ts';
 import { createMongoStores, type MongoStores } from './store/stores.ts';
 import { MongoSignatureLedger } from './store/signature-ledger.ts';
+import { FederationService } from './federation/service.ts';
+import { MongoPeerStateStore } from './store/peer-store.ts';
 
 export interface Hub {
   readonly config: Config;
@@ -66,6 +68,8 @@ export interface Hub {
   readonly revocation: RevocationService;
   readonly directory: DirectoryService;
   readonly systems: SystemsService;
+  /** Federation peers (docs/federation.md); `enabled` false when none is configured. */
+  readonly federation: FederationService;
   /**
    * Graceful stop: /readyz answers 503 `draining` while requests are still served for `drainMs`
    * (config shutdown.drainMs, which main.ts passes; 0 when not given, as in tests), then the listeners
@@ -169,6 +173,14 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       ]),
     };
     const publisher = new DeliveryPublisher(broker, topology, stores.outbox, log);
+    // Federation (src/federation, docs/federation.md): peers, remote units, relay, polling.
+    const federation = new FederationService({
+      config: config.federation,
+      state: new MongoPeerStateStore(mongo),
+      agencies: stores.agencies,
+      log,
+      registry: metrics.registry,
+    });
     const submissions = new SubmissionService({
       stores,
       verifier,
@@ -176,6 +188,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       publisher,
       metrics,
       log,
+      federation: federation.rules,
     });
     const queries = new DocumentQueries(stores);
     const deadLetters = new DeadLetterService(stores.models, stores.audit);
@@ -189,6 +202,10 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     let worker: DeliveryWorker | null = null;
     let relay: OutboxRelay | null = null;
     if (config.roles.includes('worker')) {
+      const breakers = new CircuitBreakers({
+        threshold: config.delivery.breakerThreshold,
+        cooldownMs: config.delivery.breakerCooldownMs,
+      });
       worker = new DeliveryWorker({
         broker,
         topology,
@@ -198,14 +215,12 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           createPrivateKey(readFileSync(config.pki.hubKey)),
           config.delivery.pushTimeoutMs,
         ),
-        breakers: new CircuitBreakers({
-          threshold: config.delivery.breakerThreshold,
-          cooldownMs: config.delivery.breakerCooldownMs,
-        }),
+        breakers,
         metrics,
         log,
         prefetch: config.amqp.prefetch,
         maxAttempts: config.delivery.maxAttempts,
+        ...(federation.enabled ? { peers: federation.relay(breakers) } : {}),
       });
       await worker.start();
       await startDeadLetterConsumer(broker, topology, deadLetters, log, () => metrics.deadLetters.inc());
@@ -270,6 +285,34 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       );
       overdueJob.start(2_000);
       cleanups.push(() => overdueJob.stop());
+      // Federation: each peer's agencies refreshed, and each peer polled, once per period across the cluster.
+      const poller = federation.poller(submissions);
+      for (const peer of federation.peers.list()) {
+        const jobs = [
+          new PeriodicJob(
+            `federation-sync:${peer.id}`,
+            peer.config.syncIntervalMs,
+            () => federation.directory.sync(peer),
+            log,
+            leased,
+          ),
+          ...(peer.config.pollIntervalMs > 0
+            ? [
+                new PeriodicJob(
+                  `federation-poll:${peer.id}`,
+                  peer.config.pollIntervalMs,
+                  () => poller.poll(peer),
+                  log,
+                  leased,
+                ),
+              ]
+            : []),
+        ];
+        for (const j of jobs) {
+          j.start(0);
+          cleanups.push(() => j.stop());
+        }
+      }
     }
 
     // Every role reloads the shared CRLs (only the newer ones are read: cheap, so often).
@@ -350,7 +393,8 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           log,
           ...(ui ? { ui: ui.deps } : {}),
           metrics,
-          credentials: stores.credentials,
+          // Federation: a peer's inbound system id acts for its remote units (src/federation/peers.ts).
+          credentials: federation.enabled ? federation.credentials(stores.credentials) : stores.credentials,
           submissions,
           queries,
           certificates: new CertificateService(stores.models, trust, stores.audit, revocation),
@@ -424,6 +468,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       revocation,
       directory,
       systems,
+      federation,
       stop: (opts = {}) =>
         (stopped ??= (async () => {
           draining = true;

@@ -18,6 +18,7 @@ import type { Topology } from './topology.ts';
 import type { DeliveryPublisher, DeliveryTask } from './publisher.ts';
 import { RefusedByEndpointError, TransientDeliveryError, type PushClient } from './push.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
+import type { PeerRelay } from '../federation/relay.ts';
 
 export class PoisonTaskError extends Error {
   constructor(message: string) {
@@ -68,6 +69,8 @@ export interface WorkerDeps {
   readonly log: Logger;
   readonly prefetch: number;
   readonly maxAttempts: number;
+  /** Federation: delivery mode `peer` (src/federation/relay.ts); absent when no peer is configured. */
+  readonly peers?: Pick<PeerRelay, 'relay'>;
 }
 
 export class DeliveryWorker {
@@ -141,6 +144,16 @@ export class DeliveryWorker {
         throw new PoisonTaskError(`agency ${d.recipientCode} is in push mode without an endpoint URL`);
       await this.#push(d, url);
       done = await stores.deliveries.markPushed(d.id, new Date());
+    } else if (mode === 'peer') {
+      // Federation hook: sendEdoc to the owning peer with the signed bytes unchanged ('pushed'), or
+      // kept in the pull inbox for a peer that collects its messages itself ('hold').
+      if (!this.#d.peers || !agency)
+        throw new PoisonTaskError(`agency ${d.recipientCode} is a remote unit and federation is off`);
+      const how = await this.#d.peers.relay(d, agency, () => this.#payload(d));
+      done =
+        how === 'hold'
+          ? await stores.deliveries.markAvailable(d, now)
+          : await stores.deliveries.markPushed(d.id, new Date());
     } else {
       await this.#toAgencyQueue(d);
       done = await stores.deliveries.markPushed(d.id, new Date());

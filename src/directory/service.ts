@@ -12,6 +12,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { formatChildCode, normalizeCode } from '../domain/codes.ts';
 import { calendarDate, parseVnDate, vnCalendarDay } from '../domain/calendar.ts';
+import { assertLocalUnit } from '../federation/remote.ts';
 import { HubError, type ErrorCode } from '../domain/errors.ts';
 import type {
   AgencySearch,
@@ -525,6 +526,7 @@ export class DirectoryService {
     const change = await this.#store.withWriter(`close ${code}`, async (w) => {
       const agency = await this.#store.findByCode(code);
       if (!agency) throw new HubError('NOT_FOUND', `no agency with code ${code}`);
+      assertLocalUnit(agency); // federation: a peer's unit is not closed here
       const successorCodes = [...new Set((input.successors ?? []).map(normalizeCode))];
       const found = await this.#store.findMany(successorCodes);
       const problems: string[] = [];
@@ -587,6 +589,7 @@ export class DirectoryService {
     const { before, after } = await this.#store.withWriter(`update ${code}`, async (w) => {
       const before = await this.#store.findByCode(code);
       if (!before) throw new HubError('NOT_FOUND', `no agency with code ${code}`);
+      assertLocalUnit(before); // federation: a peer's unit is not edited here
       const set: Record<string, unknown> = {};
       if (input.name !== undefined) set.name = input.name.trim();
       if (input.shortName !== undefined)

@@ -753,6 +753,8 @@ const M = {
     'Mã sẽ được cấp (xem trước, chưa giữ mã)',
     'Codes that would be assigned (preview, none reserved)',
   ],
+  // federation
+  'mode.peer': ['Đơn vị của hệ thống liên thông khác', 'Remote unit (federation peer)'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MsgKey = keyof typeof M;
