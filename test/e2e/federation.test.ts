@@ -21,10 +21,10 @@ import { buildEdxml, parseEdxml } from '../../src/domain/edxml/index.ts';
 import { decryptEdxml, encryptEdxml } from '../../src/crypto/encryption.ts';
 import { signEdxml, verifyEdxml } from '../../src/crypto/signature.ts';
 import { TrustStore } from '../../src/crypto/trust.ts';
-import { docIdFor, edocKey } from '../../src/domain/ids.ts';
+import { deliveryIdFor, docIdFor, edocKey } from '../../src/domain/ids.ts';
 import { isHubError } from '../../src/domain/errors.ts';
 import { PeerRefusal } from '../../src/federation/client.ts';
-import { devSigningKey, eventually, startTestHub, type TestHub } from '../support/hub.ts';
+import { devSigningKey, eventually, rewindDelivery, startTestHub, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed, statusMessage } from '../support/messages.ts';
 
 const certOf = (code: string) =>
@@ -196,6 +196,24 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
       const items = (await hubs[h].client(code).inbox()).items.filter((i) => i.documentId === msg.documentId);
       expect(items, `copies at ${h}`).to.have.length(1);
     }
+  });
+
+  it('delivers once when the relay is repeated after the peer accepted it (crash before the record)', async () => {
+    const msg = documentMessage('H29.001', ['G22']);
+    await hubs.b.client('H29.001').submit(signed(msg, devSigningKey('H29.001')));
+    const docId = docIdFor(edocKey('H29.001', msg.documentId));
+    const deliveryId = deliveryIdFor(docId, 'G22');
+    await eventually(
+      async () => (await hubs.b.hub.stores.deliveries.get(deliveryId))?.transport === 'pushed',
+      60_000,
+      'the relay B→A',
+    );
+    // As if B died after A's acceptance and before its own record: queued again, the task redelivered.
+    await rewindDelivery(hubs.b.hub, deliveryId);
+    await hubs.b.hub.worker!.deliver({ deliveryId, docId, recipientCode: 'G22', attempt: 1 });
+    expect((await hubs.b.hub.stores.deliveries.get(deliveryId))?.transport).to.equal('pushed');
+    const items = (await hubs.a.client('G22').inbox()).items.filter((i) => i.documentId === msg.documentId);
+    expect(items).to.have.length(1);
   });
 
   it('refuses a message tampered in transit, with the reason, and delivers nothing', async () => {
