@@ -414,6 +414,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
               hubCertPem: hubKey.certificatePem,
             }),
           hubCertificates,
+          federation,
           maxMessageBytes: config.http.maxMessageBytes,
           trustProxy: config.http.trustProxy,
           intake: { ...config.http, clockSkewSeconds: config.auth.clockSkewSeconds },
