@@ -81,7 +81,8 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
             inbound: { systemId: `hub-${y}`, secretFile: path.join(dir, `${y}-${x}.secret`) },
             trustedRoots: ['certs-dev/root-ca.pem'],
             outbound: x === 'a' && y === 'c' ? ('hold' as const) : ('push' as const),
-            pollIntervalMs: 1000,
+            // C collects from A when the test says so (deterministic); the other polls run periodically.
+            pollIntervalMs: x === 'c' && y === 'a' ? 0 : 1000,
             syncIntervalMs: 3_600_000,
             timeoutMs: 10_000,
           })),
@@ -94,6 +95,10 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
       expect(r.map((s) => s.conflicts.length)).to.deep.equal([0, 0]);
     }
   });
+
+  /** Hub `x` collects what peer `y` holds for it (getReceivedEdocList → getEdoc → updateStatus). */
+  const collect = (x: HubId, y: HubId) =>
+    hubs[x].hub.federation.poller(hubs[x].hub.submissions).poll(hubs[x].hub.federation.peers.require(y));
 
   after(async () => {
     for (const x of IDS) await hubs[x]?.close().catch(() => undefined);
@@ -135,7 +140,10 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
 
         const rc = hubs[y].client(to);
         const item = await eventually(
-          async () => (await rc.inbox({ type: 'edoc' })).items.find((i) => i.documentId === msg.documentId),
+          async () => {
+            if (x === 'a' && y === 'c') await collect('c', 'a');
+            return (await rc.inbox({ type: 'edoc' })).items.find((i) => i.documentId === msg.documentId);
+          },
           60_000,
           `the document at ${y}`,
         );
@@ -157,7 +165,10 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
         const docId = docIdFor(edocKey(from, msg.documentId));
         const sc = hubs[x].client(from);
         const d = await eventually(
-          async () => (await sc.statuses(docId)).find((v) => v.recipient === to && v.status === '03'),
+          async () => {
+            if (x === 'c' && y === 'a') await collect('c', 'a'); // A holds what goes to C
+            return (await sc.statuses(docId)).find((v) => v.recipient === to && v.status === '03');
+          },
           60_000,
           `status 03 back at ${x}`,
         );
@@ -228,6 +239,39 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
     expect(await hubs.a.hub.stores.documents.get(docIdFor(edocKey('H29.001', msg.documentId)))).to.equal(
       null,
     );
+  });
+
+  it('refuses a message tampered by the peer it is collected from, and the refusal reaches the sender', async () => {
+    const msg = documentMessage('G22', ['H41.001']);
+    const wire = signed(msg, devSigningKey('G22'));
+    await hubs.a.client('G22').submit(wire);
+    const docId = docIdFor(edocKey('G22', msg.documentId));
+    const deliveryId = deliveryIdFor(docId, 'H41.001');
+    await eventually(
+      async () => (await hubs.a.hub.stores.deliveries.get(deliveryId))?.transport === 'available',
+      60_000,
+      'held at A for C',
+    );
+    // A (the peer C collects from) alters the bytes it holds: same length, one letter changed.
+    const chunk = await hubs.a.hub.stores.models.PayloadChunk.findById(`${docId}:0`);
+    const tampered = Buffer.from(
+      Buffer.from(chunk!.data).toString('utf8').replace('Nội dung công văn', 'Nội dung công vĂn'),
+    );
+    expect(tampered.length).to.equal(Buffer.from(chunk!.data).length);
+    await hubs.a.hub.stores.models.PayloadChunk.updateOne(
+      { _id: `${docId}:0` },
+      { $set: { data: tampered } },
+    );
+    const r = await collect('c', 'a');
+    expect(r.refused).to.equal(1);
+    // Refused back with the reason (updateStatus fail): the sender sees it on its delivery; C delivered nothing.
+    const d = await eventually(
+      async () => (await hubs.a.client('G22').statuses(docId)).find((v) => v.ack?.result === 'fail'),
+      30_000,
+      'the refusal at A',
+    );
+    expect(d.ack?.reason).to.match(/SIGNATURE/);
+    expect(await hubs.c.hub.stores.documents.get(docId)).to.equal(null);
   });
 
   it('reports a code claimed by two sources and keeps it with its holder', async () => {
