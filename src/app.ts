@@ -38,6 +38,7 @@ import { pingMongo } from './store/mongo.ts';
 import type { MongoStores } from './store/stores.ts';
 import { pendingMigrations, runMigrations } from './store/migrations.ts';
 import { createServices, type Services } from './services.ts';
+import type { FederationService } from './federation/service.ts';
 
 export interface Hub {
   readonly config: Config;
@@ -60,6 +61,8 @@ export interface Hub {
   readonly revocation: RevocationService;
   readonly directory: DirectoryService;
   readonly systems: SystemsService;
+  /** Federation peers (docs/federation.md); `enabled` false when none is configured. */
+  readonly federation: FederationService;
   /**
    * Graceful stop: /readyz answers 503 `draining` while requests are still served for `drainMs`
    * (config shutdown.drainMs, which main.ts passes; 0 when not given, as in tests), then the listeners
@@ -122,24 +125,27 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       ]),
     };
     const submissions = await services.submissions();
+    const { federation } = services;
 
     let worker: DeliveryWorker | null = null;
     let relay: OutboxRelay | null = null;
     if (config.roles.includes('worker')) {
+      const breakers = new CircuitBreakers({
+        threshold: config.delivery.breakerThreshold,
+        cooldownMs: config.delivery.breakerCooldownMs,
+      });
       worker = new DeliveryWorker({
         broker,
         topology,
         stores,
         publisher,
         push: new PushClient(createPrivateKey(hubKey.privateKeyPem), config.delivery.pushTimeoutMs),
-        breakers: new CircuitBreakers({
-          threshold: config.delivery.breakerThreshold,
-          cooldownMs: config.delivery.breakerCooldownMs,
-        }),
+        breakers,
         metrics,
         log,
         prefetch: config.amqp.prefetch,
         maxAttempts: config.delivery.maxAttempts,
+        ...(federation.enabled ? { peers: federation.relay(breakers) } : {}),
       });
       await worker.start();
       await startDeadLetterConsumer(broker, topology, deadLetters, log, () => metrics.deadLetters.inc());
@@ -204,6 +210,34 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       );
       overdueJob.start(2_000);
       cleanups.push(() => overdueJob.stop());
+      // Federation: each peer's agencies refreshed, and each peer polled, once per period across the cluster.
+      const poller = federation.poller(submissions);
+      for (const peer of federation.peers.list()) {
+        const jobs = [
+          new PeriodicJob(
+            `federation-sync:${peer.id}`,
+            peer.config.syncIntervalMs,
+            () => federation.directory.sync(peer),
+            log,
+            leased,
+          ),
+          ...(peer.config.pollIntervalMs > 0
+            ? [
+                new PeriodicJob(
+                  `federation-poll:${peer.id}`,
+                  peer.config.pollIntervalMs,
+                  () => poller.poll(peer),
+                  log,
+                  leased,
+                ),
+              ]
+            : []),
+        ];
+        for (const j of jobs) {
+          j.start(0);
+          cleanups.push(() => j.stop());
+        }
+      }
     }
 
     // Every role reloads the shared CRLs (only the newer ones are read: cheap, so often).
@@ -280,7 +314,8 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           log,
           ...(ui ? { ui: ui.deps } : {}),
           metrics,
-          credentials: stores.credentials,
+          // Federation: a peer's inbound system id acts for its remote units (src/federation/peers.ts).
+          credentials: federation.enabled ? federation.credentials(stores.credentials) : stores.credentials,
           submissions,
           queries: services.queries,
           certificates: await services.certificates(),
@@ -294,6 +329,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           },
           evidence: (docId) => services.evidence(docId),
           hubCertificates,
+          federation,
           maxMessageBytes: config.http.maxMessageBytes,
           trustProxy: config.http.trustProxy,
           intake: { ...config.http, clockSkewSeconds: config.auth.clockSkewSeconds },
@@ -349,6 +385,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       revocation,
       directory,
       systems,
+      federation,
       stop: (opts = {}) =>
         (stopped ??= (async () => {
           draining = true;

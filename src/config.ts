@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ERROR_CODES } from './domain/errors.ts';
 import { parseAddressRule } from './vdxp/admin-gate.ts';
+import { FederationConfigSchema } from './federation/config.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -239,6 +240,8 @@ const ConfigSchema = z.strictObject({
       }),
     })
     .default({ adminOperations: { enabled: false, allowedSystems: [], allowedAddresses: [] } }),
+  // Federation (docs/federation.md): peers speaking the national-axis protocol (src/federation/config.ts).
+  federation: FederationConfigSchema,
   // Graceful stop (SIGTERM): /readyz answers 503 `draining` for drainMs while requests are still
   // served (the load balancer notices), then the listeners close and in-flight work finishes.
   // 0 in development (no load balancer), 5000 in config/production.json.
@@ -512,6 +515,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
         problems.push(
           `${at(['seed', k])}: ${cfg.seed[k]} seeds development data (DEV-ONLY secrets); set it to ""`,
         );
+    if (cfg.federation.allowInsecureLoopback)
+      problems.push(
+        `${at(['federation', 'allowInsecureLoopback'])}: http:// peers on loopback are for development only; set it to false`,
+      );
     if (cfg.directory.allowHttpEndpoints)
       problems.push(
         `${at(['directory', 'allowHttpEndpoints'])}: push endpoints over plain http:// are for development only; set it to false`,

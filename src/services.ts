@@ -34,6 +34,8 @@ import type { ReceiptSigner, SubmissionService } from './documents/submission.ts
 import { exportEvidence, type EvidenceExportOptions } from './evidence/bundle.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type HubMetrics } from './observability/metrics.ts';
+import { FederationService } from './federation/service.ts';
+import { MongoPeerStateStore } from './store/peer-store.ts';
 import { checkStartFiles } from './ops/start-checks.ts';
 import { connectMongo } from './store/mongo.ts';
 import { MongoSignatureLedger } from './store/signature-ledger.ts';
@@ -77,6 +79,8 @@ export interface Services {
   readonly signatures: MongoSignatureLedger;
   readonly vdxpStore: MongoVdxpStore;
   readonly webStore: MongoWebQueryStore;
+  /** Federation peers (src/federation, docs/federation.md); `enabled` false when none is configured. */
+  readonly federation: FederationService;
   /** The trust anchors of config.pki (with OCSP as configured), the CRLs of `revocation()` loaded. */
   trust(): Promise<TrustStore>;
   /** The CRLs kept in MongoDB, loaded into `trust()`. */
@@ -131,6 +135,14 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
     closers.push(() => mongo.close());
     const stores = await createMongoStores(mongo, config.credentials, { directory: config.directory });
     const systemStore = new MongoSystemStore(mongo, config.credentials);
+    // Federation (src/federation, docs/federation.md): peers, remote units, relay, polling.
+    const federation = new FederationService({
+      config: config.federation,
+      state: new MongoPeerStateStore(mongo),
+      agencies: stores.agencies,
+      log,
+      registry: metrics.registry,
+    });
     const p = config.pki;
 
     const bareTrust = once(() =>
@@ -234,6 +246,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       signatures: new MongoSignatureLedger(mongo),
       vdxpStore: new MongoVdxpStore(mongo, stores.models, stores.deliveries),
       webStore: new MongoWebQueryStore(stores.models),
+      federation,
       trust,
       revocation,
       hubCertificatePem,
@@ -260,6 +273,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
           publisher: m.publisher,
           metrics,
           log,
+          federation: federation.rules,
         });
       }),
       stop: () => (stopped ??= close()),

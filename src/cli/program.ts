@@ -17,6 +17,7 @@ import * as agency from './commands/agency.ts';
 import * as directory from './commands/directory.ts';
 import * as systems from './commands/systems.ts';
 import * as users from './commands/users.ts';
+import * as peers from './commands/peers.ts';
 
 /** Every hubctl command, registered (the README's command table is checked against it). */
 export function hubctlProgram(): Command {
@@ -38,5 +39,6 @@ export function hubctlProgram(): Command {
   credentials.register(program);
   hubcert.register(program);
   migrate.register(program);
+  peers.register(program);
   return program;
 }

@@ -19,6 +19,7 @@ import type { Topology } from './topology.ts';
 import type { DeliveryPublisher, DeliveryTask } from './publisher.ts';
 import { RefusedByEndpointError, TransientDeliveryError, type PushClient } from './push.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
+import type { PeerRelay } from '../federation/relay.ts';
 
 export class PoisonTaskError extends Error {
   constructor(message: string) {
@@ -69,6 +70,8 @@ export interface WorkerDeps {
   readonly log: Logger;
   readonly prefetch: number;
   readonly maxAttempts: number;
+  /** Federation: delivery mode `peer` (src/federation/relay.ts); absent when no peer is configured. */
+  readonly peers?: Pick<PeerRelay, 'relay'>;
 }
 
 export class DeliveryWorker {
@@ -149,6 +152,18 @@ export class DeliveryWorker {
       if (!url)
         throw new PoisonTaskError(`agency ${d.recipientCode} is in push mode without an endpoint URL`);
       await this.#push(d, url);
+    } else if (mode === 'peer') {
+      // Federation hook: sendEdoc to the owning peer with the signed bytes unchanged ('pushed'), or
+      // kept in the pull inbox for a peer that collects its messages itself ('hold').
+      if (!this.#d.peers || !agency)
+        throw new PoisonTaskError(`agency ${d.recipientCode} is a remote unit and federation is off`);
+      const queued = d;
+      const how = await this.#d.peers.relay(queued, agency, () => this.#payload(queued));
+      if (how === 'hold') {
+        const r = await stores.deliveries.markAvailable(queued.id, now);
+        if (r?.made) this.#delivered(mode, r.delivery);
+        return;
+      }
     } else {
       await this.#toAgencyQueue(d);
     }

@@ -5,6 +5,7 @@
  * before and after. Everything is checked before a code is reserved: a refused registration burns
  * no code.
  */
+import { assertLocalUnit } from '../federation/remote.ts';
 import { formatChildCode, normalizeCode } from '../domain/codes.ts';
 import { calendarDate } from '../domain/calendar.ts';
 import { HubError } from '../domain/errors.ts';
@@ -282,6 +283,7 @@ export class Registration {
     const change = await this.#c.store.withWriter(`close ${code}`, async (w) => {
       const agency = await this.#c.store.findByCode(code);
       if (!agency) throw new HubError('NOT_FOUND', `no agency with code ${code}`);
+      assertLocalUnit(agency); // federation: a peer's unit is not closed here
       const successorCodes = [...new Set((input.successors ?? []).map(normalizeCode))];
       const found = await this.#c.store.findMany(successorCodes);
       const problems: string[] = [];
@@ -344,6 +346,7 @@ export class Registration {
     const { before, after } = await this.#c.store.withWriter(`update ${code}`, async (w) => {
       const before = await this.#c.store.findByCode(code);
       if (!before) throw new HubError('NOT_FOUND', `no agency with code ${code}`);
+      assertLocalUnit(before); // federation: a peer's unit is not edited here
       const set: Record<string, unknown> = {};
       if (input.name !== undefined) set.name = input.name.trim();
       if (input.shortName !== undefined)

@@ -32,6 +32,7 @@ import { routeRecipients } from '../directory/routing.ts';
 import { StatusService } from './status-service.ts';
 import { BusinessFlows } from './business-flows.ts';
 import { Originals } from './originals.ts';
+import type { FederationRules } from '../federation/rules.ts';
 
 export interface Verifier {
   verify(bytes: Uint8Array): Promise<VerifiedSubmission>;
@@ -62,6 +63,8 @@ export interface SubmissionDeps {
   readonly log: Logger;
   readonly schema?: (xml: string) => Promise<void>;
   readonly clock?: () => Date;
+  /** Federation (src/federation/rules.ts): peers' units as senders, and no relaying of a peer's messages. */
+  readonly federation?: FederationRules;
 }
 
 export { docIdFor, deliveryIdFor } from '../domain/ids.ts';
@@ -141,7 +144,7 @@ export class SubmissionService {
     }
     const fp = verified.signer.fingerprintSha256;
     const cert = sender.certificates.find((c) => c.fingerprintSha256 === fp && !c.revokedAt);
-    if (!cert)
+    if (!cert && !this.#d.federation?.remoteSenderTrusted(caller, sender, verified.signer))
       throw new HubError(
         'SENDER_MISMATCH',
         `the signing certificate (SHA-256 ${fp.slice(0, 16)}…) is not registered to ${sender.code}`,
@@ -170,7 +173,7 @@ export class SubmissionService {
       const routing = await routeRecipients(
         this.#d.stores.agencies,
         msg.to.map((t) => t.organId),
-      );
+      ).then((r) => this.#d.federation?.withoutRelay(caller, r) ?? r);
       const deliverable = routing.filter((r) => r.outcome !== 'refused');
       await this.#checkSecrecy(sender, msg, deliverable);
       if (deliverable.length === 0) {

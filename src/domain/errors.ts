@@ -309,6 +309,22 @@ export const ERROR_CODES = {
     vi: 'Từ chối khởi động: cấu hình không an toàn hoặc không hợp lệ',
     en: 'Refusing to start: the configuration is unsafe or invalid',
   },
+  // --- federation (issue 22, docs/federation.md) ---
+  REMOTE_UNIT_READ_ONLY: {
+    status: 409,
+    vi: 'Đơn vị thuộc hệ thống liên thông khác quản lý, không sửa được tại đây',
+    en: 'The unit is owned by a federation peer and cannot be edited here',
+  },
+  PEER_SIGNER_UNTRUSTED: {
+    status: 422,
+    vi: 'Chứng thư ký không thuộc tổ chức chứng thực được tin cậy cho hệ thống liên thông này',
+    en: 'The signing certificate does not chain to a root trusted for this federation peer',
+  },
+  PEER_NOT_RELAYED: {
+    status: 422,
+    vi: 'Văn bản nhận từ hệ thống liên thông không được chuyển tiếp sang hệ thống liên thông khác',
+    en: 'A message received from a federation peer is never relayed to a peer',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -2,7 +2,8 @@
 import type { BusinessCode, BusinessState } from './status.ts';
 
 export type Block = 'party' | 'state' | 'front' | 'other';
-export type DeliveryMode = 'pull' | 'push' | 'amqp';
+/** `peer`: a remote unit, served by a federation peer (src/federation): relayed there, never edited here. */
+export type DeliveryMode = 'pull' | 'push' | 'amqp' | 'peer';
 export type AgencyStatus = 'active' | 'closed';
 
 export interface RegisteredCertificate {
@@ -40,6 +41,8 @@ export interface Agency {
     readonly mode: DeliveryMode;
     readonly url?: string;
     readonly cipherProtected?: boolean;
+    /** Mode `peer`: the id of the federation peer that owns and serves this unit. */
+    readonly peer?: string;
   };
   readonly certificates: readonly RegisteredCertificate[];
   readonly version: number;
@@ -188,4 +191,6 @@ export interface SystemCredential {
   readonly agencyCodes: readonly string[];
   readonly rights: readonly ('send' | 'admin')[];
   readonly active: boolean;
+  /** Set when the caller is a federation peer (src/federation/peers.ts): its messages are never relayed on. */
+  readonly peer?: string;
 }

@@ -1,4 +1,5 @@
 /** The Express application: security headers, raw bodies (hashed for auth), routes, error mapping. */
+import type { PeerView } from '../federation/service.ts';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { CredentialStore, SignatureLedger } from '../domain/ports.ts';
@@ -53,6 +54,8 @@ export interface HttpDeps {
   readonly ui?: WebUiDeps;
   /** Agency-system credentials administration (/v1/admin/systems), when given. */
   readonly systems?: SystemsService;
+  /** Federation peers (src/federation), for the UI's peers page. */
+  readonly federation?: { list(): Promise<PeerView[]> };
   /** The national-axis compatible API (src/vdxp), mounted at /vdxp when given. */
   readonly vdxp?: {
     readonly store: VdxpStore;

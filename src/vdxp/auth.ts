@@ -13,9 +13,10 @@
  * Every failure is UNAUTHENTICATED with a reason that never contains the expected HMAC, and an
  * unknown, disabled or wrongly keyed system get the same answer (no oracle).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { HubError } from '../domain/errors.ts';
 import type { SystemCredential } from '../domain/types.ts';
+import { signHeaderHmac } from './signing.ts';
 
 export const PREFIX = 'xroadvnpt-';
 const SIGN_HEADER = 'xroadvnpt-sign-header';
@@ -179,9 +180,7 @@ export async function authenticate(
   // The signature: HMAC-SHA256 keyed with the secret's UTF-8 bytes over the bytes received.
   const cred = await lookup(systemId);
   const given = Buffer.from(hashHeader, 'hex');
-  const expected = createHmac('sha256', cred?.secret ?? 'no such system: compare anyway')
-    .update(signHeaderRaw)
-    .digest();
+  const expected = signHeaderHmac(cred?.secret ?? 'no such system: compare anyway', signHeaderRaw);
   const matches = given.length === expected.length && timingSafeEqual(given, expected);
   if (!cred || !cred.active || !matches) throw unauthenticated('unknown system or invalid signature');
 

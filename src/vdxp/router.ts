@@ -39,6 +39,7 @@ import {
   type EnvelopeObject,
 } from './envelope.ts';
 import { fileFromSendBody } from './hash-file.ts';
+import { offeredTo } from '../federation/remote.ts';
 import { readPayload } from '../domain/payload.ts';
 import { sendPayload } from '../http/payload.ts';
 import {
@@ -324,8 +325,9 @@ export function vdxpRouter(deps: VdxpDeps): Router {
     for await (const a of directory.exportAll()) if (a.status === 'active' && filter(a)) yield a;
   }
 
-  op('getAgenciesList', ['POST', 'GET'], async ({ res }) => {
-    await streamListEnvelope(res, map(activeAgencies(), agencyItem));
+  op('getAgenciesList', ['POST', 'GET'], async ({ res, auth }) => {
+    // Federation: a peer is offered this hub's own units only (src/federation/remote.ts).
+    await streamListEnvelope(res, map(activeAgencies(offeredTo(auth.caller)), agencyItem));
   });
 
   op('getAgenciesListQD20', ['POST', 'GET'], async ({ res, auth }) => {

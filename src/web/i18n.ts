@@ -753,6 +753,26 @@ const M = {
     'Mã sẽ được cấp (xem trước, chưa giữ mã)',
     'Codes that would be assigned (preview, none reserved)',
   ],
+  // federation
+  'mode.peer': ['Đơn vị của hệ thống liên thông khác', 'Remote unit (federation peer)'],
+  'nav.peers': ['Liên thông', 'Peers'],
+  'peer.intro': [
+    'Các hệ thống liên thông (trục quốc gia, hub khác) và đơn vị mà mỗi hệ thống phục vụ. Cấu hình trong federation.peers; xem thêm hubctl peers.',
+    'Federation peers (the national axis, other hubs) and the units each serves. Configured in federation.peers; see also hubctl peers.',
+  ],
+  'peer.none': ['Chưa cấu hình hệ thống liên thông nào', 'No federation peer is configured'],
+  'peer.peer': ['Hệ thống liên thông', 'Peer'],
+  'peer.units': ['Đơn vị phục vụ', 'Units served'],
+  'peer.lastContact': ['Liên lạc gần nhất', 'Last contact'],
+  'peer.backlog': ['Đang chờ gửi', 'Backlog'],
+  'peer.relayed': ['Đã chuyển đi', 'Relayed'],
+  'peer.received': ['Đã nhận về', 'Received'],
+  'peer.conflicts': ['Trùng mã', 'Code conflicts'],
+  'peer.heldBy': ['đang thuộc {holder}', 'held by {holder}'],
+  'peer.local': ['hệ thống này', 'this hub'],
+  'peer.more': ['và {n} đơn vị khác', 'and {n} more'],
+  'peer.push': ['gửi đi bằng sendEdoc', 'sent with sendEdoc'],
+  'peer.hold': ['chờ hệ thống kia lấy về', 'held for the peer to collect'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MsgKey = keyof typeof M;

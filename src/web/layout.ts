@@ -37,6 +37,7 @@ const NAV: { id: string; path: string; key: MsgKey; roles: readonly string[] }[]
   },
   { id: 'endpoints', path: '/ui/admin/endpoints', key: 'nav.endpoints', roles: ['admin', 'auditor'] },
   { id: 'deadletters', path: '/ui/admin/deadletters', key: 'nav.deadletters', roles: ['admin', 'auditor'] },
+  { id: 'peers', path: '/ui/admin/peers', key: 'nav.peers', roles: ['admin', 'auditor'] }, // federation
   { id: 'users', path: '/ui/admin/users', key: 'nav.users', roles: ['admin', 'auditor'] },
   { id: 'audit', path: '/ui/admin/audit', key: 'nav.audit', roles: ['admin', 'auditor'] },
 ];

@@ -32,6 +32,8 @@ import { renderPage } from './layout.ts';
 import { adminAgenciesRouter } from './pages/admin-agencies.ts';
 import { adminOpsRouter } from './pages/admin-ops.ts';
 import { adminUsersRouter } from './pages/admin-users.ts';
+import { adminPeersRouter } from './pages/admin-peers.ts';
+import type { PeerView } from '../federation/service.ts';
 import { dashboardRouter } from './pages/dashboard.ts';
 import { documentsRouter } from './pages/documents.ts';
 import { loginRouter } from './pages/login.ts';
@@ -65,6 +67,8 @@ export interface WebHubDeps {
   readonly certificates: CertificateService;
   readonly deadLetters: DeadLetterService;
   readonly evidence: (docId: string) => Promise<Buffer>;
+  /** Federation peers (src/federation): the read-only peers page. */
+  readonly federation?: { list(): Promise<PeerView[]> };
 }
 
 /** Errors of Express middleware (static files, body parsing) as HubErrors. */
@@ -170,6 +174,7 @@ export function webRouter(hub: WebHubDeps, ui: WebUiDeps): Router {
       certExpiryWarnDays: ui.certExpiryWarnDays,
     }),
     adminUsersRouter(ui.users),
+    adminPeersRouter({ federation: hub.federation ?? { list: () => Promise.resolve([]) } }), // federation
   );
   r.use((_req, _res, next) => next(new HubError('NOT_FOUND', 'no such page')));
   r.use(errorPage(hub.log));

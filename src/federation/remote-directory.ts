@@ -1,0 +1,210 @@
+/**
+ * The remote units of a peer, from its agency list (getAgenciesList), refreshed periodically and on
+ * demand (`hubctl peers sync`). Rules (docs/federation.md, Directory):
+ *
+ * - a code not in the directory becomes a remote unit owned by the peer (delivery mode `peer`);
+ * - a remote unit of the same peer follows the list (name, legacy code; closed when it leaves it);
+ * - a code held by this hub (a local unit) or by another peer is a **conflict**: reported (log,
+ *   gauge `hub_federation_code_conflicts`, the peer's state, the peers page), never overwritten;
+ *   the unit stays with its holder and the peer does not act for it here.
+ *
+ * Writes go through the directory store as its only writer, with change-feed versions, so remote
+ * units appear in getSynchronizeUnit feeds and searches like any other change.
+ */
+import { isLegacyCode, legacyToCurrent, normalizeCode, validateAgencyCode } from '../domain/codes.ts';
+import type { DirectoryStore } from '../domain/ports.ts';
+import type { Agency } from '../domain/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { PeerAgency } from './client.ts';
+import type { Peer } from './peers.ts';
+import type { CodeConflict, PeerStateStore } from './ports.ts';
+import { remotePeerOf } from './remote.ts';
+
+export interface SyncResult {
+  readonly peer: string;
+  readonly listed: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly closed: number;
+  readonly conflicts: readonly CodeConflict[];
+}
+
+interface Wanted {
+  readonly code: string;
+  readonly legacyCode?: string;
+  readonly name: string;
+  readonly pid?: string;
+  readonly mail?: string;
+}
+
+/** The peer's item in this hub's code form: QCVN 102 codes, legacy 13-character ones as alias. */
+function wantedOf(a: PeerAgency): Wanted | null {
+  let code = normalizeCode(a.code);
+  let legacyCode = a.oldCode ? normalizeCode(a.oldCode) : undefined;
+  if (isLegacyCode(code)) {
+    const current = legacyToCurrent(code);
+    if (!current) return null;
+    legacyCode = code;
+    code = current;
+  }
+  if (!validateAgencyCode(code).ok) return null;
+  if (legacyCode && !isLegacyCode(legacyCode)) legacyCode = undefined;
+  const pid = a.pid && a.pid !== '0' ? normalizeCode(a.pid) : undefined;
+  return {
+    code,
+    name: a.name,
+    ...(legacyCode ? { legacyCode } : {}),
+    ...(pid ? { pid: isLegacyCode(pid) ? (legacyToCurrent(pid) ?? pid) : pid } : {}),
+    ...(a.mail ? { mail: a.mail } : {}),
+  };
+}
+
+export class RemoteDirectory {
+  readonly #store: DirectoryStore;
+  readonly #state: PeerStateStore;
+  readonly #log: Logger;
+  readonly #now: () => Date;
+  readonly #onConflicts: (peer: string, n: number) => void;
+
+  constructor(deps: {
+    store: DirectoryStore;
+    state: PeerStateStore;
+    log: Logger;
+    now?: () => Date;
+    onConflicts?: (peer: string, n: number) => void;
+  }) {
+    this.#store = deps.store;
+    this.#state = deps.state;
+    this.#log = deps.log;
+    this.#now = deps.now ?? (() => new Date());
+    this.#onConflicts = deps.onConflicts ?? (() => undefined);
+  }
+
+  /** Fetches the peer's agency list and applies it. Errors are recorded on the peer and rethrown. */
+  async sync(peer: Peer): Promise<SyncResult> {
+    let list: PeerAgency[];
+    try {
+      list = await peer.client.getAgenciesList();
+    } catch (err) {
+      await this.#state.recordError(peer.id, 'getAgenciesList', (err as Error).message, this.#now());
+      throw err;
+    }
+    return this.apply(peer.id, list);
+  }
+
+  /** Applies an agency list of `peerId` (exposed for tests and imports of a list file). */
+  async apply(peerId: string, list: readonly PeerAgency[]): Promise<SyncResult> {
+    const now = this.#now();
+    const wanted = new Map<string, Wanted>();
+    let skipped = 0;
+    for (const a of list) {
+      const w = a.deleted ? null : wantedOf(a);
+      if (w) wanted.set(w.code, w);
+      else if (!a.deleted) skipped++;
+    }
+    if (skipped) this.#log.warn({ peer: peerId, skipped }, 'federation: agencies with invalid codes ignored');
+    const before = (await this.#state.get(peerId))?.agencies ?? [];
+    const result = await this.#store.withWriter(`federation sync ${peerId}`, async (w) => {
+      const codes = [...new Set([...wanted.keys(), ...before])];
+      const found = await this.#store.findMany(codes);
+      const conflicts: CodeConflict[] = [];
+      const create: Wanted[] = [];
+      const owned: string[] = [];
+      let updated = 0;
+      let closed = 0;
+      for (const item of wanted.values()) {
+        const a = found.get(item.code) ?? (item.legacyCode ? found.get(item.legacyCode) : undefined);
+        if (!a) {
+          create.push(item);
+          continue;
+        }
+        const holder = remotePeerOf(a);
+        if (holder !== peerId) {
+          conflicts.push({ code: item.code, heldBy: holder ?? 'local', claimedBy: peerId, seenAt: now });
+          continue;
+        }
+        owned.push(a.code);
+        if (a.name !== item.name || a.status !== 'active' || (a.contact.email ?? undefined) !== item.mail) {
+          const set: Partial<Agency> = {
+            name: item.name,
+            status: 'active',
+            closedAt: undefined,
+            contact: item.mail ? { email: item.mail } : {},
+          };
+          if (await this.#store.update(a.code, a.version, await w.versions(1), { set })) updated++;
+        }
+      }
+      // Codes issued before (a closed local unit, a reservation) are conflicts too.
+      const reservations = create.flatMap((c) => [
+        { code: c.code, canonical: c.code, kind: 'canonical' as const, given: true },
+        ...(c.legacyCode
+          ? [{ code: c.legacyCode, canonical: c.code, kind: 'legacy' as const, given: true }]
+          : []),
+      ]);
+      const taken = create.length
+        ? await this.#store.reserveCodes(reservations, `peer:${peerId}`)
+        : new Set();
+      const fresh = create.filter((c) => !taken.has(c.code));
+      for (const c of create)
+        if (taken.has(c.code))
+          conflicts.push({ code: c.code, heldBy: 'reserved', claimedBy: peerId, seenAt: now });
+      if (fresh.length) {
+        const first = await w.versions(fresh.length);
+        const codesHere = new Set([...owned, ...fresh.map((c) => c.code)]);
+        await this.#store.insertAgencies(
+          fresh.map((c, i): Agency => ({
+            code: c.code,
+            ...(c.legacyCode && !taken.has(c.legacyCode) ? { legacyCode: c.legacyCode } : {}),
+            name: c.name,
+            block: 'other',
+            kind: 'remote',
+            parentCode: c.pid && codesHere.has(c.pid) ? c.pid : null,
+            status: 'active',
+            successors: [],
+            contact: c.mail ? { email: c.mail } : {},
+            delivery: { mode: 'peer', peer: peerId },
+            certificates: [],
+            version: first + i,
+            updatedAt: now,
+          })),
+        );
+        owned.push(...fresh.map((c) => c.code));
+      }
+      // Units the peer no longer lists: closed (codes are never reused), still owned by the peer.
+      for (const code of before) {
+        if (wanted.has(code)) continue;
+        const a = found.get(code);
+        if (a && remotePeerOf(a) === peerId && a.status === 'active') {
+          const set: Partial<Agency> = { status: 'closed', closedAt: now };
+          if (await this.#store.update(a.code, a.version, await w.versions(1), { set })) closed++;
+        }
+      }
+      return { owned, conflicts, created: fresh.length, updated, closed };
+    });
+    await this.#state.saveAgencies(peerId, result.owned, result.conflicts, now);
+    this.#onConflicts(peerId, result.conflicts.length);
+    for (const c of result.conflicts)
+      this.#log.warn(
+        { peer: peerId, code: c.code, heldBy: c.heldBy },
+        'federation: agency code claimed by two sources; kept with its holder',
+      );
+    this.#log.info(
+      {
+        peer: peerId,
+        listed: list.length,
+        created: result.created,
+        updated: result.updated,
+        closed: result.closed,
+      },
+      'federation: peer agencies synchronised',
+    );
+    return {
+      peer: peerId,
+      listed: list.length,
+      created: result.created,
+      updated: result.updated,
+      closed: result.closed,
+      conflicts: result.conflicts,
+    };
+  }
+}
