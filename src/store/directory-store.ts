@@ -31,6 +31,7 @@ import { HubError } from '../domain/errors.ts';
 import type { Agency } from '../domain/types.ts';
 import { foldVietnamese } from '../domain/text.ts';
 import { LOOKUP_CONCURRENCY, mapLimit } from '../domain/concurrency.ts';
+import { duplicateIndexes, isDuplicateKey } from './errors.ts';
 
 type Collection<T extends mongo.Document> = mongo.Collection<T>;
 type Filter<T> = mongo.Filter<T>;
@@ -92,26 +93,6 @@ const VERSION_COUNTER = 'version';
 const LOCK_HINT = 'lock';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function isDuplicateKey(err: unknown): boolean {
-  return (err as { code?: number })?.code === 11000;
-}
-
-/** Indexes of the entries of an unordered insertMany that failed as duplicates (others rethrown). */
-function duplicateIndexes(err: unknown): number[] {
-  const e = err as {
-    code?: number;
-    writeErrors?: { index: number; code: number }[] | { index: number; code: number };
-  };
-  const list =
-    e.writeErrors === undefined ? undefined : Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
-  if (!list) {
-    if (isDuplicateKey(err)) return [0];
-    throw err;
-  }
-  if (list.some((w) => w.code !== 11000)) throw err;
-  return list.map((w) => w.index);
-}
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -460,7 +441,7 @@ export class MongoDirectoryStore implements DirectoryStore {
           { ordered: false },
         );
       } catch (err) {
-        for (const idx of duplicateIndexes(err)) taken.add(batch[idx]!.code);
+        for (const idx of duplicateIndexes(err, batch.length)) taken.add(batch[idx]!.code);
       }
     }
     return taken;

@@ -28,20 +28,12 @@ import { SecretBox, type CredentialKeys } from './secret-box.ts';
 import { MongoDirectoryStore, type DirectoryStoreOptions } from './directory-store.ts';
 import { docIdFor, edocKey } from '../domain/ids.ts';
 import { GroupCommit } from './group-commit.ts';
+import { duplicateIndexes, isDuplicateKey } from './errors.ts';
 import { readPayload, type PayloadStream } from '../domain/payload.ts';
 
 const PAYLOAD_CHUNK = 4 * 1024 * 1024; // well under the 16 MiB BSON document limit
 
 type Doc = Record<string, unknown> & { _id: unknown };
-
-function isDuplicateKey(err: unknown): boolean {
-  const e = err as { code?: number; writeErrors?: { code?: number }[] };
-  // A bulk error with an empty writeErrors list (e.g. a write-concern or network failure) is NOT a
-  // duplicate: `[].every()` is true, and taking it for one would silently drop the write.
-  if (Array.isArray(e?.writeErrors) && e.writeErrors.length > 0)
-    return e.writeErrors.every((w) => w.code === 11000);
-  return e?.code === 11000;
-}
 
 /**
  * How conditional single-record updates are made. MongoDB: one atomic update whose filter is `_id`
@@ -103,8 +95,7 @@ function insertGroup(collection: mongo.Collection): GroupCommit<Record<string, u
         try {
           await collection.insertMany(all, { ordered: false });
         } catch (err) {
-          if (!isDuplicateKey(err)) throw err;
-          for (const w of (err as { writeErrors: { index: number }[] }).writeErrors) taken.add(w.index);
+          for (const i of duplicateIndexes(err, all.length)) taken.add(i);
         }
         let off = 0;
         return requests.map((r) => {

@@ -8,6 +8,7 @@ import type { Connection, mongo } from 'mongoose';
 import { SecretBox, type CredentialKeys } from './secret-box.ts';
 import type { SystemRecord, SystemStore } from '../systems/service.ts';
 import { HubError } from '../domain/errors.ts';
+import { isDuplicateKey } from './errors.ts';
 
 interface SystemDoc {
   _id: string;
@@ -30,10 +31,6 @@ function toRecord(d: SystemDoc): SystemRecord {
     ...(d.rotatedAt ? { rotatedAt: new Date(d.rotatedAt) } : {}),
     ...(d.disabledAt && d.active === false ? { disabledAt: new Date(d.disabledAt) } : {}),
   };
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return (err as { code?: number })?.code === 11000;
 }
 
 const NO_SECRET = { projection: { secretEnc: 0 } } as const;

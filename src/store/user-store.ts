@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Schema, type Connection } from 'mongoose';
 import { HubError } from '../domain/errors.ts';
+import { isDuplicateKey } from './errors.ts';
 import type { LoginAttemptStore, Session, SessionStore, User, UserStore } from '../users/types.ts';
 
 const userSchema = new Schema(
@@ -138,10 +139,6 @@ function toSession(d: Doc): Session {
     ...(d.ip ? { ip: d.ip as string } : {}),
     ...(d.userAgent ? { userAgent: d.userAgent as string } : {}),
   };
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return (err as { code?: number })?.code === 11000;
 }
 
 class MongoUserStore implements UserStore {
