@@ -37,7 +37,7 @@ import { SubmissionService } from './documents/submission.ts';
 import { createHttpApp } from './http/server.ts';
 import { SystemsService } from './systems/service.ts';
 import { MongoSystemStore } from './store/system-store.ts';
-import { MongoVdxpStore } from './store/vdxp-store.ts';
+import { createVdxpStore } from './store/query-stores.ts';
 import { createWebUi, seedDevUsers } from './web/index.ts';
 import { createOpsApp } from './http/ops-server.ts';
 import { MongoPeriodLeases } from './store/lease-store.ts';
@@ -124,7 +124,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     const freshness = new RevocationFreshness(trust, metrics, log, { mode: config.pki.revocation });
     metrics.onRevocationScrape(() => freshness.updateGauges());
     trust.onOcsp((e) => freshness.recordOcsp(e));
-    const revocation = new RevocationService(trust, stores.models, log, {
+    const revocation = new RevocationService(trust, stores, log, {
       crlUrls: config.pki.crlUrls,
       fetchTimeoutMs: config.pki.crlFetchTimeoutMs,
       refresh: { periodMs: config.pki.crlRefreshMs },
@@ -245,7 +245,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       const expiryJob = new PeriodicJob(
         'cert-expiry',
         3_600_000,
-        () => alertExpiringCertificates(stores.models, metrics, log, config.pki.certExpiryWarnDays),
+        () => alertExpiringCertificates(stores.certificates, metrics, log, config.pki.certExpiryWarnDays),
         log,
         // Only the period's winner holds the gauge's value: max() over processes is the cluster's.
         { ...leased, onSkip: () => metrics.certificatesExpiring.set(0) },
@@ -353,19 +353,18 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           credentials: stores.credentials,
           submissions,
           queries,
-          certificates: new CertificateService(stores.models, trust, stores.audit, revocation),
+          certificates: new CertificateService(stores, trust, stores.audit, revocation),
           deadLetters,
           directory,
           systems,
           vdxp: {
-            store: new MongoVdxpStore(mongo, stores.models, stores.deliveries),
+            store: createVdxpStore(mongo, stores),
             adminOperations: config.vdxp.adminOperations,
             audit: stores.audit,
           },
           evidence: (docId) =>
             exportEvidence(docId, {
               stores,
-              models: stores.models,
               trust,
               hubCertPem: hubKey.certificatePem,
             }),

@@ -16,7 +16,7 @@ export async function storedTrust(
     maxCrlAgeSeconds: p.maxCrlStalenessSeconds,
     maxAgeWithoutNextUpdateSeconds: p.crlMaxAgeWithoutNextUpdateHours * 3600,
   });
-  const revocation = new RevocationService(trust, ctx.stores.models, createLogger('silent'), {
+  const revocation = new RevocationService(trust, ctx.stores, createLogger('silent'), {
     crlUrls: p.crlUrls,
     fetchTimeoutMs: p.crlFetchTimeoutMs,
   });

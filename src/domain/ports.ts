@@ -240,3 +240,7 @@ export interface Stores {
 export interface SignatureLedger {
   firstUse(key: string, expiresAt: Date): Promise<boolean>;
 }
+
+export type * from './ports/certificates.ts';
+export type * from './ports/users.ts';
+export type * from './ports/leases.ts';

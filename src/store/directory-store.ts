@@ -32,6 +32,7 @@ import type { Agency } from '../domain/types.ts';
 import { foldVietnamese } from '../domain/text.ts';
 import { LOOKUP_CONCURRENCY, mapLimit } from '../domain/concurrency.ts';
 import { duplicateIndexes, isDuplicateKey } from './errors.ts';
+import { toRegisteredCertificate, type CertificateDoc } from './certificate-store.ts';
 
 type Collection<T extends mongo.Document> = mongo.Collection<T>;
 type Filter<T> = mongo.Filter<T>;
@@ -126,7 +127,7 @@ function toAgency(d: AgencyDoc): Agency {
   out.successors ??= [];
   out.contact ??= {};
   out.delivery ??= { mode: 'pull' };
-  out.certificates ??= [];
+  out.certificates = ((out.certificates ?? []) as CertificateDoc[]).map(toRegisteredCertificate);
   return out as unknown as Agency;
 }
 

@@ -10,7 +10,7 @@
  */
 import { hostname } from 'node:os';
 import type { Connection, mongo } from 'mongoose';
-import type { PeriodLease } from '../ops/periodic.ts';
+import type { PeriodLease } from '../domain/ports/leases.ts';
 import { isDuplicateKey } from './errors.ts';
 
 interface LeaseDoc {

@@ -9,24 +9,11 @@ import { SecretBox, type CredentialKeys } from './secret-box.ts';
 import type { SystemRecord, SystemStore } from '../systems/service.ts';
 import { HubError } from '../domain/errors.ts';
 import { isDuplicateKey } from './errors.ts';
-
-interface SystemDoc {
-  _id: string;
-  secretEnc: string;
-  agencyCodes: string[];
-  rights: ('send' | 'admin')[];
-  active: boolean;
-  createdAt: Date;
-  rotatedAt?: Date;
-  disabledAt?: Date;
-}
+import { systemAccess, systemsCollection, type SystemDoc } from './credential-store.ts';
 
 function toRecord(d: SystemDoc): SystemRecord {
   return {
-    systemId: d._id,
-    agencyCodes: d.agencyCodes ?? [],
-    rights: d.rights ?? ['send'],
-    active: d.active !== false,
+    ...systemAccess(d),
     ...(d.createdAt ? { createdAt: new Date(d.createdAt) } : {}),
     ...(d.rotatedAt ? { rotatedAt: new Date(d.rotatedAt) } : {}),
     ...(d.disabledAt && d.active === false ? { disabledAt: new Date(d.disabledAt) } : {}),
@@ -40,8 +27,7 @@ export class MongoSystemStore implements SystemStore {
   readonly #box: SecretBox;
 
   constructor(conn: Connection, credentialsKey: CredentialKeys) {
-    if (!conn.db) throw new Error('MongoDB connection not open');
-    this.#c = conn.db.collection<SystemDoc>('systems');
+    this.#c = systemsCollection(conn);
     this.#box = new SecretBox(credentialsKey);
   }
 

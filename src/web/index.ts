@@ -9,7 +9,7 @@ import type { DirectoryService } from '../directory/service.ts';
 import { Originals } from '../documents/originals.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MongoStores } from '../store/stores.ts';
-import { MongoWebQueryStore } from '../store/web-store.ts';
+import { createWebQueryStore } from '../store/query-stores.ts';
 import { createUserServices } from '../users/accounts.ts';
 import type { NewUser, UserService } from '../users/service.ts';
 import { ImportJobs } from './imports.ts';
@@ -29,7 +29,7 @@ export interface WebUiOptions {
 
 export async function createWebUi(o: WebUiOptions): Promise<{ deps: WebUiDeps; stop(): Promise<void> }> {
   const accounts = await createUserServices(o.mongo, o.stores);
-  const store = new MongoWebQueryStore(o.stores.models);
+  const store = createWebQueryStore(o.stores);
   const imports = new ImportJobs(o.directory, accounts.stores.jobs, o.log);
   // Subject and number search need folded keys: documents accepted before they were stored get them
   // now (until then, the lists match those documents on the text as written).

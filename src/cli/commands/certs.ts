@@ -14,7 +14,7 @@ async function withService<T>(
   try {
     const { trust, revocation } = await storedTrust(ctx);
     // The CRLs a new certificate's chain needs are fetched first (issue 23).
-    return await fn(new CertificateService(ctx.stores.models, trust, ctx.stores.audit, revocation), ctx);
+    return await fn(new CertificateService(ctx.stores, trust, ctx.stores.audit, revocation), ctx);
   } finally {
     await ctx.close();
   }
@@ -79,7 +79,7 @@ export function register(program: Command): void {
     .action(async (o: { days: string; db?: string }) => {
       const ctx = await openContext(o.db ? { dbName: o.db } : {});
       try {
-        const rows = await findExpiringCertificates(ctx.stores.models, Number(o.days));
+        const rows = await findExpiringCertificates(ctx.stores.certificates, Number(o.days));
         if (json()) console.log(JSON.stringify(rows));
         else
           for (const r of rows)

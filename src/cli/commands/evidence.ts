@@ -29,7 +29,6 @@ export function register(program: Command): void {
           docId,
           {
             stores: ctx.stores,
-            models: ctx.stores.models,
             trust,
             hubCertPem: readFileSync(ctx.config.pki.hubCert, 'utf8'),
           },
