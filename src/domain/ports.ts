@@ -244,3 +244,4 @@ export interface SignatureLedger {
 export type * from './ports/certificates.ts';
 export type * from './ports/users.ts';
 export type * from './ports/leases.ts';
+export type * from './ports/audit.ts';

@@ -7,13 +7,15 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Connection, mongo } from 'mongoose';
 import type { AuditLog } from '../domain/ports.ts';
+import type { AuditQuery, AuditSearch } from '../domain/ports/audit.ts';
 import type { AuditEntry, AuditEvent } from '../domain/types.ts';
 import { GroupCommit } from './group-commit.ts';
 import { isDuplicateKey } from './errors.ts';
+import { escapeRegex } from '../domain/text.ts';
 
 export const AUDIT_COLLECTION = 'audit';
 
-interface AuditDoc extends Omit<AuditEntry, 'seq'> {
+export interface AuditDoc extends Omit<AuditEntry, 'seq'> {
   _id: number;
 }
 
@@ -53,7 +55,27 @@ export function auditHash(prevHash: string, e: Omit<AuditEntry, 'hash' | 'prevHa
  * Hash-chained audit log. The sequence number is the _id, so two writers can never fork the chain:
  * the loser of a race gets a duplicate-key error and retries on the new head.
  */
-export class MongoAuditLog implements AuditLog {
+/** The audit entries matching `q`, newest first (the audit log's query side; web-store.ts too). */
+export async function findAuditEntries(
+  col: mongo.Collection<AuditDoc>,
+  q: AuditQuery,
+): Promise<AuditEntry[]> {
+  const filter: Record<string, unknown> = {};
+  if (q.beforeSeq !== undefined) filter._id = { $lt: q.beforeSeq };
+  if (q.action) filter.action = { $regex: `^${escapeRegex(q.action)}` };
+  if (q.actor) filter.actor = { $regex: `^${escapeRegex(q.actor)}` };
+  if (q.subject) filter.subject = { $regex: `^${escapeRegex(q.subject)}` };
+  if (q.from) filter.at = { $gte: q.from, ...(q.until ? { $lt: q.until } : {}) };
+  else if (q.until) filter.at = { $lt: q.until };
+  const rows = await col
+    .find(filter as mongo.Filter<AuditDoc>)
+    .sort({ _id: -1 })
+    .limit(q.limit)
+    .toArray();
+  return rows.map(toAuditEntry);
+}
+
+export class MongoAuditLog implements AuditLog, AuditSearch {
   readonly #audit: mongo.Collection<AuditDoc>;
   /** The last entry this process wrote or saw; the chain's real head may be ahead (other processes). */
   #head: { seq: number; hash: string } | null = null;
@@ -153,6 +175,10 @@ export class MongoAuditLog implements AuditLog {
       }
     }
     return done;
+  }
+
+  page(q: AuditQuery): Promise<AuditEntry[]> {
+    return findAuditEntries(this.#audit, q);
   }
 
   async verify() {

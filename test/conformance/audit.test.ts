@@ -42,4 +42,25 @@ describeAdapters('AuditLog', (ctx) => {
     );
     expect(subjects.sort()).to.deep.equal(Array.from({ length: 40 }, (_, i) => `e${i}`).sort());
   });
+
+  it('finds entries by prefix and period, newest first (the query side)', async () => {
+    const log = new MongoAuditLog(ctx().conn);
+    await log.append({ actor: 'admin', action: 'certificate.registered', subject: 'H29.001' });
+    await log.append({
+      actor: 'dms-1',
+      action: 'submission.refused',
+      subject: 'H29.002',
+      data: { code: 'X' },
+    });
+    await log.append({ actor: 'admin', action: 'certificate.unregistered', subject: 'H29.001' });
+    const certs = await log.page({ action: 'certificate.', limit: 10 });
+    expect(certs.map((e) => e.seq)).to.deep.equal([3, 1]);
+    expect(certs[0]).to.deep.include({ actor: 'admin', subject: 'H29.001' });
+    expect(certs[0]!.at).to.be.instanceOf(Date);
+    expect((await log.page({ actor: 'dms', limit: 10 }))[0]!.data).to.deep.equal({ code: 'X' });
+    expect((await log.page({ beforeSeq: 3, limit: 1 })).map((e) => e.seq)).to.deep.equal([2]);
+    expect(await log.page({ subject: 'H29.00', until: new Date(0), limit: 10 })).to.deep.equal([]);
+    expect((await log.page({ from: new Date(0), limit: 10 })).length).to.equal(3);
+    expect(await log.page({ action: '.*', limit: 10 })).to.deep.equal([]); // a prefix, not a pattern
+  });
 });
