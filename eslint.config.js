@@ -27,6 +27,26 @@ export default tseslint.config(
     },
   },
   {
+    // Issue 20: the mongoose models are private to src/store. Code outside it goes through the ports
+    // of src/domain/ports.ts; a store's models are reached only by its adapters.
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)store/models(\\.ts)?$',
+              message:
+                'The mongoose models are private to src/store: depend on a port (src/domain/ports.ts) instead.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['scripts/**/*.mjs', 'bin/**/*.js', 'packages/*/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

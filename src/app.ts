@@ -185,7 +185,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       const expiryJob = new PeriodicJob(
         'cert-expiry',
         3_600_000,
-        () => alertExpiringCertificates(stores.models, metrics, log, config.pki.certExpiryWarnDays),
+        () => alertExpiringCertificates(stores.certificates, metrics, log, config.pki.certExpiryWarnDays),
         log,
         // Only the period's winner holds the gauge's value: max() over processes is the cluster's.
         { ...leased, onSkip: () => metrics.certificatesExpiring.set(0) },

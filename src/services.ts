@@ -42,8 +42,9 @@ import { MongoSignatureLedger } from './store/signature-ledger.ts';
 import { createMongoStores, type MongoStores } from './store/stores.ts';
 import { MongoSystemStore } from './store/system-store.ts';
 import { openUserStores } from './store/user-store.ts';
-import { MongoVdxpStore } from './store/vdxp-store.ts';
-import { MongoWebQueryStore } from './store/web-store.ts';
+import type { MongoVdxpStore } from './store/vdxp-store.ts';
+import type { MongoWebQueryStore } from './store/web-store.ts';
+import { createVdxpStore, createWebQueryStore } from './store/query-stores.ts';
 import { SystemsService } from './systems/service.ts';
 import { createUserServices, type UserServices } from './users/accounts.ts';
 
@@ -177,7 +178,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       return created;
     });
     const revocation = once(async () => {
-      const r = new RevocationService(await bareTrust(), stores.models, log, {
+      const r = new RevocationService(await bareTrust(), stores, log, {
         crlUrls: p.crlUrls,
         fetchTimeoutMs: p.crlFetchTimeoutMs,
         refresh: { periodMs: p.crlRefreshMs },
@@ -224,7 +225,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       return { broker, topology, publisher: new DeliveryPublisher(broker, topology, stores.outbox, log) };
     });
     const certificates = once(
-      async () => new CertificateService(stores.models, await trust(), stores.audit, await revocation()),
+      async () => new CertificateService(stores, await trust(), stores.audit, await revocation()),
     );
 
     let stopped: Promise<void> | undefined;
@@ -244,8 +245,8 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       systems: new SystemsService({ store: systemStore, agencies: stores.agencies, audit: stores.audit }),
       deadLetters: new DeadLetterService(stores, stores.audit),
       signatures: new MongoSignatureLedger(mongo),
-      vdxpStore: new MongoVdxpStore(mongo, stores.models, stores.deliveries),
-      webStore: new MongoWebQueryStore(stores.models),
+      vdxpStore: createVdxpStore(mongo, stores),
+      webStore: createWebQueryStore(stores),
       federation,
       trust,
       revocation,
@@ -255,11 +256,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       verifier,
       certificates,
       evidence: async (docId, o = {}) =>
-        exportEvidence(
-          docId,
-          { stores, models: stores.models, trust: await trust(), hubCertPem: hubCertificatePem() },
-          o,
-        ),
+        exportEvidence(docId, { stores, trust: await trust(), hubCertPem: hubCertificatePem() }, o),
       accounts: once(async () => createUserServices(await openUserStores(mongo), stores)),
       messaging,
       submissions: once(async () => {

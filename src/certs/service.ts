@@ -5,8 +5,8 @@
  */
 import { currentToLegacy, legacyToCurrent, normalizeCode, validateAgencyCode } from '../domain/codes.ts';
 import { HubError } from '../domain/errors.ts';
-import type { AuditLog } from '../domain/ports.ts';
-import type { Models } from '../store/models.ts';
+import type { AuditLog, DirectoryStore } from '../domain/ports.ts';
+import type { CertificateStore } from '../domain/ports/certificates.ts';
 import { x509 } from '../crypto/x509.ts';
 import { certificateFingerprint, type TrustStore } from '../crypto/trust.ts';
 import type { RevocationService } from '../crypto/revocation.ts';
@@ -51,31 +51,22 @@ export interface SubjectOverride {
   readonly reason: string;
 }
 
-type AgencyCerts = {
-  _id: string;
-  certificates: {
-    fingerprintSha256: string;
-    subject?: string;
-    notAfter?: Date;
-    registeredAt: Date;
-    revokedAt?: Date;
-  }[];
-};
-
 export class CertificateService {
-  readonly #m: Pick<Models, 'Agency'>;
+  readonly #directory: Pick<DirectoryStore, 'findByCode'>;
+  readonly #certs: CertificateStore;
   readonly #trust: TrustStore;
   readonly #audit: AuditLog;
   readonly #crls: Pick<RevocationService, 'ensureCrlsFor'> | undefined;
 
   /** With `crls`, the CRLs the certificate's chain lacks are fetched before it is validated (issue 23). */
   constructor(
-    models: Pick<Models, 'Agency'>,
+    stores: { agencies: Pick<DirectoryStore, 'findByCode'>; certificates: CertificateStore },
     trust: TrustStore,
     audit: AuditLog,
     crls?: Pick<RevocationService, 'ensureCrlsFor'>,
   ) {
-    this.#m = models;
+    this.#directory = stores.agencies;
+    this.#certs = stores.certificates;
     this.#trust = trust;
     this.#audit = audit;
     this.#crls = crls;
@@ -103,28 +94,22 @@ export class CertificateService {
         'VALIDATION_FAILED',
         'an override of the subject check needs a reason (10 characters or more)',
       );
-    const agency = await this.#m.Agency.findOne(
-      { $or: [{ _id: agencyCode }, { legacyCode: agencyCode }] },
-      { _id: 1, status: 1, certificates: 1, legacyCode: 1 },
-    ).lean<AgencyCerts & { status: string; legacyCode?: string }>();
+    const agency = await this.#directory.findByCode(agencyCode);
     if (!agency) throw new HubError('NOT_FOUND', `no agency ${agencyCode}`);
-    if (agency.status !== 'active') throw new HubError('CONFLICT', `agency ${agency._id} is closed`);
+    if (agency.status !== 'active') throw new HubError('CONFLICT', `agency ${agency.code} is closed`);
     if (this.#trust.revocation !== 'off') await this.#crls?.ensureCrlsFor(pem);
     await this.#trust.validate(cert, [], new Date()); // chain, validity, key usage, revocation
     const fingerprintSha256 = certificateFingerprint(cert);
-    const other = await this.#m.Agency.findOne(
-      { _id: { $ne: agency._id }, 'certificates.fingerprintSha256': fingerprintSha256 },
-      { _id: 1 },
-    ).lean<{ _id: string }>();
-    if (other) throw new HubError('CONFLICT', `this certificate is already registered to ${other._id}`);
+    const other = await this.#certs.holderOf(fingerprintSha256, agency.code);
+    if (other) throw new HubError('CONFLICT', `this certificate is already registered to ${other}`);
     if (agency.certificates.some((c) => c.fingerprintSha256 === fingerprintSha256 && !c.revokedAt)) {
-      throw new HubError('CONFLICT', `this certificate is already registered to ${agency._id}`);
+      throw new HubError('CONFLICT', `this certificate is already registered to ${agency.code}`);
     }
     const own = new Set(
       [
-        agency._id,
+        agency.code,
         agency.legacyCode,
-        currentToLegacy(agency._id),
+        currentToLegacy(agency.code),
         agency.legacyCode && legacyToCurrent(agency.legacyCode),
       ].filter((c): c is string => Boolean(c)),
     );
@@ -132,8 +117,8 @@ export class CertificateService {
     if (others.length && !reason)
       throw new HubError(
         'CERT_SUBJECT_MISMATCH',
-        `the subject (${cert.subject}) names ${others.join(', ')}, not ${agency._id}; register it with an explicit override and a reason if this is intended`,
-        { agency: agency._id, named: others },
+        `the subject (${cert.subject}) names ${others.join(', ')}, not ${agency.code}; register it with an explicit override and a reason if this is intended`,
+        { agency: agency.code, named: others },
       );
     const entry = {
       fingerprintSha256,
@@ -142,14 +127,13 @@ export class CertificateService {
       notAfter: cert.notAfter,
       registeredAt: new Date(),
     };
-    await this.#m.Agency.updateOne(
-      { _id: agency._id },
-      { $push: { certificates: entry }, $set: { updatedAt: new Date() } },
-    );
+    // A directory change: the agency gets a new version, and the change feed shows the certificate.
+    if (!(await this.#certs.add(agency.code, entry)))
+      throw new HubError('NOT_FOUND', `no agency ${agencyCode}`);
     await this.#audit.append({
       actor,
       action: 'certificate.registered',
-      subject: agency._id,
+      subject: agency.code,
       data: {
         fingerprintSha256,
         subject: cert.subject,
@@ -158,7 +142,7 @@ export class CertificateService {
       },
     });
     return {
-      agency: agency._id,
+      agency: agency.code,
       fingerprintSha256,
       subject: cert.subject,
       notAfter: cert.notAfter,
@@ -167,20 +151,8 @@ export class CertificateService {
   }
 
   async unregister(actor: string, agencyCode: string, fingerprintSha256: string): Promise<void> {
-    const at = new Date();
-    const a = await this.#m.Agency.findById(agencyCode, { certificates: 1 }).lean<AgencyCerts>();
-    const i =
-      a?.certificates.findIndex((c) => c.fingerprintSha256 === fingerprintSha256 && !c.revokedAt) ?? -1;
-    // Positional updates by index (FerretDB 1.x has neither $elemMatch filters nor the $ operator);
-    // the fingerprint in the filter guards against a concurrent change of the array.
-    const r =
-      i < 0
-        ? { modifiedCount: 0 }
-        : await this.#m.Agency.updateOne(
-            { _id: agencyCode, [`certificates.${i}.fingerprintSha256`]: fingerprintSha256 },
-            { $set: { [`certificates.${i}.revokedAt`]: at, updatedAt: at } },
-          );
-    if (r.modifiedCount !== 1)
+    const revoked = await this.#certs.revoke(agencyCode, fingerprintSha256, new Date());
+    if (!revoked)
       throw new HubError(
         'NOT_FOUND',
         `no active certificate ${fingerprintSha256.slice(0, 16)}… registered to ${agencyCode}`,
@@ -194,21 +166,7 @@ export class CertificateService {
   }
 
   async list(agencyCode?: string): Promise<RegisteredCertificateView[]> {
-    const rows = await this.#m.Agency.find(
-      agencyCode ? { _id: agencyCode } : { 'certificates.0': { $exists: true } },
-      { certificates: 1 },
-    )
-      .sort({ _id: 1 })
-      .lean<AgencyCerts[]>();
-    return rows.flatMap((a) =>
-      a.certificates.map((c) => ({
-        agency: a._id,
-        fingerprintSha256: c.fingerprintSha256,
-        ...(c.subject ? { subject: c.subject } : {}),
-        ...(c.notAfter ? { notAfter: new Date(c.notAfter) } : {}),
-        registeredAt: new Date(c.registeredAt),
-        ...(c.revokedAt ? { revokedAt: new Date(c.revokedAt) } : {}),
-      })),
-    );
+    const rows = await this.#certs.list(agencyCode);
+    return rows.map(({ pem: _pem, ...view }) => view);
   }
 }

@@ -13,7 +13,7 @@
  * again with the same backoff until a newer one is published — so a CRL is renewed before it lapses
  * and a distribution point that comes back is read again within seconds, not a period.
  */
-import type { Models } from '../store/models.ts';
+import type { CertificateStore, RevocationDataStore } from '../domain/ports/certificates.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import { x509 } from './x509.ts';
@@ -120,7 +120,8 @@ export interface RevocationOptions {
 
 export class RevocationService {
   readonly #trust: TrustStore;
-  readonly #m: Pick<Models, 'Crl' | 'Agency'>;
+  readonly #crls: RevocationDataStore;
+  readonly #certificates: Pick<CertificateStore, 'list'>;
   readonly #log: Logger;
   readonly #o: RevocationOptions;
   readonly #policy: CrlRefreshPolicy;
@@ -129,9 +130,15 @@ export class RevocationService {
   readonly #state = new Map<string, CrlUrlState>();
   #nextUrgentAt = Infinity;
 
-  constructor(trust: TrustStore, models: Pick<Models, 'Crl' | 'Agency'>, log: Logger, o: RevocationOptions) {
+  constructor(
+    trust: TrustStore,
+    stores: { revocationData: RevocationDataStore; certificates: Pick<CertificateStore, 'list'> },
+    log: Logger,
+    o: RevocationOptions,
+  ) {
     this.#trust = trust;
-    this.#m = models;
+    this.#crls = stores.revocationData;
+    this.#certificates = stores.certificates;
     this.#log = log;
     this.#o = o;
     this.#policy = {
@@ -154,12 +161,8 @@ export class RevocationService {
   async urls(): Promise<string[]> {
     const set = new Set(this.#o.crlUrls);
     for (const ca of this.#trust.intermediates) for (const u of crlDistributionPoints(ca)) set.add(u);
-    const agencies = await this.#m.Agency.find(
-      { 'certificates.0': { $exists: true } },
-      { certificates: 1 },
-    ).lean<{ certificates: { pem?: string; revokedAt?: Date }[] }[]>();
-    for (const a of agencies)
-      for (const c of a.certificates) if (c.pem) for (const u of crlDistributionPoints(c.pem)) set.add(u);
+    for (const c of await this.#certificates.list())
+      if (c.pem) for (const u of crlDistributionPoints(c.pem)) set.add(u);
     return [...set];
   }
 
@@ -309,13 +312,15 @@ export class RevocationService {
     const issuer = await this.#trust.caFor(crl);
     if (!issuer)
       throw new Error(`CRL issuer ${crl.issuer} is not a trusted CA, or its signature does not verify`);
-    const prev = await this.#m.Crl.findById(crl.issuer).lean<{ thisUpdate: Date }>();
-    if (prev && prev.thisUpdate >= crl.thisUpdate) return false;
-    await this.#m.Crl.updateOne(
-      { _id: crl.issuer },
-      { $set: { der, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, url, fetchedAt: new Date() } },
-      { upsert: true },
-    );
+    const stored = await this.#crls.putIfNewer({
+      issuer: crl.issuer,
+      der,
+      thisUpdate: crl.thisUpdate,
+      ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate } : {}),
+      ...(url ? { url } : {}),
+      fetchedAt: new Date(),
+    });
+    if (!stored) return false;
     this.#add(crl, der);
     return true;
   }
@@ -330,22 +335,18 @@ export class RevocationService {
    * Also learns which URL served each stored CRL (for the early refresh).
    */
   async load(): Promise<number> {
-    const heads = await this.#m.Crl.find({}, { thisUpdate: 1, url: 1 }).lean<
-      { _id: string; thisUpdate: Date; url?: string }[]
-    >();
     let loaded = 0;
-    for (const h of heads) {
+    for (const h of await this.#crls.heads()) {
       if (h.url && !this.#state.get(h.url)?.issuer)
         this.#state.set(h.url, {
           ...(this.#state.get(h.url) ?? { failures: 0, unchanged: 0 }),
-          issuer: h._id,
+          issuer: h.issuer,
         });
-      const have = this.#trust.crlFor(h._id);
-      if (have && have.thisUpdate >= new Date(h.thisUpdate)) continue;
-      const doc = await this.#m.Crl.findById(h._id).lean<{ der: Buffer | { buffer: Buffer } }>();
-      if (!doc) continue;
-      const der = Buffer.isBuffer(doc.der) ? doc.der : Buffer.from(doc.der.buffer);
-      this.#add(new x509.X509Crl(new Uint8Array(der)), der);
+      const have = this.#trust.crlFor(h.issuer);
+      if (have && have.thisUpdate >= h.thisUpdate) continue;
+      const full = await this.#crls.get(h.issuer);
+      if (!full) continue;
+      this.#add(new x509.X509Crl(new Uint8Array(full.der)), full.der);
       loaded++;
     }
     return loaded;
@@ -355,15 +356,12 @@ export class RevocationService {
   async stored(): Promise<
     { issuer: string; thisUpdate: Date; nextUpdate?: Date; url?: string; fetchedAt: Date }[]
   > {
-    const rows = await this.#m.Crl.find({}, { thisUpdate: 1, nextUpdate: 1, url: 1, fetchedAt: 1 }).lean<
-      { _id: string; thisUpdate: Date; nextUpdate?: Date; url?: string; fetchedAt: Date }[]
-    >();
-    return rows.map((r) => ({
-      issuer: r._id,
-      thisUpdate: new Date(r.thisUpdate),
-      ...(r.nextUpdate ? { nextUpdate: new Date(r.nextUpdate) } : {}),
-      ...(r.url ? { url: r.url } : {}),
-      fetchedAt: new Date(r.fetchedAt),
+    return (await this.#crls.heads()).map(({ issuer, thisUpdate, nextUpdate, url, fetchedAt }) => ({
+      issuer,
+      thisUpdate,
+      ...(nextUpdate ? { nextUpdate } : {}),
+      ...(url ? { url } : {}),
+      fetchedAt,
     }));
   }
 }

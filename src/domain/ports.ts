@@ -299,3 +299,8 @@ export interface Stores {
 export interface SignatureLedger {
   firstUse(key: string, expiresAt: Date): Promise<boolean>;
 }
+
+export type * from './ports/certificates.ts';
+export type * from './ports/users.ts';
+export type * from './ports/leases.ts';
+export type * from './ports/audit.ts';

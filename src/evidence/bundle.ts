@@ -23,7 +23,6 @@ import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { HubError } from '../domain/errors.ts';
 import type { Stores } from '../domain/ports.ts';
 import type { DocumentRecord } from '../domain/types.ts';
-import type { Models } from '../store/models.ts';
 import { verifyEdxml } from '../crypto/signature.ts';
 import { receiptTime, verifyReceipt } from '../crypto/receipt.ts';
 import { TrustStore, type Certificate, type RevocationMode } from '../crypto/trust.ts';
@@ -33,9 +32,13 @@ import { x509 } from '../crypto/x509.ts';
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
 
+/**
+ * The evidence query (issue 20) goes through the document and delivery ports only (`get`,
+ * `getPayload`, `forDocument`), never their collections; the CRLs come from the trust store, which
+ * the revocation service loads from the revocation data port.
+ */
 export interface EvidenceDeps {
   readonly stores: Pick<Stores, 'documents' | 'deliveries'>;
-  readonly models: Pick<Models, 'Document' | 'Crl'>;
   readonly trust: TrustStore;
   readonly hubCertPem: string;
 }

@@ -11,10 +11,9 @@
  */
 import type { Logger } from '../observability/logger.ts';
 
-export interface PeriodLease {
-  /** True for exactly one caller per (job, periodStart), across processes. */
-  acquire(job: string, periodStart: Date, holder: string): Promise<boolean>;
-}
+import type { PeriodLease } from '../domain/ports/leases.ts';
+
+export type { PeriodLease };
 
 export interface PeriodicJobOptions {
   /** Run once per period across the cluster instead of in every process. */

@@ -35,7 +35,6 @@ import { FerretDirectoryDialect } from './directory/ferretdb.ts';
 import { MongoDirectoryDialect } from './directory/mongodb.ts';
 import {
   VERSION_COUNTER,
-  isDuplicateKey,
   toAgency,
   toDoc,
   type AgencyDoc,
@@ -43,24 +42,9 @@ import {
   type DirectoryDialect,
   type ImportDoc,
 } from './directory/records.ts';
+import { duplicateIndexes, isDuplicateKey } from './errors.ts';
 
 export { searchText } from './directory/records.ts';
-
-/** Indexes of the entries of an unordered insertMany that failed as duplicates (others rethrown). */
-function duplicateIndexes(err: unknown): number[] {
-  const e = err as {
-    code?: number;
-    writeErrors?: { index: number; code: number }[] | { index: number; code: number };
-  };
-  const list =
-    e.writeErrors === undefined ? undefined : Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
-  if (!list) {
-    if (isDuplicateKey(err)) return [0];
-    throw err;
-  }
-  if (list.some((w) => w.code !== 11000)) throw err;
-  return list.map((w) => w.index);
-}
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -276,7 +260,7 @@ export class MongoDirectoryStore implements DirectoryStore {
           { ordered: false },
         );
       } catch (err) {
-        for (const idx of duplicateIndexes(err)) taken.add(batch[idx]!.code);
+        for (const idx of duplicateIndexes(err, batch.length)) taken.add(batch[idx]!.code);
       }
     }
     return taken;

@@ -10,7 +10,8 @@
  */
 import { hostname } from 'node:os';
 import type { Connection, mongo } from 'mongoose';
-import type { PeriodLease } from '../ops/periodic.ts';
+import type { PeriodLease } from '../domain/ports/leases.ts';
+import { isDuplicateKey } from './errors.ts';
 
 interface LeaseDoc {
   _id: string;
@@ -18,10 +19,6 @@ interface LeaseDoc {
   periodStart: Date;
   holder: string;
   at: Date;
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return (err as { code?: number })?.code === 11000;
 }
 
 export const LEASE_COLLECTION = 'job_leases';

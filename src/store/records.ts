@@ -1,20 +1,12 @@
 /**
- * What the store adapters share: the duplicate-key test, group-committed inserts and updates by
+ * What the store adapters share: group-committed inserts and updates by
  * `_id`, and the mapping of a stored record to a domain record. Private to `src/store/`.
  */
 import type { mongo } from 'mongoose';
 import { GroupCommit } from './group-commit.ts';
+import { duplicateIndexes } from './errors.ts';
 
 export type Doc = Record<string, unknown> & { _id: unknown };
-
-export function isDuplicateKey(err: unknown): boolean {
-  const e = err as { code?: number; writeErrors?: { code?: number }[] };
-  // A bulk error with an empty writeErrors list (e.g. a write-concern or network failure) is NOT a
-  // duplicate: `[].every()` is true, and taking it for one would silently drop the write.
-  if (Array.isArray(e?.writeErrors) && e.writeErrors.length > 0)
-    return e.writeErrors.every((w) => w.code === 11000);
-  return e?.code === 11000;
-}
 
 /** A stored record as a domain record: `_id` renamed, nulls dropped (except a top-level parent). */
 export function strip<T>(d: Doc, idField: string): T {
@@ -48,8 +40,7 @@ function insertGroup(collection: mongo.Collection): GroupCommit<Record<string, u
         try {
           await collection.insertMany(all, { ordered: false });
         } catch (err) {
-          if (!isDuplicateKey(err)) throw err;
-          for (const w of (err as { writeErrors: { index: number }[] }).writeErrors) taken.add(w.index);
+          for (const i of duplicateIndexes(err, all.length)) taken.add(i);
         }
         let off = 0;
         return requests.map((r) => {
@@ -158,3 +149,5 @@ export function deleteGrouped(collection: mongo.Collection, ids: readonly unknow
   }
   return g.run(ids);
 }
+
+export { isDuplicateKey } from './errors.ts';

@@ -9,6 +9,7 @@
  */
 import type { Connection, mongo } from 'mongoose';
 import type { SignatureLedger } from '../domain/ports.ts';
+import { isDuplicateKey } from './errors.ts';
 
 interface SignatureDoc {
   _id: string;
@@ -35,7 +36,7 @@ export class MongoSignatureLedger implements SignatureLedger {
     try {
       await this.#col.insertOne({ _id: key, expiresAt });
     } catch (err) {
-      if ((err as { code?: number })?.code === 11000) return false;
+      if (isDuplicateKey(err)) return false;
       throw err;
     }
     const now = Date.now();

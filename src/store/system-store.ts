@@ -8,32 +8,16 @@ import type { Connection, mongo } from 'mongoose';
 import { SecretBox, type CredentialKeys } from './secret-box.ts';
 import type { SystemRecord, SystemStore } from '../systems/service.ts';
 import { HubError } from '../domain/errors.ts';
-
-interface SystemDoc {
-  _id: string;
-  secretEnc: string;
-  agencyCodes: string[];
-  rights: ('send' | 'admin')[];
-  active: boolean;
-  createdAt: Date;
-  rotatedAt?: Date;
-  disabledAt?: Date;
-}
+import { isDuplicateKey } from './errors.ts';
+import { systemAccess, systemsCollection, type SystemDoc } from './credential-store.ts';
 
 function toRecord(d: SystemDoc): SystemRecord {
   return {
-    systemId: d._id,
-    agencyCodes: d.agencyCodes ?? [],
-    rights: d.rights ?? ['send'],
-    active: d.active !== false,
+    ...systemAccess(d),
     ...(d.createdAt ? { createdAt: new Date(d.createdAt) } : {}),
     ...(d.rotatedAt ? { rotatedAt: new Date(d.rotatedAt) } : {}),
     ...(d.disabledAt && d.active === false ? { disabledAt: new Date(d.disabledAt) } : {}),
   };
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return (err as { code?: number })?.code === 11000;
 }
 
 const NO_SECRET = { projection: { secretEnc: 0 } } as const;
@@ -43,8 +27,7 @@ export class MongoSystemStore implements SystemStore {
   readonly #box: SecretBox;
 
   constructor(conn: Connection, credentialsKey: CredentialKeys) {
-    if (!conn.db) throw new Error('MongoDB connection not open');
-    this.#c = conn.db.collection<SystemDoc>('systems');
+    this.#c = systemsCollection(conn);
     this.#box = new SecretBox(credentialsKey);
   }
 

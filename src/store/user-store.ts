@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { Schema, type Connection } from 'mongoose';
 import { HubError } from '../domain/errors.ts';
+import { isDuplicateKey } from './errors.ts';
+import type { UiJob, UiJobStore } from '../domain/ports/users.ts';
 import type { LoginAttemptStore, Session, SessionStore, User, UserStore } from '../users/types.ts';
 
 const userSchema = new Schema(
@@ -76,27 +78,6 @@ const uiJobSchema = new Schema(
 );
 uiJobSchema.index({ startedAt: -1 });
 
-export interface UiJob {
-  readonly id: string;
-  readonly kind: string;
-  readonly actor: string;
-  readonly state: 'running' | 'done' | 'failed';
-  readonly phase?: string;
-  readonly done: number;
-  readonly total: number;
-  readonly startedAt: Date;
-  readonly heartbeatAt: Date;
-  readonly finishedAt?: Date;
-  readonly result?: Record<string, unknown>;
-  readonly error?: {
-    code: string;
-    message: string;
-    messageVi?: string;
-    errors?: { line: number; reason: string; code?: string }[];
-  };
-  readonly resultCsv?: string;
-}
-
 function models(conn: Connection) {
   // Registered once per connection (the CLI and the hub may both open the stores on one connection).
   const once = <T>(name: string, make: () => T): T => (conn.models[name] as T | undefined) ?? make();
@@ -138,10 +119,6 @@ function toSession(d: Doc): Session {
     ...(d.ip ? { ip: d.ip as string } : {}),
     ...(d.userAgent ? { userAgent: d.userAgent as string } : {}),
   };
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return (err as { code?: number })?.code === 11000;
 }
 
 class MongoUserStore implements UserStore {
@@ -281,7 +258,7 @@ class MongoLoginAttemptStore implements LoginAttemptStore {
   }
 }
 
-export class MongoUiJobStore {
+export class MongoUiJobStore implements UiJobStore {
   readonly #m: UserModels;
   constructor(m: UserModels) {
     this.#m = m;
@@ -337,7 +314,7 @@ export interface UserStores {
   readonly users: UserStore;
   readonly sessions: SessionStore;
   readonly attempts: LoginAttemptStore;
-  readonly jobs: MongoUiJobStore;
+  readonly jobs: UiJobStore;
 }
 
 /** Registers the models on the connection (once) and creates their collections and indexes. */

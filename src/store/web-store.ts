@@ -7,6 +7,8 @@
  */
 import type { Models } from './models.ts';
 import type { AuditEntry, DeliveryRecord, DocumentMeta, DocumentRecord } from '../domain/types.ts';
+import { findAuditEntries } from './audit-log.ts';
+import type { AuditQuery } from '../domain/ports/audit.ts';
 import { escapeRegex, foldVietnamese, numberKey, numberKeyPattern } from '../domain/text.ts';
 
 type Doc = Record<string, unknown> & { _id: unknown };
@@ -88,16 +90,7 @@ export interface DeliveryDocFilter {
   readonly limit: number;
 }
 
-export interface AuditQuery {
-  readonly beforeSeq?: number;
-  readonly action?: string;
-  readonly actor?: string;
-  readonly subject?: string;
-  /** Entries at or after `from` and before `until`. */
-  readonly from?: Date;
-  readonly until?: Date;
-  readonly limit: number;
-}
+export type { AuditQuery } from '../domain/ports/audit.ts';
 
 export interface EndpointRow {
   readonly code: string;
@@ -378,19 +371,8 @@ export class MongoWebQueryStore {
     return out;
   }
 
-  async auditPage(q: AuditQuery): Promise<AuditEntry[]> {
-    const filter: Record<string, unknown> = {};
-    if (q.beforeSeq !== undefined) filter._id = { $lt: q.beforeSeq };
-    if (q.action) filter.action = { $regex: `^${escapeRegex(q.action)}` };
-    if (q.actor) filter.actor = { $regex: `^${escapeRegex(q.actor)}` };
-    if (q.subject) filter.subject = { $regex: `^${escapeRegex(q.subject)}` };
-    if (q.from) filter.at = period(q.from, q.until);
-    else if (q.until) filter.at = { $lt: q.until };
-    const rows = await this.#m.Audit.find(filter).sort({ _id: -1 }).limit(q.limit).lean<Doc[]>();
-    return rows.map((d) => {
-      const { _id, ...rest } = d;
-      return { seq: _id as number, ...(rest as Omit<AuditEntry, 'seq'>), at: new Date(rest.at as Date) };
-    });
+  auditPage(q: AuditQuery): Promise<AuditEntry[]> {
+    return findAuditEntries(this.#m.Audit.collection as never, q); // the audit log's query (audit-log.ts)
   }
 
   /**

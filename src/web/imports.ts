@@ -7,7 +7,7 @@
 import { isHubError } from '../domain/errors.ts';
 import type { DirectoryService } from '../directory/service.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { MongoUiJobStore, UiJob } from '../store/user-store.ts';
+import type { UiJob, UiJobStore } from '../domain/ports/users.ts';
 
 const MAX_RESULT_CSV = 8 * 1024 * 1024;
 /** Rows of a dry run's code preview kept for the page. */
@@ -17,11 +17,11 @@ export const STALLED_AFTER_MS = 120_000;
 
 export class ImportJobs {
   readonly #directory: DirectoryService;
-  readonly #jobs: MongoUiJobStore;
+  readonly #jobs: UiJobStore;
   readonly #log: Logger;
   readonly #running = new Set<Promise<void>>();
 
-  constructor(directory: DirectoryService, jobs: MongoUiJobStore, log: Logger) {
+  constructor(directory: DirectoryService, jobs: UiJobStore, log: Logger) {
     this.#directory = directory;
     this.#jobs = jobs;
     this.#log = log;

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import type { Connection } from 'mongoose';
+import { mongo, type Connection } from 'mongoose';
 import { loadConfig } from '../../src/config.ts';
 import { connectMongo } from '../../src/store/mongo.ts';
 import { createMongoStores } from '../../src/store/stores.ts';
@@ -55,19 +55,21 @@ describe('audit chain with concurrent writers in two processes', function () {
           b!.audit.append({ actor: 'busy', action: 'test.append', subject: `b${i + j}` }),
         ),
       );
-    // Count a's reads of audit entries by `_id` while it catches up.
-    const Audit = a!.models.Audit;
-    const findById = Audit.findById.bind(Audit);
-    let lookups = 0;
-    Audit.findById = ((...args: Parameters<typeof findById>) => {
-      lookups++;
-      return findById(...args);
-    }) as typeof Audit.findById;
+    // Count a's reads of audit entries by `_id` while it catches up (the adapter reads through the
+    // driver: every lookup is a findOne on a's connection's `audit` collection).
+    const proto = mongo.Collection.prototype;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- restored below, called with its `this`
+    const findOne = proto.findOne;
+    let lookups = 0; // b is idle meanwhile: every audit lookup is a's
+    proto.findOne = function (this: mongo.Collection, ...args: unknown[]) {
+      if (this.collectionName === 'audit') lookups++;
+      return (findOne as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof findOne;
     let e;
     try {
       e = await a!.audit.append({ actor: 'quiet', action: 'test.append', subject: 'after' });
     } finally {
-      Audit.findById = findById;
+      proto.findOne = findOne;
     }
     const before = (await a!.audit.verify()).count;
     expect(e.seq).to.equal(before); // chained on the real head: the last entry

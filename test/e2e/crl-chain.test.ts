@@ -217,7 +217,7 @@ describe('CRLs of every CA on the chain (issue 23)', function () {
     const failures = async (url: string) =>
       (await t.hub.metrics.crlFetchFailures.get()).values.find((v) => v.labels.url === url)?.value ?? 0;
     const trust = await TrustStore.fromDirectory(trustDir, { now: () => now });
-    const svc = new RevocationService(trust, t.hub.stores.models, createLogger('silent'), {
+    const svc = new RevocationService(trust, t.hub.stores, createLogger('silent'), {
       crlUrls: [],
       fetchTimeoutMs: 5000,
       refresh: { periodMs: 300_000 },

@@ -51,7 +51,7 @@ describe('certificate revocation through CRLs fetched over HTTP', function () {
     });
     t = await startTestHub('revocation');
     const trust = await TrustStore.fromDirectory(dir);
-    await new CertificateService(t.hub.stores.models, trust, t.hub.stores.audit).register(
+    await new CertificateService(t.hub.stores, trust, t.hub.stores.audit).register(
       'test',
       'H29.001',
       fresh.cert.toString('pem'),

@@ -77,7 +77,7 @@ export function register(program: Command): void {
     .action(async (o: { days: string; db?: string }) => {
       const ctx = await openContext(o.db ? { dbName: o.db } : {});
       try {
-        const rows = await findExpiringCertificates(ctx.stores.models, Number(o.days));
+        const rows = await findExpiringCertificates(ctx.stores.certificates, Number(o.days));
         if (json()) console.log(JSON.stringify(rows));
         else
           for (const r of rows)

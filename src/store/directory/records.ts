@@ -2,6 +2,7 @@
  * The directory's records as stored (directory-store.ts), their mapping to and from the domain's
  * `Agency`, and what both dialects (ferretdb.ts, mongodb.ts) share.
  */
+import { toRegisteredCertificate, type CertificateDoc } from '../certificate-store.ts';
 import type { mongo } from 'mongoose';
 import type { AgencyPatch, DirectoryWriter, ImportJob } from '../../domain/ports.ts';
 import type { Agency } from '../../domain/types.ts';
@@ -104,9 +105,8 @@ export async function registeredAmong(register: Collection<CodeDoc>, codes: read
   return out;
 }
 
-export function isDuplicateKey(err: unknown): boolean {
-  return (err as { code?: number })?.code === 11000;
-}
+/** The store's one duplicate-key check (errors.ts), for the dialects. */
+export { isDuplicateKey } from '../errors.ts';
 
 export function searchText(name: string, shortName?: string): string {
   return foldVietnamese(shortName ? `${name} | ${shortName}` : name);
@@ -136,7 +136,7 @@ export function toAgency(d: AgencyDoc): Agency {
   out.successors ??= [];
   out.contact ??= {};
   out.delivery ??= { mode: 'pull' };
-  out.certificates ??= [];
+  out.certificates = ((out.certificates ?? []) as CertificateDoc[]).map(toRegisteredCertificate);
   return out as unknown as Agency;
 }
 

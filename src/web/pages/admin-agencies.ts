@@ -31,7 +31,7 @@ import {
 import { html, href, raw, seg, type SafeHtml } from '../html.ts';
 import type { Translator } from '../i18n.ts';
 import { isStalled, type ImportJobs } from '../imports.ts';
-import type { UiJob } from '../../store/user-store.ts';
+import type { UiJob } from '../../domain/ports/users.ts';
 import { csrfField, renderPage, type Flash } from '../layout.ts';
 import { formErrors, problemRefusal, rowRefusal, type FormErrors } from '../refusals.ts';
 import { dl, empty, option } from '../widgets.ts';
