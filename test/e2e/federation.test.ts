@@ -253,15 +253,14 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
       'held at A for C',
     );
     // A (the peer C collects from) alters the bytes it holds: same length, one letter changed.
-    const chunk = await hubs.a.hub.stores.models.PayloadChunk.findById(`${docId}:0`);
-    const tampered = Buffer.from(
-      Buffer.from(chunk!.data).toString('utf8').replace('Nội dung công văn', 'Nội dung công vĂn'),
-    );
-    expect(tampered.length).to.equal(Buffer.from(chunk!.data).length);
-    await hubs.a.hub.stores.models.PayloadChunk.updateOne(
-      { _id: `${docId}:0` },
-      { $set: { data: tampered } },
-    );
+    // The payload of a message under 4 MiB is stored inline in its document record (docs/architecture.md).
+    const stored = await hubs.a.hub.stores.models.Document.findById(docId).lean<{ payload: unknown }>();
+    const p = stored!.payload as Buffer | { buffer: Uint8Array };
+    const original = Buffer.isBuffer(p) ? p : Buffer.from(p.buffer);
+    const tampered = Buffer.from(original.toString('utf8').replace('Nội dung công văn', 'Nội dung công vĂn'));
+    expect(tampered.length).to.equal(original.length);
+    expect(tampered.equals(original)).to.equal(false);
+    await hubs.a.hub.stores.models.Document.updateOne({ _id: docId }, { $set: { payload: tampered } });
     const r = await collect('c', 'a');
     expect(r.refused).to.equal(1);
     // Refused back with the reason (updateStatus fail): the sender sees it on its delivery; C delivered nothing.
