@@ -12,6 +12,7 @@ import { TrustStore } from '../../../src/crypto/trust.ts';
 import { HubError } from '../../../src/domain/errors.ts';
 import { devSigningKey } from '../../support/hub.ts';
 import { documentMessage, signed } from '../../support/messages.ts';
+import { CERTS_DEV_AT } from '../../support/pinned-time.ts';
 
 const CERTS = path.join(PROJECT_ROOT, 'certs-dev');
 const limits = { maxBytes: 50 * 1024 * 1024, maxDepth: 64, maxElements: 100_000 };
@@ -37,6 +38,7 @@ describe('VerifierPool', function () {
       maxCrlAgeSeconds: 86_400,
       limits,
       maxBytesInFlight: 1024 * 1024,
+      at: CERTS_DEV_AT,
     });
   });
   after(async () => {
@@ -45,7 +47,11 @@ describe('VerifierPool', function () {
 
   it('answers as the in-process verifier does, without the attachment content', async () => {
     const bytes = withAttachment(100_000);
-    const local = new LocalVerifier(await TrustStore.fromDirectory(CERTS, { revocation: 'off' }), limits);
+    const local = new LocalVerifier(
+      await TrustStore.fromDirectory(CERTS, { revocation: 'off' }),
+      limits,
+      () => CERTS_DEV_AT,
+    );
     const [a, b] = await Promise.all([pool.verify(bytes), local.verify(bytes)]);
     expect(a.message).to.deep.equal(b.message);
     expect(a.signer.fingerprintSha256).to.equal(b.signer.fingerprintSha256);
