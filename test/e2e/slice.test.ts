@@ -226,6 +226,14 @@ describe('end-to-end slice: one document from a commune to another, and its stat
       expect(e.message).to.contain('X99.123');
     });
 
+    it('refuses a signed message that breaks a QCVN 102 rule (SCHEMA_INVALID, with the element)', async () => {
+      const msg = documentMessage('H29.001', ['H41.001'], { dueDate: '30/11/2026' });
+      const e = await refusal(A.submit(signed(msg, t.signingKey('H29.001'))));
+      expect(e.code).to.equal('SCHEMA_INVALID');
+      expect(e.status).to.equal(422);
+      expect(e.message).to.contain('MessageHeader/DueDate must be yyyy/MM/dd, got "30/11/2026"');
+    });
+
     it('refuses malformed XML (XML_MALFORMED)', async () => {
       const e = await refusal(
         A.submit('<?xml version="1.0"?><edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><a></edXML>'),

@@ -89,4 +89,26 @@ describe('VerifierPool', function () {
     expect((await pool.verify(bytes)).message.kind).to.equal('edoc');
     expect(pool.bytesInFlight).to.equal(0);
   });
+
+  it('checks the QCVN 102 structure on the verified bytes: SCHEMA_INVALID naming the element', async () => {
+    const key = devSigningKey('H29.001');
+    const bad = documentMessage('H29.001', ['H41.001'], {
+      traceHeaders: [{ timestamp: '2026-11-22T09:00:00Z' }],
+    });
+    const err = await pool.verify(Buffer.from(signed(bad, key))).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(HubError);
+    expect((err as HubError).code).to.equal('SCHEMA_INVALID');
+    expect((err as Error).message).to.contain('TraceHeader[1]/Timestamp must be yyyy/MM/dd HH:mm:ss');
+    // A TraceHeader without OrganId, as national-axis messages carry them, is read.
+    const good = documentMessage('H29.001', ['H41.001'], {
+      traceHeaders: [{ timestamp: '2026/11/22 09:00:00' }],
+    });
+    const ok = await pool.verify(Buffer.from(signed(good, key)));
+    expect(ok.message.kind === 'edoc' && ok.message.traceHeaders).to.deep.equal([
+      { timestamp: '2026/11/22 09:00:00' },
+    ]);
+  });
 });
