@@ -1,4 +1,20 @@
 /** A seeded order for scripts/shuffle-tests.mjs and its root hook plugin (shuffle-hooks.ts). */
+import type { Suite } from 'mocha';
+
+const IN_ORDER = Symbol('in order');
+
+/**
+ * Marks a suite whose tests are the steps of one story (each builds on the one before): the shuffled
+ * run keeps their order. Call it as `inOrder(this)` in a `describe(…, function () {…})`. Use it for
+ * scenarios only; independent tests are shuffled.
+ */
+export function inOrder(suite: Suite): void {
+  (suite as Suite & { [IN_ORDER]?: true })[IN_ORDER] = true;
+}
+
+export function isInOrder(suite: Suite): boolean {
+  return (suite as Suite & { [IN_ORDER]?: true })[IN_ORDER] === true;
+}
 
 /** mulberry32: a small seeded generator, enough for an order. */
 export function seededRandom(seed: number): () => number {
