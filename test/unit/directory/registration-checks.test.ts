@@ -98,10 +98,11 @@ describe('a refused registration burns no code (FerretDB)', function () {
 describe('duplicate names under one parent (FerretDB)', function () {
   this.timeout(60_000);
   let t: TestDirectory;
-  before(async () => {
+  // A fresh directory per test: each counts codes and changes from the seed, in any order.
+  beforeEach(async () => {
     t = await openTestDirectory('dirdup');
   });
-  after(async () => {
+  afterEach(async () => {
     await t?.close();
   });
 
