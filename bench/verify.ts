@@ -1,8 +1,11 @@
 /**
  * Benchmark: signature verification per message size, in-process (one core) and through the
- * worker-thread pool. Usage: npm run bench:verify [-- --quick]. Prints a markdown table and JSON.
+ * worker-thread pool. Usage: npm run bench:verify [-- --quick] [-- --xsd]. Prints a markdown table and
+ * JSON. `--xsd` also times a validation of the same message against schemas/edxml.xsd with xmllint-wasm
+ * (the measurement behind docs/architecture.md "edXML structure: the parser, not an XSD validator").
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config.ts';
@@ -13,6 +16,7 @@ import { VerifierPool } from '../src/crypto/verifier-pool.ts';
 import { documentMessage } from '../test/support/messages.ts';
 
 const quick = process.argv.includes('--quick');
+const xsd = process.argv.includes('--xsd');
 const certs = path.join(PROJECT_ROOT, 'certs-dev');
 const key = loadSigningKey(
   path.join(certs, 'agencies/H29.001.pem'),
@@ -33,6 +37,24 @@ function message(attachmentBytes: number): Buffer {
   return Buffer.from(signEdxml(buildEdxml(m), key));
 }
 
+/** Mean ms of one XSD validation of `msg` (xmllint-wasm: a worker thread and a wasm instance per call). */
+async function xsdMsEach(msg: Buffer, budgetMs: number): Promise<number> {
+  const { validateXML } = await import('xmllint-wasm');
+  const schema = {
+    fileName: 'edxml.xsd',
+    contents: readFileSync(path.join(PROJECT_ROOT, 'schemas/edxml.xsd'), 'utf8'),
+  };
+  const xml = { fileName: 'message.xml', contents: msg.toString('utf8') };
+  let n = 0;
+  const t0 = performance.now();
+  do {
+    const r = await validateXML({ xml, schema, maxMemoryPages: 4096 });
+    if (!r.valid) throw new Error(`benchmark message does not validate: ${r.rawOutput}`);
+    n++;
+  } while (performance.now() - t0 < budgetMs);
+  return (performance.now() - t0) / n;
+}
+
 const pool = await VerifierPool.create({
   size: os.availableParallelism(),
   trustDir: certs,
@@ -47,6 +69,7 @@ const rows: {
   msPerVerification: number;
   poolPerSec: number;
   poolWorkers: number;
+  xsdMsEach?: number;
 }[] = [];
 for (const [label, att] of sizes) {
   const msg = message(att);
@@ -72,6 +95,7 @@ for (const [label, att] of sizes) {
     }),
   );
   const poolRate = done / ((performance.now() - t0) / 1000);
+  const xsdMs = xsd ? await xsdMsEach(msg, budgetMs) : undefined;
   rows.push({
     size: label,
     bytes: msg.length,
@@ -79,6 +103,7 @@ for (const [label, att] of sizes) {
     msPerVerification: +(1000 / inProc).toFixed(2),
     poolPerSec: +poolRate.toFixed(1),
     poolWorkers: pool.size,
+    ...(xsdMs !== undefined ? { xsdMsEach: +xsdMs.toFixed(1) } : {}),
   });
 }
 await pool.close();
@@ -86,11 +111,13 @@ await pool.close();
 console.log(
   `\nSignature verification (RSA-SHA256, exclusive c14n), ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, Node ${process.version}\n`,
 );
-console.log('| message | bytes | in-process /s (1 core) | ms each | pool /s | pool workers |');
-console.log('|---|---|---|---|---|---|');
+console.log(
+  `| message | bytes | in-process /s (1 core) | ms each | pool /s | pool workers |${xsd ? ' xmllint-wasm XSD ms each |' : ''}`,
+);
+console.log(`|---|---|---|---|---|---|${xsd ? '---|' : ''}`);
 for (const r of rows)
   console.log(
-    `| ${r.size} | ${r.bytes} | ${r.inProcessPerSec} | ${r.msPerVerification} | ${r.poolPerSec} | ${r.poolWorkers} |`,
+    `| ${r.size} | ${r.bytes} | ${r.inProcessPerSec} | ${r.msPerVerification} | ${r.poolPerSec} | ${r.poolWorkers} |${xsd ? ` ${r.xsdMsEach} |` : ''}`,
   );
 console.log(
   '\n' +

@@ -47,6 +47,8 @@ export interface PoolOptions {
   readonly ocsp?: boolean;
   readonly limits: XmlLimits;
   readonly crls?: Uint8Array[];
+  /** A pinned verification time (tests; a clock cannot cross into the threads). Default: now. */
+  readonly at?: Date;
 }
 
 export class VerifierPool {
@@ -76,6 +78,7 @@ export class VerifierPool {
             ocsp: o.ocsp ?? false,
             limits: o.limits,
             crls: o.crls ?? [],
+            atMs: o.at?.getTime(),
           },
           execArgv: ['--disable-warning=ExperimentalWarning'],
         });

@@ -19,25 +19,30 @@ export interface VerifiedSubmission extends Omit<VerifiedMessage, 'signedXml'> {
   readonly message: EdxmlMessage;
 }
 
+/** `at`: the time certificates and revocation data are judged at; now when absent (tests pin it). */
 export async function verifySubmission(
   bytes: Uint8Array,
   trust: TrustStore,
   limits: XmlLimits,
+  at?: Date,
 ): Promise<VerifiedSubmission> {
-  const { signedXml, ...v } = await verifyEdxml(bytes, trust, { limits });
+  const { signedXml, ...v } = await verifyEdxml(bytes, trust, { limits, ...(at ? { at } : {}) });
   return { ...v, message: parseEdxml(signedXml, { attachmentContent: false }) };
 }
 
 export class LocalVerifier {
   readonly #trust: TrustStore;
   readonly #limits: XmlLimits;
+  readonly #clock: () => Date;
 
-  constructor(trust: TrustStore, limits: XmlLimits) {
+  /** `clock`: the verification time (default: now). */
+  constructor(trust: TrustStore, limits: XmlLimits, clock: () => Date = () => new Date()) {
     this.#trust = trust;
     this.#limits = limits;
+    this.#clock = clock;
   }
 
   verify(bytes: Uint8Array): Promise<VerifiedSubmission> {
-    return verifySubmission(bytes, this.#trust, this.#limits);
+    return verifySubmission(bytes, this.#trust, this.#limits, this.#clock());
   }
 }

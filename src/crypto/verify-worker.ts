@@ -15,6 +15,8 @@ interface Init {
   ocsp: boolean;
   limits: XmlLimits;
   crls: Uint8Array[];
+  /** Pinned verification time (ms since epoch; tests), else now. */
+  atMs?: number;
 }
 
 const init = workerData as Init;
@@ -25,6 +27,7 @@ const trust = await TrustStore.fromDirectory(init.trustDir, {
     ? { maxAgeWithoutNextUpdateSeconds: init.maxAgeWithoutNextUpdateSeconds }
     : {}),
   ocsp: init.ocsp,
+  ...(init.atMs !== undefined ? { now: () => new Date(init.atMs!) } : {}),
 });
 for (const c of init.crls) trust.addCrl(c);
 // OCSP outcomes go to the main thread, which reports each responder's freshness (src/ops/revocation-freshness.ts).
@@ -58,7 +61,7 @@ parentPort!.on('message', (m: Msg) => {
     return;
   }
   const large = m.bytes.byteLength >= GC_AFTER_BYTES;
-  verifySubmission(m.bytes, trust, init.limits)
+  verifySubmission(m.bytes, trust, init.limits, init.atMs !== undefined ? new Date(init.atMs) : undefined)
     .then((v) =>
       parentPort!.postMessage({
         id: m.id,

@@ -61,7 +61,6 @@ export interface SubmissionDeps {
   readonly publisher: Pick<DeliveryPublisher, 'publishOutbox'>;
   readonly metrics: HubMetrics;
   readonly log: Logger;
-  readonly schema?: (xml: string) => Promise<void>;
   readonly clock?: () => Date;
   /** Federation (src/federation/rules.ts): peers' units as senders, and no relaying of a peer's messages. */
   readonly federation?: FederationRules;
@@ -130,7 +129,6 @@ export class SubmissionService {
 
   async #submit(caller: SystemCredential, bytes: Uint8Array, sha256: string): Promise<SubmissionResult> {
     const verified = await this.#d.verifier.verify(bytes);
-    if (this.#d.schema) await this.#d.schema(Buffer.from(bytes).toString('utf8'));
     stage('verify');
     const msg = verified.message;
 

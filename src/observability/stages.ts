@@ -11,19 +11,25 @@ import type { Histogram } from 'prom-client';
 
 interface Clock {
   readonly histogram: Histogram<'stage'>;
+  readonly now: () => number;
   last: number;
 }
 
 const current = new AsyncLocalStorage<Clock>();
 
-export function timeStages<T>(histogram: Histogram<'stage'>, fn: () => Promise<T>): Promise<T> {
-  return current.run({ histogram, last: performance.now() }, fn);
+/** `now`: milliseconds of a monotonic clock (default `performance.now`; tests inject their own). */
+export function timeStages<T>(
+  histogram: Histogram<'stage'>,
+  fn: () => Promise<T>,
+  now: () => number = () => performance.now(),
+): Promise<T> {
+  return current.run({ histogram, now, last: now() }, fn);
 }
 
 export function stage(name: string): void {
   const clock = current.getStore();
   if (!clock) return;
-  const now = performance.now();
+  const now = clock.now();
   clock.histogram.observe({ stage: name }, (now - clock.last) / 1000);
   clock.last = now;
 }

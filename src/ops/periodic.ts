@@ -15,6 +15,20 @@ import type { PeriodLease } from '../domain/ports/leases.ts';
 
 export type { PeriodLease };
 
+/** Timers and the clock a job runs by: the real ones by default, a manual one in tests. */
+export interface Scheduler {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The process's clock and timers; the timers do not keep the process alive. */
+export const realScheduler: Scheduler = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface PeriodicJobOptions {
   /** Run once per period across the cluster instead of in every process. */
   readonly lease?: PeriodLease;
@@ -22,8 +36,8 @@ export interface PeriodicJobOptions {
   readonly holder?: string;
   /** Called when another process holds the period (e.g. to clear a per-process copy of a gauge). */
   readonly onSkip?: () => void;
-  /** Clock (tests). */
-  readonly now?: () => number;
+  /** Clock and timers (tests); default the real ones. */
+  readonly scheduler?: Scheduler;
   /** Without a lease: the delay until the next run, asked after each run (default: the interval). */
   readonly nextDelayMs?: () => number;
 }
@@ -37,8 +51,8 @@ export class PeriodicJob {
   readonly #fn: () => Promise<unknown>;
   readonly #log: Logger;
   readonly #o: PeriodicJobOptions;
-  readonly #now: () => number;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #scheduler: Scheduler;
+  #timer: unknown = null;
   #running: Promise<void> | null = null;
   #stopped = false;
   #lastPeriod = -1;
@@ -56,7 +70,7 @@ export class PeriodicJob {
     this.#fn = fn;
     this.#log = log;
     this.#o = opts;
-    this.#now = opts.now ?? Date.now;
+    this.#scheduler = opts.scheduler ?? realScheduler;
   }
 
   /** How many times this process ran the job. */
@@ -74,14 +88,10 @@ export class PeriodicJob {
         })
         .then((nextMs) => {
           this.#running = null;
-          if (!this.#stopped) {
-            this.#timer = setTimeout(tick, nextMs);
-            this.#timer.unref();
-          }
+          if (!this.#stopped) this.#timer = this.#scheduler.setTimeout(tick, nextMs);
         });
     };
-    this.#timer = setTimeout(tick, delayMs);
-    this.#timer.unref();
+    this.#timer = this.#scheduler.setTimeout(tick, delayMs);
   }
 
   /** One wake-up; returns the delay until the next one. */
@@ -92,7 +102,7 @@ export class PeriodicJob {
       await this.#fn();
       return this.#o.nextDelayMs?.() ?? this.#intervalMs;
     }
-    const period = Math.floor(this.#now() / this.#intervalMs) * this.#intervalMs;
+    const period = Math.floor(this.#scheduler.now() / this.#intervalMs) * this.#intervalMs;
     if (period !== this.#lastPeriod) {
       let won: boolean;
       try {
@@ -117,14 +127,14 @@ export class PeriodicJob {
 
   /** Just past the start of the next period (timers may fire a little early; the tick then re-waits). */
   #untilNextPeriod(): number {
-    const now = this.#now();
+    const now = this.#scheduler.now();
     const next = (Math.floor(now / this.#intervalMs) + 1) * this.#intervalMs;
     return Math.max(next - now, 0) + 10;
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#scheduler.clearTimeout(this.#timer);
     await this.#running;
   }
 }

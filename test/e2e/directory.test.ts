@@ -112,21 +112,28 @@ describe('directory API through the hub', function () {
   });
 
   it('serves the change feed in version order', async () => {
-    const all = await call<{ items: AgencyJson[]; next: number; more: boolean }>(
-      dms,
-      'GET',
-      '/v1/agencies/changes?since=0&limit=500',
-    );
-    expect(all.status).to.equal(200);
-    const versions = all.body.items.map((a) => a.version);
-    expect(versions).to.deep.equal([...versions].sort((a, b) => a - b));
-    expect(all.body.items.slice(-2).map((a) => a.code)).to.deep.equal(['H41.002', 'H41.001']);
-    const rest = await call<{ items: AgencyJson[] }>(
-      dms,
-      'GET',
-      `/v1/agencies/changes?since=${all.body.next}`,
-    );
-    expect(rest.body.items).to.deep.equal([]);
+    // A change of its own, last in the feed whatever the other tests changed; put back afterwards.
+    const before = (await t.hub.directory.get('D41.001')).agency.shortName ?? null;
+    await t.hub.directory.update('test', 'D41.001', { shortName: 'Đổi để thử' });
+    try {
+      const all = await call<{ items: AgencyJson[]; next: number; more: boolean }>(
+        dms,
+        'GET',
+        '/v1/agencies/changes?since=0&limit=500',
+      );
+      expect(all.status).to.equal(200);
+      const versions = all.body.items.map((a) => a.version);
+      expect(versions).to.deep.equal([...versions].sort((a, b) => a - b));
+      expect(all.body.items.at(-1)!.code).to.equal('D41.001');
+      const rest = await call<{ items: AgencyJson[] }>(
+        dms,
+        'GET',
+        `/v1/agencies/changes?since=${all.body.next}`,
+      );
+      expect(rest.body.items).to.deep.equal([]);
+    } finally {
+      await t.hub.directory.update('test', 'D41.001', { shortName: before });
+    }
   });
 
   it('imports a CSV file through the admin API, refusing bad rows with their lines', async () => {

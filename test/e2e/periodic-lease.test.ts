@@ -1,6 +1,7 @@
 /**
  * Cluster-wide periodic jobs: a MongoDB lease per period (unique insert) lets exactly one of several
- * processes run a job in each period. Real FerretDB; each "process" has its own connection.
+ * processes run a job in each period. Real FerretDB; each "process" has its own connection. Time is a
+ * manual scheduler (test/support/manual-scheduler.ts): periods pass when the test fires them, no sleeps.
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
@@ -10,9 +11,13 @@ import { PeriodicJob, type PeriodLease } from '../../src/ops/periodic.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { MongoPeriodLeases } from '../../src/store/lease-store.ts';
 import { connectMongo } from '../../src/store/mongo.ts';
+import { ManualScheduler } from '../support/manual-scheduler.ts';
 
 const log = createLogger('silent');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Clocks start a little into a period, as a process would. */
+const T0 = Date.UTC(2026, 10, 22, 10, 0, 0, 250);
+/** Leases whatever their (manual) period: the store prunes by the real clock, keep a century. */
+const leases = (c: Connection) => new MongoPeriodLeases(c, { retainMs: 100 * 365 * 86_400_000 });
 
 describe('periodic jobs once per period across processes (MongoDB lease)', function () {
   this.timeout(60_000);
@@ -46,6 +51,7 @@ describe('periodic jobs once per period across processes (MongoDB lease)', funct
 
   it('runs a job once per period while three processes run it, and every period runs', async () => {
     const interval = 1000;
+    const clock = new ManualScheduler(T0);
     const runsByPeriod = new Map<number, string[]>();
     let skips = 0;
     const jobs = conns.map(
@@ -53,61 +59,69 @@ describe('periodic jobs once per period across processes (MongoDB lease)', funct
         new PeriodicJob(
           'tick',
           interval,
-          async () => {
-            const p = Math.floor(Date.now() / interval);
+          () => {
+            const p = Math.floor(clock.now() / interval);
             runsByPeriod.set(p, [...(runsByPeriod.get(p) ?? []), `p${i}`]);
-            await sleep(50);
+            return Promise.resolve();
           },
           log,
-          { lease: new MongoPeriodLeases(c), holder: `p${i}`, onSkip: () => skips++ },
+          { lease: leases(c), holder: `p${i}`, onSkip: () => skips++, scheduler: clock },
         ),
     );
-    const t0 = Date.now();
     for (const j of jobs) j.start();
-    await sleep(5_500);
+    // Six periods: the three processes wake up together in each, and race for its lease.
+    for (let period = 0; period < 6; period++) {
+      clock.fireDue();
+      await clock.until(jobs.length);
+    }
     for (const j of jobs) await j.stop();
-    const periods = Math.floor(Date.now() / interval) - Math.floor(t0 / interval) + 1;
 
-    const counts = [...runsByPeriod.values()].map((r) => r.length);
     expect(
-      counts.every((n) => n === 1),
+      [...runsByPeriod.values()].every((r) => r.length === 1),
       JSON.stringify([...runsByPeriod]),
     ).to.equal(true);
-    // Every period in the window ran (the first and the last may be cut by start/stop).
-    expect(runsByPeriod.size).to.be.at.least(periods - 2);
-    expect(jobs.reduce((n, j) => n + j.runs, 0)).to.equal(runsByPeriod.size);
-    expect(skips, 'the other processes skipped the periods they lost').to.be.at.least(runsByPeriod.size);
-    const leases = await new MongoPeriodLeases(conns[0]!).list('tick');
-    expect(leases.map((l) => l.holder).sort()).to.deep.equal(
+    expect(runsByPeriod.size, 'every period ran').to.equal(6);
+    expect(jobs.reduce((n, j) => n + j.runs, 0)).to.equal(6);
+    expect(skips, 'the other processes skipped the periods they lost').to.equal(12);
+    const held = await leases(conns[0]!).list('tick');
+    expect(held.map((l) => l.holder).sort()).to.deep.equal(
       [...runsByPeriod.values()].map((r) => r[0]!).sort(),
     );
   });
 
   it('keeps running in the surviving process when the others stop', async () => {
     const interval = 1000;
-    const ran: number[] = [];
+    const clock = new ManualScheduler(T0);
+    const ran: { period: number; holder: string }[] = [];
     const mk = (c: Connection, holder: string) =>
       new PeriodicJob(
         'survivor',
         interval,
         () => {
-          ran.push(Math.floor(Date.now() / interval));
+          ran.push({ period: Math.floor(clock.now() / interval), holder });
           return Promise.resolve();
         },
         log,
-        { lease: new MongoPeriodLeases(c), holder },
+        { lease: leases(c), holder, scheduler: clock },
       );
     const a = mk(conns[0]!, 'a');
     const b = mk(conns[1]!, 'b');
     a.start();
     b.start();
-    await sleep(2_200);
+    for (let period = 0; period < 2; period++) {
+      clock.fireDue();
+      await clock.until(2);
+    }
     await a.stop(); // the other process dies: b takes every following period
     const before = ran.length;
-    await sleep(3_200);
+    for (let period = 0; period < 3; period++) {
+      clock.fireDue();
+      await clock.until(1);
+    }
     await b.stop();
-    expect(ran.length - before).to.be.at.least(2);
-    expect(new Set(ran).size).to.equal(ran.length);
+    expect(before).to.equal(2);
+    expect(ran.slice(before).map((r) => r.holder)).to.deep.equal(['b', 'b', 'b']);
+    expect(new Set(ran.map((r) => r.period)).size, 'one run per period').to.equal(5);
   });
 
   it('does not run a period without its lease when the lease store fails, and retries', async () => {
@@ -120,8 +134,7 @@ describe('periodic jobs once per period across processes (MongoDB lease)', funct
     };
     let runs = 0;
     // A clock in the middle of a period: the retry (5 s later) stays within it.
-    const t0 = Date.now();
-    const now = () => Date.UTC(2026, 10, 22, 10, 0, 30) + (Date.now() - t0);
+    const clock = new ManualScheduler(Date.UTC(2026, 10, 22, 10, 0, 30));
     const job = new PeriodicJob(
       'no-store',
       60_000,
@@ -130,18 +143,22 @@ describe('periodic jobs once per period across processes (MongoDB lease)', funct
         return Promise.resolve();
       },
       log,
-      { lease: failing, now },
+      { lease: failing, scheduler: clock },
     );
     job.start();
-    await sleep(300);
+    clock.fireDue();
+    await clock.until(1);
     expect(calls, 'asked once, retry not yet due').to.equal(1);
-    await sleep(5_000);
+    expect(clock.nextDelay, 'retried 5 s later').to.equal(5_000);
+    clock.fireDue();
+    await clock.until(1);
     await job.stop();
     expect(calls, 'asked again for the same period').to.equal(2);
     expect(runs).to.equal(0);
   });
 
   it('runs in every process without a lease (per-process work such as reloading CRLs)', async () => {
+    const clock = new ManualScheduler(T0);
     let runs = 0;
     const jobs = [0, 1].map(
       () =>
@@ -153,12 +170,17 @@ describe('periodic jobs once per period across processes (MongoDB lease)', funct
             return Promise.resolve();
           },
           log,
+          { scheduler: clock },
         ),
     );
     for (const j of jobs) j.start();
-    await sleep(500);
+    for (let wake = 0; wake < 3; wake++) {
+      clock.fireDue();
+      await clock.until(2);
+      expect(clock.nextDelay, 'next run one interval later').to.equal(200);
+    }
     for (const j of jobs) await j.stop();
-    expect(jobs.every((j) => j.runs >= 2)).to.equal(true);
-    expect(runs).to.equal(jobs[0]!.runs + jobs[1]!.runs);
+    expect(jobs.map((j) => j.runs)).to.deep.equal([3, 3]);
+    expect(runs).to.equal(6);
   });
 });

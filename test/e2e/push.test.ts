@@ -79,6 +79,11 @@ describe('push delivery', function () {
   });
 
   it('retries while the endpoint is down and delivers every document exactly once when it is back', async () => {
+    // This test's own endpoint state, whichever test ran before.
+    mode = 'down';
+    attemptsWhileDown = 0;
+    badSignatures = 0;
+    received.clear();
     const A = t.client('H29.001');
     const ids: string[] = [];
     for (let i = 0; i < 10; i++)

@@ -3,6 +3,7 @@
  * real RabbitMQ and real FerretDB; the recipient pulls, verifies, acknowledges and reports status.
  */
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startTestHub, eventually, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed, statusMessage } from '../support/messages.ts';
@@ -39,6 +40,13 @@ describe('end-to-end slice: one document from a commune to another, and its stat
     await t?.close();
   });
 
+  /** A counter's current value for `labels` (the hub's own registry): tests compare before and after. */
+  async function counter(name: string, labels: Record<string, string>): Promise<number> {
+    const metric = await t.hub.metrics.registry.getSingleMetric(name)!.get();
+    const v = metric.values.find((x) => Object.entries(labels).every(([k, l]) => x.labels[k] === l));
+    return v?.value ?? 0;
+  }
+
   async function counts() {
     const m = t.hub.stores.models;
     return {
@@ -52,6 +60,7 @@ describe('end-to-end slice: one document from a commune to another, and its stat
   it('delivers a signed document to the recipient inbox, byte for byte, with a hub-signed receipt', async () => {
     const msg = documentMessage('H29.001', ['H41.001']);
     const xml = signed(msg, t.signingKey('H29.001'));
+    const acceptedBefore = await counter('hub_documents_accepted_total', { type: 'edoc' });
     const r = await A.submit(xml);
     expect(r.httpStatus).to.equal(202);
     expect(r.documentId).to.equal(msg.documentId);
@@ -95,8 +104,7 @@ describe('end-to-end slice: one document from a commune to another, and its stat
     expect(statusBytes.toString('utf8')).to.contain('<edXML:StatusCode>01</edXML:StatusCode>');
 
     // The hub's metrics and audit chain saw it all.
-    const metrics = await t.hub.metrics.registry.getSingleMetricAsString('hub_documents_accepted_total');
-    expect(metrics).to.match(/type="edoc"} 1/);
+    expect(await counter('hub_documents_accepted_total', { type: 'edoc' })).to.equal(acceptedBefore + 1);
     // Where its submission's time went, stage by stage.
     const stages = await t.hub.metrics.registry.getSingleMetricAsString('hub_submission_stage_seconds');
     for (const s of ['verify', 'checks', 'store', 'publish', 'outbox'])
@@ -125,17 +133,24 @@ describe('end-to-end slice: one document from a commune to another, and its stat
 
   it('answers a resubmission with the original receipt even after its recipient closed', async () => {
     // The replay check and the recipients' lookups are made at once; the replay must still win.
-    const msg = documentMessage('H29.001', ['M41.001']);
+    // A unit of its own, registered and closed here: the seeded agencies stay as the others expect.
+    const { agency } = await t.hub.directory.register('test', {
+      name: `UBND xã Thử Đóng ${randomBytes(3).toString('hex')}`,
+      block: 'state',
+      kind: 'commune-people-committee',
+      province: 'H41',
+    });
+    const msg = documentMessage('H29.001', [agency.code]);
     const xml = signed(msg, t.signingKey('H29.001'));
     const first = await A.submit(xml);
-    expect(first.recipients[0]).to.include({ code: 'M41.001', outcome: 'accepted' });
-    await t.hub.directory.close('test', 'M41.001', { reason: 'dissolved (test)' });
+    expect(first.recipients[0]).to.include({ code: agency.code, outcome: 'accepted' });
+    await t.hub.directory.close('test', agency.code, { reason: 'dissolved (test)' });
     const again = await A.submit(xml);
     expect(again.duplicate).to.equal(true);
     expect(again.receipt).to.equal(first.receipt);
     // A new document to it is refused now: the directory change is in effect.
     const e = await refusal(
-      A.submit(signed(documentMessage('H29.001', ['M41.001']), t.signingKey('H29.001'))),
+      A.submit(signed(documentMessage('H29.001', [agency.code]), t.signingKey('H29.001'))),
     );
     expect(e.code).to.equal('UNKNOWN_RECIPIENT');
   });
@@ -181,6 +196,8 @@ describe('end-to-end slice: one document from a commune to another, and its stat
   describe('refusals store and relay nothing', () => {
     let before: Awaited<ReturnType<typeof counts>>;
     beforeEach(async () => {
+      // Whatever earlier tests published has left the outbox: only this test's refusal may count.
+      await eventually(async () => (await counts()).outbox === 0 || undefined, 15_000, 'an empty outbox');
       before = await counts();
     });
     afterEach(async () => {
@@ -207,6 +224,14 @@ describe('end-to-end slice: one document from a commune to another, and its stat
       );
       expect(e.code).to.equal('UNKNOWN_RECIPIENT');
       expect(e.message).to.contain('X99.123');
+    });
+
+    it('refuses a signed message that breaks a QCVN 102 rule (SCHEMA_INVALID, with the element)', async () => {
+      const msg = documentMessage('H29.001', ['H41.001'], { dueDate: '30/11/2026' });
+      const e = await refusal(A.submit(signed(msg, t.signingKey('H29.001'))));
+      expect(e.code).to.equal('SCHEMA_INVALID');
+      expect(e.status).to.equal(422);
+      expect(e.message).to.contain('MessageHeader/DueDate must be yyyy/MM/dd, got "30/11/2026"');
     });
 
     it('refuses malformed XML (XML_MALFORMED)', async () => {
@@ -243,6 +268,12 @@ describe('end-to-end slice: one document from a commune to another, and its stat
 
   describe('operations', () => {
     it('serves health and readiness, and Prometheus metrics on the ops port only', async () => {
+      // A refusal of its own, so that the refusal counter has a series whatever ran before.
+      const tampered = signed(documentMessage('H29.001', ['H41.001']), t.signingKey('H29.001')).replace(
+        'V/v triển khai',
+        'V/v hủy bỏ',
+      );
+      expect((await refusal(A.submit(tampered))).code).to.equal('SIGNATURE_INVALID');
       expect((await fetch(`${t.url}/healthz`)).status).to.equal(200);
       const ready = (await (await fetch(`${t.url}/readyz`)).json()) as { checks: Record<string, boolean> };
       expect(ready.checks).to.deep.equal({ mongodb: true, rabbitmq: true });

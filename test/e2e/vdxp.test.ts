@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { startTestHub, eventually, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed, statusMessage } from '../support/messages.ts';
 import { VdxpSdkClient, type SdkResponse } from '../support/vdxp-sdk.ts';
+import { inOrder } from '../support/shuffle.ts';
 
 type Envelope = {
   status: string;
@@ -61,6 +62,7 @@ function fail(r: SdkResponse, code: string): Envelope {
 }
 
 describe('national-axis API (/vdxp): a DMS on the axis SDK exchanges a document through the hub', function () {
+  inOrder(this); // one exchange, step by step
   this.timeout(90_000);
   let t: TestHub;
   let endpoint: string;

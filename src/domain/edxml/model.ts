@@ -118,7 +118,8 @@ export interface EdocMessage {
     securityLevel?: string;
     appendixes: string[];
   };
-  traceHeaders: { organId: string; timestamp: string }[];
+  /** OrganId is optional in QCVN 102 (docs/edxml-conformance.md). */
+  traceHeaders: { organId?: string; timestamp: string }[];
   business?: Business;
   manifest: ManifestReference[];
   attachments: Attachment[];

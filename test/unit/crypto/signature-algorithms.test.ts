@@ -25,9 +25,10 @@ import {
 import { TrustStore } from '../../../src/crypto/trust.ts';
 import { refusal } from '../../support/refusal.ts';
 import { documentMessage } from '../../support/messages.ts';
+import { CERTS_DEV_AT } from '../../support/pinned-time.ts';
 
 const CERTS = path.join(PROJECT_ROOT, 'certs-dev');
-const AT = new Date(Date.now() + 60_000); // certificates were issued "now" at generation; CRLs last 30 days
+const AT = CERTS_DEV_AT;
 const key = (rel: string): SigningKey =>
   loadSigningKey(path.join(CERTS, `${rel}.pem`), path.join(CERTS, `${rel}.key.pem`));
 const RSA = key('agencies/H29.001');
@@ -81,7 +82,7 @@ describe('signature algorithms: docs/security.md §2 and the code agree', functi
   const verify = (x: string) => verifyEdxml(Buffer.from(x), trust, { at: AT });
 
   before(async () => {
-    trust = await TrustStore.fromDirectory(CERTS);
+    trust = await TrustStore.fromDirectory(CERTS, { now: () => AT });
   });
 
   it('documents exactly the SignatureMethods and DigestMethods the code allows', () => {

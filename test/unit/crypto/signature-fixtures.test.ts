@@ -6,14 +6,15 @@ import { PROJECT_ROOT } from '../../../src/config.ts';
 import { HubError } from '../../../src/domain/errors.ts';
 import { verifyEdxml } from '../../../src/crypto/signature.ts';
 import { TrustStore } from '../../../src/crypto/trust.ts';
+import { CERTS_DEV_AT } from '../../support/pinned-time.ts';
 
 const dir = path.join(PROJECT_ROOT, 'test/fixtures/signatures');
-const AT = new Date(Date.now() + 60_000);
+const AT = CERTS_DEV_AT;
 
 describe('signature corpus (test/fixtures/signatures, named by expected outcome)', () => {
   let trust: TrustStore;
   before(async () => {
-    trust = await TrustStore.fromDirectory(path.join(PROJECT_ROOT, 'certs-dev'));
+    trust = await TrustStore.fromDirectory(path.join(PROJECT_ROOT, 'certs-dev'), { now: () => AT });
   });
   const files = readdirSync(dir).filter((f) => f.endsWith('.edxml'));
   it('has a case for every refusal class', () => {

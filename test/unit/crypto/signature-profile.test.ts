@@ -12,9 +12,10 @@ import { loadSigningKey, signEdxml, verifyEdxml, type SigningKey } from '../../.
 import { TrustStore } from '../../../src/crypto/trust.ts';
 import { refusal } from '../../support/refusal.ts';
 import { documentMessage, statusMessage } from '../../support/messages.ts';
+import { CERTS_DEV_AT } from '../../support/pinned-time.ts';
 
 const CERTS = path.join(PROJECT_ROOT, 'certs-dev');
-const AT = new Date(Date.now() + 60_000); // certificates were issued "now" at generation; CRLs last 30 days
+const AT = CERTS_DEV_AT;
 const key = (rel: string): SigningKey =>
   loadSigningKey(path.join(CERTS, `${rel}.pem`), path.join(CERTS, `${rel}.key.pem`));
 const agency = key('agencies/H29.001');
@@ -25,7 +26,7 @@ describe('strict XML signature profile', function () {
   let signedDoc: string;
 
   before(async () => {
-    trust = await TrustStore.fromDirectory(CERTS);
+    trust = await TrustStore.fromDirectory(CERTS, { now: () => AT });
     signedDoc = signEdxml(buildEdxml(documentMessage('H29.001', ['H41.001'])), agency);
   });
 

@@ -12,6 +12,7 @@ import { TrustStore } from '../../../src/crypto/trust.ts';
 import { ERROR_CODES, HubError } from '../../../src/domain/errors.ts';
 import { devSigningKey } from '../../support/hub.ts';
 import { documentMessage, signed } from '../../support/messages.ts';
+import { CERTS_DEV_AT } from '../../support/pinned-time.ts';
 
 const CERTS = path.join(PROJECT_ROOT, 'certs-dev');
 const limits = { maxBytes: 50 * 1024 * 1024, maxDepth: 64, maxElements: 100_000 };
@@ -37,6 +38,7 @@ describe('VerifierPool', function () {
       maxCrlAgeSeconds: 86_400,
       limits,
       maxBytesInFlight: 1024 * 1024,
+      at: CERTS_DEV_AT,
     });
   });
   after(async () => {
@@ -45,7 +47,11 @@ describe('VerifierPool', function () {
 
   it('answers as the in-process verifier does, without the attachment content', async () => {
     const bytes = withAttachment(100_000);
-    const local = new LocalVerifier(await TrustStore.fromDirectory(CERTS, { revocation: 'off' }), limits);
+    const local = new LocalVerifier(
+      await TrustStore.fromDirectory(CERTS, { revocation: 'off' }),
+      limits,
+      () => CERTS_DEV_AT,
+    );
     const [a, b] = await Promise.all([pool.verify(bytes), local.verify(bytes)]);
     expect(a.message).to.deep.equal(b.message);
     expect(a.signer.fingerprintSha256).to.equal(b.signer.fingerprintSha256);
@@ -87,5 +93,27 @@ describe('VerifierPool', function () {
     expect(pool.bytesInFlight).to.equal(0);
     expect((await pool.verify(bytes)).message.kind).to.equal('edoc');
     expect(pool.bytesInFlight).to.equal(0);
+  });
+
+  it('checks the QCVN 102 structure on the verified bytes: SCHEMA_INVALID naming the element', async () => {
+    const key = devSigningKey('H29.001');
+    const bad = documentMessage('H29.001', ['H41.001'], {
+      traceHeaders: [{ timestamp: '2026-11-22T09:00:00Z' }],
+    });
+    const err = await pool.verify(Buffer.from(signed(bad, key))).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(HubError);
+    expect((err as HubError).code).to.equal('SCHEMA_INVALID');
+    expect((err as Error).message).to.contain('TraceHeader[1]/Timestamp must be yyyy/MM/dd HH:mm:ss');
+    // A TraceHeader without OrganId, as national-axis messages carry them, is read.
+    const good = documentMessage('H29.001', ['H41.001'], {
+      traceHeaders: [{ timestamp: '2026/11/22 09:00:00' }],
+    });
+    const ok = await pool.verify(Buffer.from(signed(good, key)));
+    expect(ok.message.kind === 'edoc' && ok.message.traceHeaders).to.deep.equal([
+      { timestamp: '2026/11/22 09:00:00' },
+    ]);
   });
 });

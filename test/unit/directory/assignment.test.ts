@@ -12,13 +12,14 @@ const commune = (name: string, extra: Record<string, unknown> = {}) => ({
 describe('code assignment under a parent (FerretDB)', function () {
   this.timeout(120_000);
   let t: TestDirectory;
-  before(async () => {
+  // A fresh directory per test: each counts codes and changes from the seed, in any order.
+  beforeEach(async () => {
     t = await openTestDirectory('dirassign', {
       // Nghệ An gives its direct units two-digit groups: their codes also fit the legacy format.
       settings: { codeWidths: { default: [3], byLevel1: { H41: [2, 3] } } },
     });
   });
-  after(async () => {
+  afterEach(async () => {
     await t?.close();
   });
 

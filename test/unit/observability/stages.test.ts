@@ -3,7 +3,14 @@ import { expect } from 'chai';
 import { Histogram, Registry } from 'prom-client';
 import { stage, timeStages } from '../../../src/observability/stages.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Lets the other request run: both are in flight at once, interleaved at each await. */
+const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
+
+/** A request's own manual clock (ms): time passes only when the test says so. */
+function manualClock() {
+  let t = 1_000;
+  return { now: () => t, advance: (ms: number) => void (t += ms) };
+}
 
 function histogram(): Histogram<'stage'> {
   return new Histogram({ name: 't_stages', help: 't', labelNames: ['stage'], registers: [new Registry()] });
@@ -23,25 +30,33 @@ async function observed(h: Histogram<'stage'>) {
 describe('submission stages (time per stage of one request)', () => {
   it('records the time since the previous mark, through awaits and nested calls, per request', async () => {
     const h = histogram();
-    const nested = async () => {
-      await sleep(20);
-      stage('second');
+    const request = (firstMs: number, secondMs: number) => {
+      const clock = manualClock();
+      const nested = async () => {
+        await yieldTurn();
+        clock.advance(secondMs);
+        stage('second');
+      };
+      return timeStages(
+        h,
+        async () => {
+          await yieldTurn();
+          clock.advance(firstMs);
+          stage('first');
+          await nested();
+          return 'done';
+        },
+        clock.now,
+      );
     };
-    const request = () =>
-      timeStages(h, async () => {
-        await sleep(100);
-        stage('first');
-        await nested();
-        return 'done';
-      });
     // Two requests side by side keep their own clocks.
-    expect(await Promise.all([request(), request()])).to.deep.equal(['done', 'done']);
+    expect(await Promise.all([request(100, 20), request(300, 50)])).to.deep.equal(['done', 'done']);
     const o = await observed(h);
     expect(o.first!.count).to.equal(2);
     expect(o.second!.count).to.equal(2);
-    expect(o.first!.sum / 2).to.be.within(0.095, 0.5);
-    // The second stage starts at the first mark, not at the request's start (≥ 120 ms if it did).
-    expect(o.second!.sum / 2).to.be.within(0.015, 0.09);
+    expect(o.first!.sum).to.be.closeTo(0.4, 1e-9);
+    // The second stage starts at the first mark, not at the request's start (0.47 s if it did).
+    expect(o.second!.sum).to.be.closeTo(0.07, 1e-9);
   });
 
   it('does nothing outside a timed request', async () => {
