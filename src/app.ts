@@ -280,7 +280,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           log,
           ...(ui ? { ui: ui.deps } : {}),
           metrics,
-          credentials: stores.credentials,
+          credentials: services.credentials,
           submissions,
           queries: services.queries,
           certificates: await services.certificates(),

@@ -43,6 +43,7 @@ import { openUserStores } from './store/user-store.ts';
 import { MongoVdxpStore } from './store/vdxp-store.ts';
 import { MongoWebQueryStore } from './store/web-store.ts';
 import { SystemsService } from './systems/service.ts';
+import { CredentialCache } from './systems/credential-cache.ts';
 import { createUserServices, type UserServices } from './users/accounts.ts';
 
 export interface ServicesOptions {
@@ -73,6 +74,8 @@ export interface Services {
   readonly directory: DirectoryService;
   readonly queries: DocumentQueries;
   readonly systems: SystemsService;
+  /** Request authentication's credentials: `stores.credentials` behind this process's cache. */
+  readonly credentials: CredentialCache;
   readonly deadLetters: DeadLetterService;
   readonly signatures: MongoSignatureLedger;
   readonly vdxpStore: MongoVdxpStore;
@@ -131,6 +134,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
     closers.push(() => mongo.close());
     const stores = await createMongoStores(mongo, config.credentials, { directory: config.directory });
     const systemStore = new MongoSystemStore(mongo, config.credentials);
+    const credentials = new CredentialCache(stores.credentials, { ttlMs: config.auth.credentialCacheMs });
     const p = config.pki;
 
     const bareTrust = once(() =>
@@ -229,7 +233,13 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
         settings: config.directory,
       }),
       queries: new DocumentQueries(stores),
-      systems: new SystemsService({ store: systemStore, agencies: stores.agencies, audit: stores.audit }),
+      credentials,
+      systems: new SystemsService({
+        store: systemStore,
+        agencies: stores.agencies,
+        audit: stores.audit,
+        onChange: (systemId) => credentials.invalidate(systemId),
+      }),
       deadLetters: new DeadLetterService(stores, stores.audit),
       signatures: new MongoSignatureLedger(mongo),
       vdxpStore: new MongoVdxpStore(mongo, stores.models, stores.deliveries),
