@@ -130,6 +130,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
         broker,
         topology,
         stores,
+        directory: services.directoryCache,
         publisher,
         push: new PushClient(createPrivateKey(hubKey.privateKeyPem), config.delivery.pushTimeoutMs),
         breakers: new CircuitBreakers({

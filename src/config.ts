@@ -226,6 +226,8 @@ const ConfigSchema = z.strictObject({
     versionLeaseMs: z.number().int().min(1000),
     maxPageSize: z.number().int().min(10).max(10000),
     importMaxRows: z.number().int().min(1),
+    /** How long a looked-up agency is used on the hot path (src/directory/cache.ts); 0: no cache. */
+    cacheRefreshMs: z.number().int().min(0).default(1000),
     // Push endpoints may be http:// only in development (config/default.json); https:// elsewhere.
     allowHttpEndpoints: z.boolean().default(false),
   }),

@@ -44,6 +44,7 @@ import { MongoVdxpStore } from './store/vdxp-store.ts';
 import { MongoWebQueryStore } from './store/web-store.ts';
 import { SystemsService } from './systems/service.ts';
 import { CredentialCache } from './systems/credential-cache.ts';
+import { DirectoryCache, invalidatingWrites } from './directory/cache.ts';
 import { createUserServices, type UserServices } from './users/accounts.ts';
 
 export interface ServicesOptions {
@@ -74,6 +75,8 @@ export interface Services {
   readonly directory: DirectoryService;
   readonly queries: DocumentQueries;
   readonly systems: SystemsService;
+  /** Directory lookups of the hot path (routing, the worker's delivery mode), re-read before refusals. */
+  readonly directoryCache: DirectoryCache;
   /** Request authentication's credentials: `stores.credentials` behind this process's cache. */
   readonly credentials: CredentialCache;
   readonly deadLetters: DeadLetterService;
@@ -134,6 +137,9 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
     closers.push(() => mongo.close());
     const stores = await createMongoStores(mongo, config.credentials, { directory: config.directory });
     const systemStore = new MongoSystemStore(mongo, config.credentials);
+    const directoryCache = new DirectoryCache(stores.agencies, {
+      refreshMs: config.directory.cacheRefreshMs,
+    });
     const credentials = new CredentialCache(stores.credentials, { ttlMs: config.auth.credentialCacheMs });
     const p = config.pki;
 
@@ -227,8 +233,9 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       mongo,
       stores,
       systemStore,
+      directoryCache,
       directory: new DirectoryService({
-        store: stores.agencies,
+        store: invalidatingWrites(stores.agencies, directoryCache),
         audit: stores.audit,
         settings: config.directory,
       }),
@@ -268,6 +275,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
           verifier: v,
           receipts: r,
           publisher: m.publisher,
+          directory: directoryCache,
           metrics,
           log,
         });

@@ -19,6 +19,7 @@ import type { Topology } from './topology.ts';
 import type { DeliveryPublisher, DeliveryTask } from './publisher.ts';
 import { RefusedByEndpointError, TransientDeliveryError, type PushClient } from './push.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
+import type { DirectoryCache } from '../directory/cache.ts';
 
 export class PoisonTaskError extends Error {
   constructor(message: string) {
@@ -69,6 +70,8 @@ export interface WorkerDeps {
   readonly log: Logger;
   readonly prefetch: number;
   readonly maxAttempts: number;
+  /** The recipient's delivery mode looked up through this process's directory cache. */
+  readonly directory?: DirectoryCache;
 }
 
 export class DeliveryWorker {
@@ -129,7 +132,10 @@ export class DeliveryWorker {
       if (!d) throw new PoisonTaskError(`no delivery ${task.deliveryId}`);
       code = d.recipientCode;
     }
-    const agency = await stores.agencies.findByCode(code);
+    let agency = await (this.#d.directory ?? stores.agencies).findByCode(code);
+    // A push endpoint missing from the cached record is read again before the task is given up.
+    if (this.#d.directory && agency?.delivery.mode === 'push' && !agency.delivery.url)
+      agency = await stores.agencies.findByCode(code);
     const mode = agency?.delivery.mode ?? 'pull';
     const now = new Date();
     if (mode === 'pull') {

@@ -29,6 +29,7 @@ import type { HubMetrics } from '../observability/metrics.ts';
 import { stage, timeStages } from '../observability/stages.ts';
 import type { Logger } from '../observability/logger.ts';
 import { routeRecipients } from '../directory/routing.ts';
+import type { DirectoryCache } from '../directory/cache.ts';
 import { StatusService } from './status-service.ts';
 import { BusinessFlows } from './business-flows.ts';
 import { Originals } from './originals.ts';
@@ -62,6 +63,8 @@ export interface SubmissionDeps {
   readonly log: Logger;
   readonly schema?: (xml: string) => Promise<void>;
   readonly clock?: () => Date;
+  /** Recipients looked up through this process's directory cache (re-read before any refusal). */
+  readonly directory?: DirectoryCache;
 }
 
 export { docIdFor, deliveryIdFor } from '../domain/ids.ts';
@@ -167,10 +170,11 @@ export class SubmissionService {
     // way there is first checked against a replay, which answers with its original receipt (or its
     // conflict) whatever the directory or the deliveries say now.
     return this.#orReplay(key, sha256, async () => {
-      const routing = await routeRecipients(
-        this.#d.stores.agencies,
-        msg.to.map((t) => t.organId),
-      );
+      const to = msg.to.map((t) => t.organId);
+      let routing = await routeRecipients(this.#d.directory ?? this.#d.stores.agencies, to);
+      // Never refused on cached data: a recipient refused (unknown, closed, split…) is read again.
+      if (this.#d.directory && routing.some((r) => r.outcome === 'refused'))
+        routing = await routeRecipients(this.#d.stores.agencies, to);
       const deliverable = routing.filter((r) => r.outcome !== 'refused');
       await this.#checkSecrecy(sender, msg, deliverable);
       if (deliverable.length === 0) {
