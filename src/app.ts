@@ -138,6 +138,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
         broker,
         topology,
         stores,
+        directory: services.directoryCache,
         publisher,
         push: new PushClient(createPrivateKey(hubKey.privateKeyPem), config.delivery.pushTimeoutMs),
         breakers,
@@ -314,8 +315,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           log,
           ...(ui ? { ui: ui.deps } : {}),
           metrics,
-          // Federation: a peer's inbound system id acts for its remote units (src/federation/peers.ts).
-          credentials: federation.enabled ? federation.credentials(stores.credentials) : stores.credentials,
+          credentials: services.credentials,
           submissions,
           queries: services.queries,
           certificates: await services.certificates(),

@@ -182,7 +182,11 @@ const ConfigSchema = z.strictObject({
       .min(1024 * 1024),
   }),
   xml: z.strictObject({ maxDepth: z.number().int().min(8), maxElements: z.number().int().min(100) }),
-  auth: z.strictObject({ clockSkewSeconds: z.number().int().min(1) }),
+  auth: z.strictObject({
+    clockSkewSeconds: z.number().int().min(1),
+    /** How long a process keeps a system's credential (src/systems/credential-cache.ts); 0: no cache. */
+    credentialCacheMs: z.number().int().min(0).default(5000),
+  }),
   credentials: z.strictObject({
     key: z.string().min(32, 'must be at least 32 characters'),
     /** Keys being rotated out: stored secrets sealed with them still open (issue 23, hubctl credentials reseal). */
@@ -223,6 +227,8 @@ const ConfigSchema = z.strictObject({
     versionLeaseMs: z.number().int().min(1000),
     maxPageSize: z.number().int().min(10).max(10000),
     importMaxRows: z.number().int().min(1),
+    /** How long a looked-up agency is used on the hot path (src/directory/cache.ts); 0: no cache. */
+    cacheRefreshMs: z.number().int().min(0).default(1000),
     // Push endpoints may be http:// only in development (config/default.json); https:// elsewhere.
     allowHttpEndpoints: z.boolean().default(false),
   }),

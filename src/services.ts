@@ -46,6 +46,9 @@ import type { MongoVdxpStore } from './store/vdxp-store.ts';
 import type { MongoWebQueryStore } from './store/web-store.ts';
 import { createVdxpStore, createWebQueryStore } from './store/query-stores.ts';
 import { SystemsService } from './systems/service.ts';
+import type { SystemCredential } from './domain/types.ts';
+import { CredentialCache } from './systems/credential-cache.ts';
+import { DirectoryCache, invalidatingWrites } from './directory/cache.ts';
 import { createUserServices, type UserServices } from './users/accounts.ts';
 
 export interface ServicesOptions {
@@ -76,6 +79,10 @@ export interface Services {
   readonly directory: DirectoryService;
   readonly queries: DocumentQueries;
   readonly systems: SystemsService;
+  /** Directory lookups of the hot path (routing, the worker's delivery mode), re-read before refusals. */
+  readonly directoryCache: DirectoryCache;
+  /** Request authentication's credentials: `stores.credentials` behind this process's cache. */
+  readonly credentials: CredentialCache;
   readonly deadLetters: DeadLetterService;
   readonly signatures: MongoSignatureLedger;
   readonly vdxpStore: MongoVdxpStore;
@@ -144,6 +151,18 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       log,
       registry: metrics.registry,
     });
+    const directoryCache = new DirectoryCache(stores.agencies, {
+      refreshMs: config.directory.cacheRefreshMs,
+    });
+    // Federation: a peer's inbound system id acts for its remote units (src/federation/peers.ts).
+    const peerAware = federation.enabled ? federation.credentials(stores.credentials) : null;
+    const credentialSource = peerAware
+      ? {
+          find: (systemId: string) => peerAware.find(systemId),
+          upsert: (c: SystemCredential) => stores.credentials.upsert(c),
+        }
+      : stores.credentials;
+    const credentials = new CredentialCache(credentialSource, { ttlMs: config.auth.credentialCacheMs });
     const p = config.pki;
 
     const bareTrust = once(() =>
@@ -236,13 +255,20 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       mongo,
       stores,
       systemStore,
+      directoryCache,
       directory: new DirectoryService({
-        store: stores.agencies,
+        store: invalidatingWrites(stores.agencies, directoryCache),
         audit: stores.audit,
         settings: config.directory,
       }),
       queries: new DocumentQueries(stores),
-      systems: new SystemsService({ store: systemStore, agencies: stores.agencies, audit: stores.audit }),
+      credentials,
+      systems: new SystemsService({
+        store: systemStore,
+        agencies: stores.agencies,
+        audit: stores.audit,
+        onChange: (systemId) => credentials.invalidate(systemId),
+      }),
       deadLetters: new DeadLetterService(stores, stores.audit),
       signatures: new MongoSignatureLedger(mongo),
       vdxpStore: createVdxpStore(mongo, stores),
@@ -268,6 +294,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
           verifier: v,
           receipts: r,
           publisher: m.publisher,
+          directory: directoryCache,
           metrics,
           log,
           federation: federation.rules,

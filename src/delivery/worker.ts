@@ -20,6 +20,7 @@ import type { DeliveryPublisher, DeliveryTask } from './publisher.ts';
 import { RefusedByEndpointError, TransientDeliveryError, type PushClient } from './push.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
 import type { PeerRelay } from '../federation/relay.ts';
+import type { DirectoryCache } from '../directory/cache.ts';
 
 export class PoisonTaskError extends Error {
   constructor(message: string) {
@@ -72,6 +73,8 @@ export interface WorkerDeps {
   readonly maxAttempts: number;
   /** Federation: delivery mode `peer` (src/federation/relay.ts); absent when no peer is configured. */
   readonly peers?: Pick<PeerRelay, 'relay'>;
+  /** The recipient's delivery mode looked up through this process's directory cache. */
+  readonly directory?: DirectoryCache;
 }
 
 export class DeliveryWorker {
@@ -132,7 +135,10 @@ export class DeliveryWorker {
       if (!d) throw new PoisonTaskError(`no delivery ${task.deliveryId}`);
       code = d.recipientCode;
     }
-    const agency = await stores.agencies.findByCode(code);
+    let agency = await (this.#d.directory ?? stores.agencies).findByCode(code);
+    // A push endpoint missing from the cached record is read again before the task is given up.
+    if (this.#d.directory && agency?.delivery.mode === 'push' && !agency.delivery.url)
+      agency = await stores.agencies.findByCode(code);
     const mode = agency?.delivery.mode ?? 'pull';
     const now = new Date();
     if (mode === 'pull') {

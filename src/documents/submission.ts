@@ -29,6 +29,7 @@ import type { HubMetrics } from '../observability/metrics.ts';
 import { stage, timeStages } from '../observability/stages.ts';
 import type { Logger } from '../observability/logger.ts';
 import { routeRecipients } from '../directory/routing.ts';
+import type { DirectoryCache } from '../directory/cache.ts';
 import { StatusService } from './status-service.ts';
 import { BusinessFlows } from './business-flows.ts';
 import { Originals } from './originals.ts';
@@ -64,6 +65,8 @@ export interface SubmissionDeps {
   readonly clock?: () => Date;
   /** Federation (src/federation/rules.ts): peers' units as senders, and no relaying of a peer's messages. */
   readonly federation?: FederationRules;
+  /** Recipients looked up through this process's directory cache (re-read before any refusal). */
+  readonly directory?: DirectoryCache;
 }
 
 export { docIdFor, deliveryIdFor } from '../domain/ids.ts';
@@ -168,10 +171,13 @@ export class SubmissionService {
     // way there is first checked against a replay, which answers with its original receipt (or its
     // conflict) whatever the directory or the deliveries say now.
     return this.#orReplay(key, sha256, async () => {
-      const routing = await routeRecipients(
-        this.#d.stores.agencies,
-        msg.to.map((t) => t.organId),
-      ).then((r) => this.#d.federation?.withoutRelay(caller, r) ?? r);
+      const to = msg.to.map((t) => t.organId);
+      let routing = await routeRecipients(this.#d.directory ?? this.#d.stores.agencies, to);
+      // Never refused on cached data: a recipient refused (unknown, closed, split…) is read again.
+      if (this.#d.directory && routing.some((r) => r.outcome === 'refused'))
+        routing = await routeRecipients(this.#d.stores.agencies, to);
+      // Federation: a message that came from a peer is never relayed to a peer again.
+      if (this.#d.federation) routing = await this.#d.federation.withoutRelay(caller, routing);
       const deliverable = routing.filter((r) => r.outcome !== 'refused');
       await this.#checkSecrecy(sender, msg, deliverable);
       if (deliverable.length === 0) {

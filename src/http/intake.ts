@@ -20,6 +20,8 @@ import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { HubError } from '../domain/errors.ts';
 import type { CredentialStore, SignatureLedger } from '../domain/ports.ts';
+import type { SystemCredential } from '../domain/types.ts';
+import { withCredentials } from '../systems/credential-cache.ts';
 import { CONTENT_SHA256_HEADER, parseAuthorization, verifySignature } from './hmac-auth.ts';
 
 export interface IntakeLimits {
@@ -214,15 +216,20 @@ export function v1Intake(deps: IntakeDeps): RequestHandler {
     const declared = req.header(CONTENT_SHA256_HEADER);
     if (declared !== undefined && !/^[0-9a-f]{64}$/i.test(declared))
       throw new HubError('VALIDATION_FAILED', 'X-Hub-Content-SHA256 must be 64 hexadecimal digits');
-    const cred = await deps.credentials.find(auth.systemId);
     // One answer for unknown system, disabled system and bad signature: no oracle.
     const invalid = () => unauthenticated('unknown system or invalid signature');
-    if (!cred || !cred.active) throw invalid();
     const signed = { method: req.method, pathWithQuery: req.originalUrl, timestamp: auth.timestamp };
+    // The credential that signed this: a cached one that does not is read again (credential-cache.ts).
+    const verified = (proof: { bodySha256: string } | { body: Buffer }) =>
+      withCredentials(deps.credentials, async (lookup) => {
+        const c = await lookup(auth.systemId);
+        if (!c || !c.active || !verifySignature(c.secret, auth, { ...signed, ...proof })) throw invalid();
+        return c;
+      });
     const length = contentLength(req);
 
     // Accepted once: the signature is spent before the handler runs, whatever happens next.
-    const spend = async () => {
+    const spend = async (cred: SystemCredential) => {
       const w = byCredential.take(cred.systemId);
       if (w) throw rateLimited(res, w, 'system');
       const expiresAt = new Date((auth.timestamp + l.clockSkewSeconds + 1) * 1000);
@@ -231,9 +238,10 @@ export function v1Intake(deps: IntakeDeps): RequestHandler {
     };
 
     let body: Buffer;
+    let cred: SystemCredential;
     if (declared !== undefined) {
-      if (!verifySignature(cred.secret, auth, { ...signed, bodySha256: declared })) throw invalid();
-      await spend();
+      cred = await verified({ bodySha256: declared });
+      await spend(cred);
       const tooLarge = () => new HubError('PAYLOAD_TOO_LARGE', `limit is ${l.maxMessageBytes} bytes`);
       if (length !== null && length > l.maxMessageBytes) throw tooLarge();
       if (length !== null && length > l.largeBodyBytes) takeSlot(res);
@@ -247,6 +255,12 @@ export function v1Intake(deps: IntakeDeps): RequestHandler {
         throw new HubError('BODY_HASH_MISMATCH', `received bytes hash to ${read.sha256}`);
       body = read.body;
     } else {
+      // Known and active before the body is read.
+      const known = await withCredentials(deps.credentials, async (lookup) => {
+        const c = await lookup(auth.systemId);
+        if (!c || !c.active) throw invalid();
+        return c;
+      });
       const tooLarge = () =>
         new HubError(
           'BODY_HASH_REQUIRED',
@@ -255,8 +269,8 @@ export function v1Intake(deps: IntakeDeps): RequestHandler {
       if (length !== null && length > l.unsignedBodyMaxBytes) throw tooLarge();
       body = (await readBody(req, { max: l.unsignedBodyMaxBytes, tooLarge, largeAt: Infinity, onLarge() {} }))
         .body;
-      if (!verifySignature(cred.secret, auth, { ...signed, body })) throw invalid();
-      await spend();
+      cred = verifySignature(known.secret, auth, { ...signed, body }) ? known : await verified({ body });
+      await spend(cred);
     }
     req.caller = cred;
     req.rawBody = body;

@@ -1,7 +1,9 @@
 /**
  * The one-use ledger of signed /v1 requests (src/http/intake.ts): one document per accepted signature,
  * `_id` = `<systemId>:<signature hex>`. Recording is a plain insert, and the unique `_id` lets exactly
- * one of two identical requests through, on FerretDB and MongoDB alike (see lease-store.ts).
+ * one of two identical requests through, on FerretDB and MongoDB alike (see lease-store.ts). Concurrent
+ * requests' inserts are group-committed (records.ts `insertGrouped`): one unordered multi-document insert,
+ * a duplicate flag per entry; any other bulk error fails every request of the group.
  *
  * Entries only matter until their clock-skew window closes (a request that old is refused on its
  * timestamp anyway). FerretDB 1.24 has no TTL indexes ("expireAfterSeconds is not implemented yet"),
@@ -9,7 +11,7 @@
  */
 import type { Connection, mongo } from 'mongoose';
 import type { SignatureLedger } from '../domain/ports.ts';
-import { isDuplicateKey } from './errors.ts';
+import { insertGrouped } from './records.ts';
 
 interface SignatureDoc {
   _id: string;
@@ -33,12 +35,8 @@ export class MongoSignatureLedger implements SignatureLedger {
   }
 
   async firstUse(key: string, expiresAt: Date): Promise<boolean> {
-    try {
-      await this.#col.insertOne({ _id: key, expiresAt });
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    const [taken] = await insertGrouped(this.#col as unknown as mongo.Collection, [{ _id: key, expiresAt }]);
+    if (taken) return false;
     const now = Date.now();
     if (now - this.#lastPrune >= this.#pruneEveryMs) {
       this.#lastPrune = now;

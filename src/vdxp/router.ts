@@ -22,6 +22,7 @@ import { inboxItem, isSender, systemParty } from '../access/policy.ts';
 import { isLegacyCode, legacyToCurrent, normalizeCode, validateAgencyCode } from '../domain/codes.ts';
 import { HubError, isHubError } from '../domain/errors.ts';
 import type { CredentialStore } from '../domain/ports.ts';
+import { withCredentials } from '../systems/credential-cache.ts';
 import type { Agency, DocumentRecord, SystemCredential } from '../domain/types.ts';
 import type { DocumentQueries } from '../documents/queries.ts';
 import type { SubmissionService } from '../documents/submission.ts';
@@ -494,7 +495,7 @@ export function vdxpRouter(deps: VdxpDeps): Router {
     // downloadEdoc2 sends no XroadVnpt header at all (§5.6): unsupported, answered 401 with no body.
     if (name === 'downloadedoc' && carriesNoSignature(req.rawHeaders))
       throw new HubError('UNAUTHENTICATED', 'downloadEdoc2 sends no signature and is not supported');
-    const auth = await authenticate(req.rawHeaders, (id) => deps.credentials.find(id));
+    const auth = await withCredentials(deps.credentials, (lookup) => authenticate(req.rawHeaders, lookup));
     req.caller = auth.caller; // the access log names the authenticated system
     // Administrative operations: checked before the (unsigned) body is even read; a refusal changes
     // nothing and is audited (the request may be a replay of captured headers, issue 18 §5).

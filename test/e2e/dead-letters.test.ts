@@ -35,6 +35,7 @@ describe('dead letters', function () {
     });
     afterEach(async () => {
       await t.hub.stores.models.Agency.updateOne({ _id: 'H41.001' }, { $set: { delivery: seeded } });
+      t.hub.services.directoryCache.invalidate(); // changed behind the hub's back
     });
 
     it('dead-letters a delivery that cannot be made, and delivers it once replayed after the fix', async () => {
@@ -42,6 +43,7 @@ describe('dead letters', function () {
         { _id: 'H41.001' },
         { $set: { delivery: { mode: 'push' } } },
       ); // no URL: poison
+      t.hub.services.directoryCache.invalidate(); // changed behind the hub's back
       const msg = documentMessage('H29.001', ['H41.001']);
       const r = await t.client('H29.001').submit(signed(msg, t.signingKey('H29.001')));
       const deliveryId = `${r.docId}:H41.001`;
@@ -69,6 +71,7 @@ describe('dead letters', function () {
         { _id: 'H41.001' },
         { $set: { delivery: { mode: 'pull' } } },
       ); // the fix
+      t.hub.services.directoryCache.invalidate(); // changed behind the hub's back
       const replay = hubctl(['deadletters', 'replay', deliveryId, '--db', t.dbName]);
       expect(replay.code, replay.err).to.equal(0);
       const item = await eventually(

@@ -72,6 +72,7 @@ describe('push delivery', function () {
       { _id: 'H41.001' },
       { $set: { delivery: { mode: 'push', url } } },
     );
+    t.hub.services.directoryCache.invalidate(); // changed behind the hub's back
   });
   after(async () => {
     await t?.close();

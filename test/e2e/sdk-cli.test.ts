@@ -341,6 +341,7 @@ describe('hubctl with PKCS#12 keys, encryption, revoke, lookup and error hints',
   it('deadletters replay --all replays every dead letter once the cause is fixed', async () => {
     const m = t.hub.stores.models;
     await m.Agency.updateOne({ _id: 'M41.001' }, { $set: { delivery: { mode: 'push' } } }); // no URL: poison
+    t.hub.services.directoryCache.invalidate(); // changed behind the hub's back
     const ids: string[] = [];
     const docs = [1, 2].map((i) =>
       newDocument({ from: 'H29.001', to: ['M41.001'], notation: 'VP', subject: `Thư ${i}` }),
@@ -357,6 +358,7 @@ describe('hubctl with PKCS#12 keys, encryption, revoke, lookup and error hints',
       'dead letters',
     );
     await m.Agency.updateOne({ _id: 'M41.001' }, { $set: { delivery: { mode: 'pull' } } }); // the fix
+    t.hub.services.directoryCache.invalidate();
     const r = await run(['--json', 'deadletters', 'replay', '--all', '--db', t.dbName]);
     expect(r.code, r.err).to.equal(0);
     expect((JSON.parse(r.out) as { replayed: string[] }).replayed).to.have.members(ids);

@@ -36,6 +36,27 @@ describe('signature ledger: each signed request accepted once across processes',
     expect(await ledgers[1]!.firstUse('dms-H29.001:' + 'cd'.repeat(32), expiresAt)).to.equal(true);
   });
 
+  it('group-commits concurrent uses into few inserts, with a duplicate flag per signature', async () => {
+    const uri = loadConfig().mongodb.uri;
+    let inserts = 0;
+    const counted = await connectMongo(uri, {
+      dbName,
+      onStatement: (s) => {
+        if (s.command === 'insert' && s.collection === SIGNATURE_COLLECTION) inserts++;
+      },
+    });
+    conns.push(counted);
+    const ledger = new MongoSignatureLedger(counted);
+    const expiresAt = new Date(Date.now() + 300_000);
+    // Ten signatures, each used twice at once: exactly one use of each gets through.
+    const keys = Array.from({ length: 10 }, (_, i) => `dms-G22:group-${i}`);
+    const results = await Promise.all([...keys, ...keys].map((k) => ledger.firstUse(k, expiresAt)));
+    expect(results.filter(Boolean)).to.have.length(10);
+    for (let i = 0; i < 10; i++) expect([results[i], results[i + 10]].filter(Boolean)).to.have.length(1);
+    // The first goes alone, the nineteen others share the next statement(s).
+    expect(inserts).to.be.lessThan(5);
+  });
+
   it('deletes the entries whose window has closed, and only those', async () => {
     const ledger = new MongoSignatureLedger(conns[0]!);
     // A day ahead: the ledger's own pruning (at the real time) leaves both entries alone.

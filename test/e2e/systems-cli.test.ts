@@ -1,8 +1,9 @@
 /**
  * Agency-system credentials: `hubctl systems add|rotate|disable|enable|list` as a child process
  * against the store of a running hub, and the admin API /v1/admin/systems. A credential works on
- * the national-axis API (/vdxp) and on /v1; rotation and disabling take effect on the next request;
- * the secret is printed once, stored sealed, and never listed or audited.
+ * the national-axis API (/vdxp) and on /v1; rotation and disabling take effect on the next request
+ * (with the credential cache off; with it on, see the last suite); the secret is printed once, stored
+ * sealed, and never listed or audited.
  */
 import { expect } from 'chai';
 import { hubctlAsync } from '../support/hubctl.ts';
@@ -18,32 +19,40 @@ type Issued = {
   active: boolean;
 };
 
+/** hubctl on the hub's store, and a request's outcome on /vdxp and /v1 with a system's secret. */
+function callsTo(hub: () => TestHub) {
+  return {
+    ctl: (...args: string[]) => hubctlAsync([...args, '--db', hub().dbName]),
+    vdxpStatus: async (systemId: string, s: string) =>
+      (await new VdxpSdkClient(`${hub().url}/vdxp`, systemId, s).countReceiveEdoc()).json<{
+        status: string;
+        ErrorCode: string;
+      }>(),
+    v1Status: async (systemId: string, s: string) => {
+      try {
+        await new HubClient({ baseUrl: hub().url, systemId, secret: s }).inbox();
+        return 200;
+      } catch (err) {
+        return (err as HubApiError).status;
+      }
+    },
+  };
+}
+
 describe('hubctl systems and /v1/admin/systems: credentials of agency systems', function () {
   this.timeout(120_000);
   let t: TestHub;
   let secret: string;
 
   before(async () => {
-    t = await startTestHub('systemscli');
+    // Changes by another process (hubctl) take effect at once only without the credential cache.
+    t = await startTestHub('systemscli', { auth: { credentialCacheMs: 0 } });
   });
   after(async () => {
     await t?.close();
   });
 
-  const ctl = (...args: string[]) => hubctlAsync([...args, '--db', t.dbName]);
-  const vdxpStatus = async (systemId: string, s: string) =>
-    (await new VdxpSdkClient(`${t.url}/vdxp`, systemId, s).countReceiveEdoc()).json<{
-      status: string;
-      ErrorCode: string;
-    }>();
-  const v1Status = async (systemId: string, s: string) => {
-    try {
-      await new HubClient({ baseUrl: t.url, systemId, secret: s }).inbox();
-      return 200;
-    } catch (err) {
-      return (err as HubApiError).status;
-    }
-  };
+  const { ctl, vdxpStatus, v1Status } = callsTo(() => t);
 
   it('add: issues a secret once, for existing agencies; it works on /vdxp and /v1', async () => {
     const r = await ctl('--json', 'systems', 'add', '000.00.00.H29', '--agency', 'H29.001', 'D29.001');
@@ -181,5 +190,51 @@ describe('hubctl systems and /v1/admin/systems: credentials of agency systems', 
     expect(bad.status).to.equal(400);
     expect(bad.body.code).to.equal('VALIDATION_FAILED');
     expect((await post(admin, '/v1/admin/systems/nobody/rotate')).status).to.equal(404);
+  });
+});
+
+describe('credential cache (auth.credentialCacheMs): changes elsewhere and here', function () {
+  this.timeout(120_000);
+  let t: TestHub;
+  before(async () => {
+    // A long TTL: nothing in this suite may depend on an entry expiring.
+    t = await startTestHub('credcache', { auth: { credentialCacheMs: 600_000 } });
+  });
+  after(async () => {
+    await t?.close();
+  });
+  const { ctl, vdxpStatus, v1Status } = callsTo(() => t);
+
+  it('a secret rotated by another process works at once; the old one is refused after it', async () => {
+    const added = await ctl('--json', 'systems', 'add', 'dms-cached', '--agency', 'H29.001');
+    expect(added.code, added.err).to.equal(0);
+    const old = (JSON.parse(added.out) as Issued).secret;
+    expect(await v1Status('dms-cached', old)).to.equal(200); // now cached
+    expect(await vdxpStatus('dms-cached', old)).to.include({ status: 'OK' });
+    const r = await ctl('--json', 'systems', 'rotate', 'dms-cached');
+    expect(r.code, r.err).to.equal(0);
+    const fresh = (JSON.parse(r.out) as Issued).secret;
+    expect(await v1Status('dms-cached', fresh)).to.equal(200);
+    expect(await vdxpStatus('dms-cached', fresh)).to.include({ status: 'OK' });
+    expect(await v1Status('dms-cached', old)).to.equal(401);
+    expect(await vdxpStatus('dms-cached', old)).to.include({ status: 'FAIL' });
+  });
+
+  it('a system disabled through this process is refused at once, re-enabled accepted at once', async () => {
+    const admin = new HubClient({ baseUrl: t.url, systemId: 'hub-admin', secret: 'DEV-ONLY-secret-admin' });
+    const added = await admin.request(
+      'POST',
+      '/v1/admin/systems',
+      JSON.stringify({ systemId: 'dms-cached2', agencyCodes: ['H29.001'] }),
+      'application/json',
+    );
+    const secret = ((await added.json()) as Issued).secret;
+    expect(await v1Status('dms-cached2', secret)).to.equal(200); // now cached
+    expect((await admin.request('POST', '/v1/admin/systems/dms-cached2/disable')).status).to.equal(200);
+    expect(await v1Status('dms-cached2', secret)).to.equal(401);
+    expect(await vdxpStatus('dms-cached2', secret)).to.include({ status: 'FAIL' });
+    // Re-enabled by another process: a refusal reads the store again, so it works at once too.
+    expect((await ctl('systems', 'enable', 'dms-cached2')).code).to.equal(0);
+    expect(await v1Status('dms-cached2', secret)).to.equal(200);
   });
 });
