@@ -162,7 +162,12 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
           upsert: (c: SystemCredential) => stores.credentials.upsert(c),
         }
       : stores.credentials;
-    const credentials = new CredentialCache(credentialSource, { ttlMs: config.auth.credentialCacheMs });
+    const credentials = new CredentialCache(credentialSource, {
+      ttlMs: config.auth.credentialCacheMs,
+      // A peer's caller identity carries the peer's agencies as last synced: never kept.
+      readThrough: (systemId) =>
+        peerAware !== null && federation.peers.byInboundSystem(systemId) !== undefined,
+    });
     const p = config.pki;
 
     const bareTrust = once(() =>

@@ -25,14 +25,23 @@ export class CredentialCache implements CredentialStore {
   readonly #store: CredentialStore;
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #readThrough: (systemId: string) => boolean;
   readonly #entries = new Map<string, Entry>();
   /** Bumped by every invalidation: a read begun before it does not fill the cache. */
   #generation = 0;
 
-  constructor(store: CredentialStore, opts: { ttlMs: number; now?: () => number }) {
+  /**
+   * `readThrough`: systems never kept (read from the store each time) — a federation peer's inbound
+   * system, whose agencies change with each sync of the peer (src/federation/peers.ts).
+   */
+  constructor(
+    store: CredentialStore,
+    opts: { ttlMs: number; now?: () => number; readThrough?: (systemId: string) => boolean },
+  ) {
     this.#store = store;
     this.#ttlMs = opts.ttlMs;
     this.#now = opts.now ?? Date.now;
+    this.#readThrough = opts.readThrough ?? (() => false);
   }
 
   /** The credential, from the cache while fresh, else read (and kept). */
@@ -89,7 +98,8 @@ export class CredentialCache implements CredentialStore {
   }
 
   #keep(systemId: string, cred: SystemCredential | null): void {
-    if (cred && this.#ttlMs > 0) this.#entries.set(systemId, { cred, until: this.#now() + this.#ttlMs });
+    if (cred && this.#ttlMs > 0 && !this.#readThrough(systemId))
+      this.#entries.set(systemId, { cred, until: this.#now() + this.#ttlMs });
     else this.#entries.delete(systemId);
   }
 }

@@ -47,6 +47,18 @@ describe('credential cache', () => {
     cache = new CredentialCache(store, { ttlMs: 5000, now: () => now });
   });
 
+  it('never keeps a read-through system (a federation peer’s caller): each request reads the store', async () => {
+    const peerAware = new CredentialCache(store, {
+      ttlMs: 5000,
+      now: () => now,
+      readThrough: (id) => id === 'dms-H29.001',
+    });
+    for (let i = 0; i < 3; i++) await peerAware.authenticate(signedWith('one'));
+    expect(store.reads).to.equal(3);
+    store.rows.set('dms-H29.001', { ...cred('one'), agencyCodes: ['H29.001', 'H29.002'] });
+    expect((await peerAware.find('dms-H29.001'))?.agencyCodes).to.deep.equal(['H29.001', 'H29.002']);
+  });
+
   it('reads a system once within the TTL, again after it', async () => {
     for (let i = 0; i < 5; i++) await cache.authenticate(signedWith('one'));
     expect(store.reads).to.equal(1);
