@@ -149,5 +149,3 @@ export function deleteGrouped(collection: mongo.Collection, ids: readonly unknow
   }
   return g.run(ids);
 }
-
-export { isDuplicateKey } from './errors.ts';

@@ -24,8 +24,9 @@ export type { UpdateDialect } from './dialect.ts';
 
 /**
  * The dialect the server speaks: FerretDB answers `buildInfo` with its own version. Tests and the
- * conformance suite force `mongodb` on FerretDB (it executes conditional updates correctly, only
- * slowly), so that the production path runs in CI.
+ * conformance suite force `mongodb` on FerretDB so that the production path runs in CI (FerretDB 1.24
+ * runs a conditional update as a read then a write: correct for one writer at a time, not atomic under
+ * racing writers — test/conformance/harness.ts).
  */
 export async function detectDialect(conn: Connection): Promise<UpdateDialect> {
   const build = (await conn.db!.admin().command({ buildInfo: 1 })) as { ferretdbVersion?: string };
