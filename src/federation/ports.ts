@@ -28,6 +28,8 @@ export interface PeerStateStore {
   list(): Promise<PeerState[]>;
   recordContact(peerId: string, at: Date, counter?: 'received' | 'relayed'): Promise<void>;
   recordError(peerId: string, op: string, message: string, at: Date): Promise<void>;
+  /** A sync that changed nothing: only its time (lastSyncAt, lastContactAt) is written. */
+  recordSync(peerId: string, at: Date): Promise<void>;
   saveAgencies(
     peerId: string,
     codes: readonly string[],

@@ -92,7 +92,12 @@ export class RemoteDirectory {
     return this.apply(peer.id, list);
   }
 
-  /** Applies an agency list of `peerId` (exposed for tests and imports of a list file). */
+  /**
+   * Applies an agency list of `peerId` (exposed for tests and imports of a list file), as a diff
+   * against the directory: an unchanged list writes nothing there (no writer lock, no version: only
+   * the time of the sync on the peer's state), a changed unit writes only itself, a unit the peer
+   * stops listing is closed, and a code claimed by two sources stays reported.
+   */
   async apply(peerId: string, list: readonly PeerAgency[]): Promise<SyncResult> {
     const now = this.#now();
     const wanted = new Map<string, Wanted>();
@@ -103,38 +108,28 @@ export class RemoteDirectory {
       else if (!a.deleted) skipped++;
     }
     if (skipped) this.#log.warn({ peer: peerId, skipped }, 'federation: agencies with invalid codes ignored');
-    const before = (await this.#state.get(peerId))?.agencies ?? [];
+    const state = await this.#state.get(peerId);
+    const before = state?.agencies ?? [];
+    // Read first, outside the directory's writer lock: most periods find nothing to change.
+    const first = await this.#plan(peerId, wanted, before, now);
+    if (!first.create.length && !first.update.length && !first.close.length) {
+      const conflicts = keepFirstSeen(state?.conflicts ?? [], first.conflicts);
+      if (sameCodes(before, first.owned) && sameConflicts(state?.conflicts ?? [], conflicts))
+        await this.#state.recordSync(peerId, now);
+      else await this.#state.saveAgencies(peerId, first.owned, conflicts, now);
+      return this.#report(peerId, list.length, { ...first, conflicts, created: 0, updated: 0, closed: 0 });
+    }
     const result = await this.#store.withWriter(`federation sync ${peerId}`, async (w) => {
-      const codes = [...new Set([...wanted.keys(), ...before])];
-      const found = await this.#store.findMany(codes);
-      const conflicts: CodeConflict[] = [];
-      const create: Wanted[] = [];
-      const owned: string[] = [];
+      // Again under the lock: another process may have applied the same list meanwhile.
+      const plan = await this.#plan(peerId, wanted, before, now);
+      const conflicts = [...plan.conflicts];
+      const owned = [...plan.owned];
       let updated = 0;
       let closed = 0;
-      for (const item of wanted.values()) {
-        const a = found.get(item.code) ?? (item.legacyCode ? found.get(item.legacyCode) : undefined);
-        if (!a) {
-          create.push(item);
-          continue;
-        }
-        const holder = remotePeerOf(a);
-        if (holder !== peerId) {
-          conflicts.push({ code: item.code, heldBy: holder ?? 'local', claimedBy: peerId, seenAt: now });
-          continue;
-        }
-        owned.push(a.code);
-        if (a.name !== item.name || a.status !== 'active' || (a.contact.email ?? undefined) !== item.mail) {
-          const set: Partial<Agency> = {
-            name: item.name,
-            status: 'active',
-            closedAt: undefined,
-            contact: item.mail ? { email: item.mail } : {},
-          };
-          if (await this.#store.update(a.code, a.version, await w.versions(1), { set })) updated++;
-        }
-      }
-      // Codes issued before (a closed local unit, a reservation) are conflicts too.
+      for (const { agency: a, set } of plan.update)
+        if (await this.#store.update(a.code, a.version, await w.versions(1), { set })) updated++;
+      // Codes issued meanwhile (a local unit, a reservation) are conflicts too.
+      const { create } = plan;
       const reservations = create.flatMap((c) => [
         { code: c.code, canonical: c.code, kind: 'canonical' as const, given: true },
         ...(c.legacyCode
@@ -149,7 +144,7 @@ export class RemoteDirectory {
         if (taken.has(c.code))
           conflicts.push({ code: c.code, heldBy: 'reserved', claimedBy: peerId, seenAt: now });
       if (fresh.length) {
-        const first = await w.versions(fresh.length);
+        const firstVersion = await w.versions(fresh.length);
         const codesHere = new Set([...owned, ...fresh.map((c) => c.code)]);
         await this.#store.insertAgencies(
           fresh.map((c, i): Agency => ({
@@ -164,47 +159,135 @@ export class RemoteDirectory {
             contact: c.mail ? { email: c.mail } : {},
             delivery: { mode: 'peer', peer: peerId },
             certificates: [],
-            version: first + i,
+            version: firstVersion + i,
             updatedAt: now,
           })),
         );
         owned.push(...fresh.map((c) => c.code));
       }
       // Units the peer no longer lists: closed (codes are never reused), still owned by the peer.
-      for (const code of before) {
-        if (wanted.has(code)) continue;
-        const a = found.get(code);
-        if (a && remotePeerOf(a) === peerId && a.status === 'active') {
-          const set: Partial<Agency> = { status: 'closed', closedAt: now };
-          if (await this.#store.update(a.code, a.version, await w.versions(1), { set })) closed++;
-        }
+      for (const a of plan.close) {
+        const set: Partial<Agency> = { status: 'closed', closedAt: now };
+        if (await this.#store.update(a.code, a.version, await w.versions(1), { set })) closed++;
       }
-      return { owned, conflicts, created: fresh.length, updated, closed };
+      return {
+        owned,
+        conflicts: keepFirstSeen(state?.conflicts ?? [], conflicts),
+        created: fresh.length,
+        updated,
+        closed,
+      };
     });
     await this.#state.saveAgencies(peerId, result.owned, result.conflicts, now);
-    this.#onConflicts(peerId, result.conflicts.length);
-    for (const c of result.conflicts)
+    return this.#report(peerId, list.length, result);
+  }
+
+  /**
+   * What the list changes in the directory (reads only): units to create (codes never issued here),
+   * to update (a field the peer changed), to close (no longer listed), the units the peer keeps,
+   * and the codes another source holds (conflicts).
+   */
+  async #plan(
+    peerId: string,
+    wanted: ReadonlyMap<string, Wanted>,
+    before: readonly string[],
+    now: Date,
+  ): Promise<SyncPlan> {
+    const items = [...wanted.values()];
+    const found = await this.#store.findMany([
+      ...new Set([...items.flatMap((i) => (i.legacyCode ? [i.code, i.legacyCode] : [i.code])), ...before]),
+    ]);
+    const lookup = (i: Wanted) => found.get(i.code) ?? (i.legacyCode ? found.get(i.legacyCode) : undefined);
+    const missing = items.filter((i) => !lookup(i));
+    const issued = missing.length
+      ? await this.#store.issued(missing.flatMap((i) => (i.legacyCode ? [i.code, i.legacyCode] : [i.code])))
+      : new Set<string>();
+    const plan: SyncPlan = { create: [], update: [], close: [], owned: [], conflicts: [] };
+    for (const item of items) {
+      const a = lookup(item);
+      if (!a) {
+        if (issued.has(item.code))
+          plan.conflicts.push({ code: item.code, heldBy: 'reserved', claimedBy: peerId, seenAt: now });
+        else plan.create.push(item);
+        continue;
+      }
+      const holder = remotePeerOf(a);
+      if (holder !== peerId) {
+        plan.conflicts.push({ code: item.code, heldBy: holder ?? 'local', claimedBy: peerId, seenAt: now });
+        continue;
+      }
+      plan.owned.push(a.code);
+      if (a.name !== item.name || a.status !== 'active' || (a.contact.email ?? undefined) !== item.mail)
+        plan.update.push({
+          agency: a,
+          set: {
+            name: item.name,
+            status: 'active',
+            closedAt: undefined,
+            contact: item.mail ? { email: item.mail } : {},
+          },
+        });
+    }
+    for (const code of before) {
+      if (wanted.has(code)) continue;
+      const a = found.get(code);
+      if (a && remotePeerOf(a) === peerId && a.status === 'active') plan.close.push(a);
+    }
+    return plan;
+  }
+
+  #report(
+    peerId: string,
+    listed: number,
+    r: {
+      conflicts: readonly CodeConflict[];
+      created: number;
+      updated: number;
+      closed: number;
+    },
+  ): SyncResult {
+    this.#onConflicts(peerId, r.conflicts.length);
+    for (const c of r.conflicts)
       this.#log.warn(
         { peer: peerId, code: c.code, heldBy: c.heldBy },
         'federation: agency code claimed by two sources; kept with its holder',
       );
     this.#log.info(
-      {
-        peer: peerId,
-        listed: list.length,
-        created: result.created,
-        updated: result.updated,
-        closed: result.closed,
-      },
+      { peer: peerId, listed, created: r.created, updated: r.updated, closed: r.closed },
       'federation: peer agencies synchronised',
     );
     return {
       peer: peerId,
-      listed: list.length,
-      created: result.created,
-      updated: result.updated,
-      closed: result.closed,
-      conflicts: result.conflicts,
+      listed,
+      created: r.created,
+      updated: r.updated,
+      closed: r.closed,
+      conflicts: r.conflicts,
     };
   }
+}
+
+interface SyncPlan {
+  readonly create: Wanted[];
+  readonly update: { readonly agency: Agency; readonly set: Partial<Agency> }[];
+  readonly close: Agency[];
+  readonly owned: string[];
+  readonly conflicts: CodeConflict[];
+}
+
+const conflictKey = (c: CodeConflict) => `${c.code}\u0000${c.heldBy}\u0000${c.claimedBy}`;
+
+/** The conflicts found now, each with the time it was first seen (kept from the stored ones). */
+function keepFirstSeen(stored: readonly CodeConflict[], now: readonly CodeConflict[]): CodeConflict[] {
+  const seen = new Map(stored.map((c) => [conflictKey(c), c.seenAt]));
+  return now.map((c) => ({ ...c, seenAt: seen.get(conflictKey(c)) ?? c.seenAt }));
+}
+
+function sameConflicts(a: readonly CodeConflict[], b: readonly CodeConflict[]): boolean {
+  return sameCodes(a.map(conflictKey), b.map(conflictKey));
+}
+
+function sameCodes(a: readonly string[], b: readonly string[]): boolean {
+  const x = new Set(a);
+  return x.size === new Set(b).size && b.every((c) => x.has(c));
 }

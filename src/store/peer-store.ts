@@ -73,6 +73,10 @@ export class MongoPeerStateStore implements PeerStateStore {
     await this.#upsert(peerId, { $set: { lastError: { at, op, message: message.slice(0, 1000) } } });
   }
 
+  async recordSync(peerId: string, at: Date): Promise<void> {
+    await this.#upsert(peerId, { $set: { lastSyncAt: at, lastContactAt: at } });
+  }
+
   async saveAgencies(
     peerId: string,
     codes: readonly string[],
