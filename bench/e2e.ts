@@ -12,8 +12,9 @@
  *                 [--half-load 11]   (pace of the half-load run, documents/s; with --only none, only it;
  *                                     0: no half-load run)
  *
- * --only takes a comma-separated list of 5KB, 50KB, 1MB, 5MB, broadcast, scale (none: nothing but
- * the half-load run); --docs: documents per size at fan-out 1 (fewer at higher fan-outs); --hub-dir
+ * --only takes a comma-separated list of 5KB, 50KB, 1MB, 5MB, broadcast, scale, federation (none:
+ * nothing but the half-load run; federation: one hop between two hubs beside the direct figure,
+ * bench/federation-hop.ts); --docs: documents per size at fan-out 1 (fewer at higher fan-outs); --hub-dir
  * runs src/main.ts of another checkout (the code before a change) with this script, so that before
  * and after are measured by the same bench.
  *
@@ -38,6 +39,7 @@ import { connectMongo } from '../src/store/mongo.ts';
 import { createMongoStores } from '../src/store/stores.ts';
 import { documentMessage } from '../test/support/messages.ts';
 import { freePort } from '../test/fault/harness.ts';
+import { federationLines, federationRun } from './federation-hop.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -93,6 +95,8 @@ const SCENARIOS: Scenario[] = SIZES.filter(([size]) => selected(size)).flatMap(
     (FANOUTS ?? fanouts).map((fanout) => ({ size, attachmentBytes, fanout, docs: docsAt(docs, fanout) })),
 );
 const BROADCAST = (only ? selected('broadcast') : !quick) ? Number(args['broadcast-communes']) : 0;
+/** One federation hop beside the direct figure (bench/federation-hop.ts): full mode, or --only federation. */
+const FEDERATION = only ? selected('federation') : !quick;
 const SCALE = !quick && !args['no-scale'] && (!only || selected('scale'));
 /** The checkout whose hub runs (default this one): `--hub-dir` measures the code before a change. */
 const HUB_DIR = path.resolve(args['hub-dir'] ?? PROJECT_ROOT);
@@ -213,6 +217,7 @@ class HubProc {
   async stop() {
     const c = this.#child;
     if (!c) return;
+    if (c.exitCode !== null || c.signalCode !== null) return void (this.#child = null); // ended already
     await new Promise<void>((resolve) => {
       c.once('exit', () => resolve());
       c.kill('SIGTERM');
@@ -901,6 +906,31 @@ async function main() {
         log('scale run failed:', err);
         return { error: (err as Error).message };
       });
+
+    if (FEDERATION)
+      out.federation = await federationRun({
+        HubProc,
+        mongoUri: uri,
+        concurrency,
+        docs: args.docs ? Number(args.docs) : quick ? 30 : 200,
+        attachmentBytes: 36_000,
+        submitAll,
+        startPullers,
+        counterSnapshot,
+        statementsPer,
+        stageSnapshot,
+        stagesBetween,
+        hubMetrics,
+        machineCpu,
+        busyPercent,
+        percentiles,
+        rate,
+        deleteQueues,
+        log,
+      }).catch((err: unknown) => {
+        log('federation failed:', err);
+        return { error: (err as Error).message };
+      });
   } finally {
     await hub.stop();
     await mongo.db!.dropDatabase().catch(() => undefined);
@@ -1204,6 +1234,7 @@ function report(out: Record<string, unknown>) {
       `|---|---|---|---|---|---|---|---|---|`,
       `| 50 KB (${b.messageBytes} B) to ${b.communes} communes | ${b.recipientsAccepted} | ${b.submitTo202Ms} | ${+(b.submitToLastAvailableMs / 1000).toFixed(1)} | ${b.deliveriesPerSec} | ${b.hubCpuMsPerDelivery} / ${b.storeCpuMsPerDelivery} / ${b.brokerCpuMsPerDelivery} | ${b.hubRssAtStartMiB} + ${b.hubRssGrowthMiB} | ${st(b.storeStatementsPerDelivery)} | ${b.machineBusyPercent} |`,
     );
+  lines.push(...federationLines(out.federation));
   if (out.scale) lines.push('', `Scale run: ${JSON.stringify(out.scale)}`);
   console.log(lines.join('\n'));
   const file =
