@@ -350,11 +350,12 @@ export function vdxpRouter(deps: VdxpDeps): Router {
   op('getSynchronizeUnit', ['POST', 'GET'], async ({ res, auth }) => {
     // Every unit with its change version, closed ones as deleted. A hub extension: a signed
     // `fromVersion` returns only the units changed after that version (the directory's change feed).
+    // A federation peer is offered this hub's own units only, as by getAgenciesList (src/federation/remote.ts).
     const raw = auth.params.get('fromVersion')?.trim();
     if (raw && !/^\d+$/.test(raw))
       throw new HubError('VALIDATION_FAILED', 'fromVersion must be a version number');
     const units = raw ? changesSince(Number(raw)) : directory.exportAll();
-    await streamListEnvelope(res, map(units, syncItem));
+    await streamListEnvelope(res, map(filter(units, offeredTo(auth.caller)), syncItem));
   });
 
   async function* changesSince(since: number): AsyncIterable<Agency> {
@@ -545,6 +546,10 @@ export function vdxpRouter(deps: VdxpDeps): Router {
 
 async function* map<T>(items: AsyncIterable<T>, fn: (x: T) => EnvelopeObject): AsyncIterable<EnvelopeObject> {
   for await (const x of items) yield fn(x);
+}
+
+async function* filter<T>(items: AsyncIterable<T>, keep: (x: T) => boolean): AsyncIterable<T> {
+  for await (const x of items) if (keep(x)) yield x;
 }
 
 /** The parent a code names itself (H29.001 → H29), for registerAgency bodies without pcode. */

@@ -4,7 +4,7 @@
  * Two `createHub` instances in this test process, each the other's peer, with their own database and
  * queue prefix on the real FerretDB and RabbitMQ, ports 41340–41399:
  *
- *   A serves G22                B serves G22 (claimed twice), H29, H29.001, H41, H41.001
+ *   A serves G22, D29           B serves G22 (claimed twice), H29, H29.001, H41, H41.001
  *
  * What each sync writes is read from A's own statement counters (`hub_store_write_statements_total`
  * by collection) and the units' change-feed versions: an unchanged list writes nothing in the
@@ -18,9 +18,10 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.ts';
+import { PeerClient } from '../../src/federation/client.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 
-const SERVES = { a: ['G22'], b: ['G22', 'H29', 'H29.001', 'H41', 'H41.001'] } as const;
+const SERVES = { a: ['G22', 'D29'], b: ['G22', 'H29', 'H29.001', 'H41', 'H41.001'] } as const;
 const REMOTE = ['H29', 'H29.001', 'H41', 'H41.001'];
 /** The directory's collections (src/store/directory-store.ts) and the peers' state. */
 const DIRECTORY = ['agencies', 'agency_codes', 'directory_counters', 'directory_locks'];
@@ -193,5 +194,24 @@ describe('federation: incremental agency sync between two hubs (e2e, loopback)',
     expect([again.result.updated, again.result.closed]).to.deep.equal([0, 0]);
     expect(again.directoryWrites).to.deep.equal(Object.fromEntries(DIRECTORY.map((c) => [c, 0])));
     expect(again.peerStateWrites).to.equal(1);
+  });
+
+  it("B's getSynchronizeUnit offers peer A B's own units only, an agency system every unit", async () => {
+    await hubs.b.hub.federation.sync('a'); // B holds D29 as A's unit
+    expect((await hubs.b.hub.stores.agencies.findByCode('D29'))?.delivery).to.deep.equal({
+      mode: 'peer',
+      peer: 'a',
+    });
+    const toPeer = (await hubs.a.hub.federation.peers.require('b').client.getSynchronizeUnit()).map(
+      (u) => u.code,
+    );
+    expect(toPeer).to.include.members(['G22', ...REMOTE]);
+    expect(toPeer, 'A is not offered its own unit back').to.not.include('D29');
+    const dms = new PeerClient({
+      baseUrl: `${hubs.b.url}/vdxp`,
+      systemId: 'dms-H41.001',
+      secret: 'DEV-ONLY-secret-H41.001',
+    });
+    expect((await dms.getSynchronizeUnit()).map((u) => u.code)).to.include.members(['D29', ...REMOTE]);
   });
 });
