@@ -20,13 +20,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+/** A child that ended while it was awaited: no point in waiting longer. */
+class ProcessExited extends Error {}
+
+async function waitFor(
+  check: () => Promise<boolean>,
+  ms: number,
+  what: string,
+  detail: () => string = () => '',
+): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (await check().catch(() => false)) return;
+    try {
+      if (await check()) return;
+    } catch (err) {
+      if (err instanceof ProcessExited) throw err;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what}: ${detail()}`);
 }
 
 const portOpen = (port: number) =>
@@ -106,10 +118,19 @@ export class HubProcess {
     };
     this.#child.stdout!.on('data', keep);
     this.#child.stderr!.on('data', keep);
+    const child = this.#child;
     await waitFor(
-      async () => (await fetch(`${this.url}/readyz`)).ok,
+      async () => {
+        // A hub that refused to start or died says why at once, not after the whole wait.
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new ProcessExited(
+            `hub on ${this.port} exited (${child.exitCode ?? child.signalCode}): ${this.output.slice(-1000)}`,
+          );
+        return (await fetch(`${this.url}/readyz`)).ok;
+      },
       60_000,
-      `hub on ${this.port}: ${this.output.slice(-500)}`,
+      `hub on ${this.port}`,
+      () => this.output.slice(-1000),
     );
   }
 
@@ -122,6 +143,7 @@ export class HubProcess {
     const c = this.#child;
     if (!c) return;
     this.#child = null;
+    if (c.exitCode !== null || c.signalCode !== null) return; // already gone: no 'exit' to wait for
     await new Promise<void>((resolve) => {
       c.once('exit', () => resolve());
       c.kill('SIGTERM');
