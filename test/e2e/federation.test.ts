@@ -12,24 +12,17 @@
  * sender signed and verifies the original signature.
  */
 import { expect } from 'chai';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.ts';
-import { buildEdxml, parseEdxml } from '../../src/domain/edxml/index.ts';
-import { decryptEdxml, encryptEdxml } from '../../src/crypto/encryption.ts';
-import { signEdxml, verifyEdxml } from '../../src/crypto/signature.ts';
 import { TrustStore } from '../../src/crypto/trust.ts';
 import { deliveryIdFor, docIdFor, edocKey } from '../../src/domain/ids.ts';
 import { isHubError } from '../../src/domain/errors.ts';
 import { PeerRefusal } from '../../src/federation/client.ts';
 import { devSigningKey, eventually, rewindDelivery, startTestHub, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed, statusMessage } from '../support/messages.ts';
-
-const certOf = (code: string) =>
-  readFileSync(path.join(PROJECT_ROOT, 'certs-dev/agencies', `${code}.pem`), 'utf8');
-const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+import { encryptedDocument, expectOriginal, writeFederationFiles } from '../support/federation.ts';
 
 type HubId = 'a' | 'b' | 'c';
 const SERVES: Record<HubId, string[]> = { a: ['G22'], b: ['H29', 'H29.001'], c: ['H41', 'H41.001'] };
@@ -46,30 +39,13 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'federation-'));
     trust = await TrustStore.fromDirectory(path.join(PROJECT_ROOT, 'certs-dev'));
-    const seed = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'config/seed-directory.json'), 'utf8')) as {
-      agencies: { code: string }[];
-      systems: { agencyCodes: string[] }[];
-    };
     const base = 41700 + 3 * Math.floor(Math.random() * 33);
     const port = (h: HubId) => base + IDS.indexOf(h);
-    // One secret per direction: X's outbound credential at Y is Y's inbound credential for X.
-    for (const x of IDS)
-      for (const y of IDS)
-        if (x !== y) writeFileSync(path.join(dir, `${x}-${y}.secret`), randomBytes(24).toString('hex'));
+    const files = writeFederationFiles(dir, SERVES);
     for (const x of IDS) {
-      const seedFile = path.join(dir, `seed-${x}.json`);
-      writeFileSync(
-        seedFile,
-        JSON.stringify({
-          agencies: seed.agencies.filter((a) => SERVES[x].includes(a.code)),
-          systems: seed.systems.filter(
-            (s) => s.agencyCodes.every((c) => SERVES[x].includes(c)) && s.agencyCodes.length,
-          ),
-        }),
-      );
       hubs[x] = await startTestHub(`fed${x}`, {
         http: { port: port(x) },
-        seed: { directoryFile: seedFile, usersFile: '' },
+        seed: { directoryFile: files.seedFile(x), usersFile: '' },
         federation: {
           allowInsecureLoopback: true,
           peers: IDS.filter((y) => y !== x).map((y) => ({
@@ -77,8 +53,8 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
             name: `Hub ${y.toUpperCase()}`,
             baseUrl: `http://127.0.0.1:${port(y)}/vdxp`,
             systemId: `hub-${x}`,
-            secretFile: path.join(dir, `${x}-${y}.secret`),
-            inbound: { systemId: `hub-${y}`, secretFile: path.join(dir, `${y}-${x}.secret`) },
+            secretFile: files.secretFile(x, y),
+            inbound: { systemId: `hub-${y}`, secretFile: files.secretFile(y, x) },
             trustedRoots: ['certs-dev/root-ca.pem'],
             outbound: x === 'a' && y === 'c' ? ('hold' as const) : ('push' as const),
             // C collects from A when the test says so (deterministic); the other polls run periodically.
@@ -130,12 +106,9 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
       it(`a document ${x.toUpperCase()}→${y.toUpperCase()} (encrypted, attachment) arrives byte for byte and its status comes back`, async () => {
         const from = AGENCY[x];
         const to = AGENCY[y];
-        const msg = documentMessage(from, [to]);
-        const wire = signEdxml(
-          encryptEdxml(buildEdxml(msg), [{ code: to, certificatePem: certOf(to) }]),
-          devSigningKey(from),
-        );
-        const receipt = await hubs[x].client(from).submit(wire);
+        const sent = encryptedDocument(from, to);
+        const { msg } = sent;
+        const receipt = await hubs[x].client(from).submit(sent.wire);
         expect(receipt.recipients.map((r) => r.outcome)).to.deep.equal(['accepted']);
 
         const rc = hubs[y].client(to);
@@ -147,17 +120,7 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
           60_000,
           `the document at ${y}`,
         );
-        const bytes = await rc.download(item.id);
-        expect(sha256(bytes)).to.equal(sha256(wire)); // the signed bytes, unchanged
-        const verified = await verifyEdxml(bytes, trust); // the original sender's signature
-        expect(verified.signer.subject).to.contain(from);
-        const plain = parseEdxml(
-          decryptEdxml(bytes.toString('utf8'), {
-            certificatePem: certOf(to),
-            privateKeyPem: devSigningKey(to).privateKeyPem,
-          }),
-        );
-        expect(plain.kind === 'edoc' && plain.attachments).to.deep.equal(msg.attachments);
+        await expectOriginal(await rc.download(item.id), sent, to, trust);
         await rc.ack(item.id, 'done');
 
         // The recipient's answer (03) travels back to the sender's hub and lands on its delivery.

@@ -3,12 +3,15 @@
  *   'forward'       pass the request and the answer through;
  *   '503'           answer 503 UNAVAILABLE itself (the hub never sees the request);
  *   'lose-answer'   forward to the hub, then drop the connection instead of returning the answer
- *                   (the hub did the work; the client saw a network failure, as after a timeout).
+ *                   (the hub did the work; the client saw a network failure, as after a timeout);
+ *   'hold-answer'   forward to the hub, then keep the answer and the connection (the hub did the work;
+ *                   the client waits): the window between the hub's acceptance and the caller's record,
+ *                   for a test to kill the caller in. `hubStatus` in the log says the hub has answered.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type ProxyAction = 'forward' | '503' | 'lose-answer';
+export type ProxyAction = 'forward' | '503' | 'lose-answer' | 'hold-answer';
 
 export interface FlakyProxy {
   readonly url: string;
@@ -46,6 +49,7 @@ export async function startFlakyProxy(
           upRes.on('end', () => {
             entry.hubStatus = upRes.statusCode;
             if (action === 'lose-answer') return void req.socket.destroy();
+            if (action === 'hold-answer') return; // answered by nobody; closed with the proxy
             res.writeHead(upRes.statusCode ?? 502, upRes.headers).end(Buffer.concat(body));
           });
         },
