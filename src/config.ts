@@ -143,9 +143,9 @@ const ConfigSchema = z.strictObject({
     /** The store statement counters (hub_store_statements_total…): the driver's command monitoring,
      * about 0.1 ms of CPU per statement (docs/benchmarks.md "Statement counters"). */
     statementMetrics: z.boolean().default(true),
-    /** Statements in flight per group-commit pipeline (src/store/group-commit.ts; 1: one at a time,
-     * as before 2026-12-06; docs/benchmarks.md "Group commit lanes and the request ledger"). */
-    groupCommitInFlight: z.number().int().min(1).max(16).default(4),
+    /** Statements in flight per group-commit pipeline (src/store/group-commit.ts; 1, the default: one
+     * at a time; docs/benchmarks.md "Group commit lanes and the request ledger"). */
+    groupCommitInFlight: z.number().int().min(1).max(16).default(1),
   }),
   amqp: z.strictObject({
     urls: z

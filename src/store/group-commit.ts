@@ -5,12 +5,13 @@
  * request is answered only once its write has returned, with its own result or error.
  *
  * Up to `inFlight` statements of one pipeline are out at once (default `groupCommitInFlight()`,
- * config `store.groupCommitInFlight`): with one, at fan-out the worker's availability updates waited
- * in line behind each other and behind the acknowledgements of the same collection (submit →
- * available p50 907 → 2,331 ms at fan-out 20, docs/benchmarks.md "Group commit lanes and the
- * request ledger"); a few in flight keep the batching (a statement still carries everything queued
- * when a slot frees) while the store's round trip and its writer overlap. A pipeline whose order
- * matters across statements (the audit chain) passes `inFlight: 1`; one whose requests must not
+ * config `mongodb.groupCommitInFlight`, 1): more than one lets the store's round trip and its writer
+ * overlap, but each freed slot takes what queued so far, so statements carry fewer requests. On
+ * FerretDB's SQLite backend (one writer) two or four in flight cost 1.6–3 times the write statements
+ * for the worker's writes at fan-out 20 and brought no steady gain in latency on a shared two-core
+ * machine (docs/benchmarks.md "Group commit lanes and the request ledger", bench/group-commit.ts); a
+ * store with concurrent writers (MongoDB) may gain from a few. A pipeline whose order matters across
+ * statements (the audit chain) passes `inFlight: 1` whatever the setting; one whose requests must not
  * overtake earlier requests for the same record passes `key`: a request whose key is carried by a
  * statement in flight waits for it.
  *
@@ -21,9 +22,9 @@
  */
 
 /** Statements in flight per pipeline unless one says otherwise (set once at start from config). */
-let defaultInFlight = 4;
+let defaultInFlight = 1;
 
-/** The default bound on statements in flight per pipeline (config `store.groupCommitInFlight`). */
+/** The default bound on statements in flight per pipeline (config `mongodb.groupCommitInFlight`). */
 export function groupCommitInFlight(): number {
   return defaultInFlight;
 }

@@ -201,19 +201,19 @@ describe('GroupCommit', () => {
   it('takes its default bound from setGroupCommitInFlight and refuses a bound under 1', async () => {
     const before = groupCommitInFlight();
     try {
-      setGroupCommitInFlight(1);
+      setGroupCommitInFlight(2);
       const calls: number[][] = [];
       const first = gate();
       const g = new GroupCommit<number, void>(async (reqs) => {
         calls.push([...reqs]);
-        if (calls.length === 1) await first.p;
+        if (calls.length <= 2) await first.p;
         return reqs.map(() => undefined);
       });
-      const all = [g.run(1), g.run(2), g.run(3)];
-      expect(calls).to.deep.equal([[1]]);
+      const all = [g.run(1), g.run(2), g.run(3), g.run(4)];
+      expect(calls).to.deep.equal([[1], [2]]); // two out at once
       first.open();
       await Promise.all(all);
-      expect(calls).to.deep.equal([[1], [2, 3]]);
+      expect(calls).to.deep.equal([[1], [2], [3, 4]]);
       expect(() => setGroupCommitInFlight(0)).to.throw(RangeError);
       expect(() => new GroupCommit(() => Promise.resolve([]), { inFlight: 0 })).to.throw(RangeError);
     } finally {
