@@ -579,7 +579,13 @@ function parseStages(text: string): StageSnapshot {
  * (code before 2026-12-06, run with --hub-dir): the report then shows "—".
  */
 interface CounterSnapshot {
-  readonly statements: { all: number; writes: number; byCommand: Record<string, number> } | null;
+  readonly statements: {
+    all: number;
+    writes: number;
+    byCommand: Record<string, number>;
+    /** By "command collection", e.g. "insert request_signatures". */
+    byCollection: Record<string, number>;
+  } | null;
   readonly delivered: number;
 }
 async function counterSnapshot(opsUrl: string): Promise<CounterSnapshot> {
@@ -588,6 +594,7 @@ async function counterSnapshot(opsUrl: string): Promise<CounterSnapshot> {
   let writes = 0;
   let found = false;
   const byCommand: Record<string, number> = {};
+  const byCollection: Record<string, number> = {};
   const re = /^hub_store_(write_)?statements_total\{([^}]*)\} (\S+)$/gm;
   for (const [, write, labels, value] of text.matchAll(re)) {
     found = true;
@@ -597,25 +604,34 @@ async function counterSnapshot(opsUrl: string): Promise<CounterSnapshot> {
       all += v;
       const command = /command="([^"]*)"/.exec(labels!)?.[1] ?? '?';
       byCommand[command] = (byCommand[command] ?? 0) + v;
+      const key = `${command} ${/collection="([^"]*)"/.exec(labels!)?.[1] ?? '?'}`;
+      byCollection[key] = (byCollection[key] ?? 0) + v;
     }
   }
   let delivered = 0;
   for (const [, value] of text.matchAll(/^hub_deliveries_delivered_total\{[^}]*\} (\S+)$/gm))
     delivered += Number(value);
-  return { statements: found ? { all, writes, byCommand } : null, delivered };
+  return { statements: found ? { all, writes, byCommand, byCollection } : null, delivered };
 }
 
 /** Statements (and writes) per unit between two snapshots; null without the counters. */
 function statementsPer(a: CounterSnapshot, b: CounterSnapshot, units: number) {
   if (!a.statements || !b.statements) return null;
   const per = (x: number) => +(x / Math.max(1, units)).toFixed(2);
-  const byCommand: Record<string, number> = {};
-  for (const [k, v] of Object.entries(b.statements.byCommand))
-    if (v - (a.statements.byCommand[k] ?? 0) > 0) byCommand[k] = per(v - (a.statements.byCommand[k] ?? 0));
+  const delta = (x: Record<string, number>, y: Record<string, number>) => {
+    const d: Record<string, number> = {};
+    for (const [k, v] of Object.entries(y)) if (v - (x[k] ?? 0) > 0) d[k] = per(v - (x[k] ?? 0));
+    return d;
+  };
+  // Most first: the per-collection table lists them in this order.
+  const byCollection = Object.fromEntries(
+    Object.entries(delta(a.statements.byCollection, b.statements.byCollection)).sort((x, y) => y[1] - x[1]),
+  );
   return {
     statements: per(b.statements.all - a.statements.all),
     writes: per(b.statements.writes - a.statements.writes),
-    byCommand,
+    byCommand: delta(a.statements.byCommand, b.statements.byCommand),
+    byCollection,
   };
 }
 
@@ -1136,6 +1152,26 @@ async function deleteQueues(prefix: string) {
   await conn.close().catch(() => undefined);
 }
 
+/**
+ * Store statements per document by command and collection (the hub's `hub_store_statements_total`),
+ * a column per scenario; `—` when the hub has no counters.
+ */
+function statementsByCollection(rows: Record<string, unknown>[]): string[] {
+  const per = rows.map(
+    (r) => (r.storeStatementsPerDoc as { byCollection?: Record<string, number> } | null)?.byCollection,
+  );
+  const keys = [...new Set(per.flatMap((p) => Object.keys(p ?? {})))];
+  if (keys.length === 0) return [];
+  const total = (k: string) => per.reduce((n, p) => n + (p?.[k] ?? 0), 0);
+  keys.sort((x, y) => total(y) - total(x));
+  return [
+    '',
+    `| statements per document | ${rows.map((r) => `${r.size as string} × ${r.fanout as number}`).join(' | ')} |`,
+    `|---|${rows.map(() => '---|').join('')}`,
+    ...keys.map((k) => `| ${k} | ${per.map((p) => (p ? (p[k] ?? 0) : '—')).join(' | ')} |`),
+  ];
+}
+
 function report(out: Record<string, unknown>) {
   const rows = out.results as (Record<string, unknown> & {
     submitTo202Ms: { p50: number; p95: number; p99: number };
@@ -1235,6 +1271,7 @@ function report(out: Record<string, unknown>) {
       `| 50 KB (${b.messageBytes} B) to ${b.communes} communes | ${b.recipientsAccepted} | ${b.submitTo202Ms} | ${+(b.submitToLastAvailableMs / 1000).toFixed(1)} | ${b.deliveriesPerSec} | ${b.hubCpuMsPerDelivery} / ${b.storeCpuMsPerDelivery} / ${b.brokerCpuMsPerDelivery} | ${b.hubRssAtStartMiB} + ${b.hubRssGrowthMiB} | ${st(b.storeStatementsPerDelivery)} | ${b.machineBusyPercent} |`,
     );
   lines.push(...federationLines(out.federation));
+  lines.push(...statementsByCollection(rows));
   if (out.scale) lines.push('', `Scale run: ${JSON.stringify(out.scale)}`);
   console.log(lines.join('\n'));
   const file =

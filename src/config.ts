@@ -53,6 +53,7 @@ const ENV_MAP: Record<string, { path: string[]; type: EnvType }> = {
   OPS_PORT: { path: ['http', 'opsPort'], type: 'number' },
   MONGODB_URI: { path: ['mongodb', 'uri'], type: 'string' },
   HUB_STORE_STATEMENTS: { path: ['mongodb', 'statementMetrics'], type: 'boolean' },
+  HUB_GROUP_COMMIT_IN_FLIGHT: { path: ['mongodb', 'groupCommitInFlight'], type: 'number' },
   AMQP_URL: { path: ['amqp', 'urls'], type: 'list' },
   AMQP_PREFIX: { path: ['amqp', 'prefix'], type: 'string' },
   AMQP_SHARDS: { path: ['amqp', 'shards'], type: 'number' },
@@ -142,6 +143,9 @@ const ConfigSchema = z.strictObject({
     /** The store statement counters (hub_store_statements_total…): the driver's command monitoring,
      * about 0.1 ms of CPU per statement (docs/benchmarks.md "Statement counters"). */
     statementMetrics: z.boolean().default(true),
+    /** Statements in flight per group-commit pipeline (src/store/group-commit.ts; 1, the default: one
+     * at a time; docs/benchmarks.md "Group commit lanes and the request ledger"). */
+    groupCommitInFlight: z.number().int().min(1).max(16).default(1),
   }),
   amqp: z.strictObject({
     urls: z

@@ -40,6 +40,7 @@ import { checkStartFiles } from './ops/start-checks.ts';
 import { connectMongo } from './store/mongo.ts';
 import { MongoSignatureLedger } from './store/signature-ledger.ts';
 import { createMongoStores, type MongoStores } from './store/stores.ts';
+import { setGroupCommitInFlight } from './store/group-commit.ts';
 import { MongoSystemStore } from './store/system-store.ts';
 import { openUserStores } from './store/user-store.ts';
 import type { MongoVdxpStore } from './store/vdxp-store.ts';
@@ -141,6 +142,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
         : {}),
     });
     closers.push(() => mongo.close());
+    setGroupCommitInFlight(config.mongodb.groupCommitInFlight);
     const stores = await createMongoStores(mongo, config.credentials, { directory: config.directory });
     const systemStore = new MongoSystemStore(mongo, config.credentials);
     // Federation (src/federation, docs/federation.md): peers, remote units, relay, polling.

@@ -5,7 +5,8 @@
  *  1. per client address, a token bucket (`RATE_LIMITED`, 429, Retry-After);
  *  2. Authorization parsed, timestamp within the clock skew, credential known and active;
  *  3. with `X-Hub-Content-SHA256`: the HMAC is checked over the declared hash (headers alone); then the
- *     per-credential bucket and the one-use signature ledger; then the body is read up to
+ *     per-credential bucket and the one-use signature ledger (a submission: `spendOnRefusal` below);
+ *     then the body is read up to
  *     `http.maxMessageBytes`, hashed as it arrives, and refused (`BODY_HASH_MISMATCH`) unless it is the
  *     declared one — nothing downstream ever sees those bytes;
  *     without it: the body is read only up to `http.unsignedBodyMaxBytes` (`BODY_HASH_REQUIRED` above),
@@ -17,7 +18,7 @@
  * dropped with the connection, never buffered.
  */
 import { createHash } from 'node:crypto';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { HubError } from '../domain/errors.ts';
 import type { CredentialStore, SignatureLedger } from '../domain/ports.ts';
 import type { SystemCredential } from '../domain/types.ts';
@@ -45,6 +46,65 @@ export interface IntakeDeps {
   /** Told the number of large bodies held after every change (a gauge). */
   readonly largeBodies?: { set(n: number): void };
   readonly now?: () => number;
+}
+
+/**
+ * Requests whose replay is harmless without a ledger entry (docs/threat-model.md T3): a submission.
+ * The HMAC binds method, path, timestamp and the body's hash, so a replay carries the same bytes; the
+ * submission is idempotent per (sender, DocumentId): same bytes answer the original receipt and write
+ * nothing (src/documents/submission.ts `replayOf`), other bytes cannot come with this signature. What
+ * is left is spent only when the request is refused (`spendOnRefusal`), so a refused submission
+ * cannot be accepted by its replay later; and each api process keeps the signatures it admitted in
+ * memory (`SeenSignatures`), so a replay to the same process is refused before its body is read.
+ */
+export function ledgerOnRefusalOnly(method: string, pathWithQuery: string): boolean {
+  return method === 'POST' && pathWithQuery === '/v1/documents';
+}
+
+/** Signatures admitted without a ledger entry, until their window closes: at most `max`, oldest out first. */
+export class SeenSignatures {
+  readonly #until = new Map<string, number>();
+  readonly #max: number;
+  constructor(max = 200_000) {
+    this.#max = max;
+  }
+  /** True the first time `key` is seen before `untilMs` (and then remembers it). */
+  firstUse(key: string, untilMs: number, nowMs: number): boolean {
+    const seen = this.#until.get(key);
+    if (seen !== undefined && seen > nowMs) return false;
+    // Oldest first: drop the expired ones at the head, then whatever exceeds the bound.
+    for (const [k, u] of this.#until) {
+      if (u > nowMs && this.#until.size < this.#max) break;
+      this.#until.delete(k);
+    }
+    this.#until.set(key, untilMs);
+    return true;
+  }
+  get size(): number {
+    return this.#until.size;
+  }
+}
+
+/** Where intake leaves the deferred ledger entry of a request admitted by `ledgerOnRefusalOnly`. */
+const DEFERRED = Symbol('deferred ledger entry');
+type Deferred = { [DEFERRED]?: () => Promise<boolean> };
+
+/**
+ * Mounted after the /v1 routes: a request admitted without its ledger entry (`ledgerOnRefusalOnly`)
+ * and refused gets its entry now, before the refusal is answered; when the entry was already there
+ * (the same request refused before, by any api process) the answer is REQUEST_REPLAYED, as for any
+ * other replay. An accepted one never gets an entry: its document key answers the replay.
+ */
+export function spendOnRefusal(): ErrorRequestHandler {
+  return (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const spend = (res.locals as Deferred)[DEFERRED];
+    if (!spend) return next(err);
+    delete (res.locals as Deferred)[DEFERRED];
+    spend().then(
+      (first) => next(first ? err : new HubError('REQUEST_REPLAYED', 'a signed request is accepted once')),
+      () => next(err),
+    );
+  };
 }
 
 /** Buckets kept per limiter before full (idle) ones are dropped. */
@@ -185,6 +245,7 @@ export function v1Intake(deps: IntakeDeps): RequestHandler {
   const byAddress = new RateLimiter(l.rateLimit.perAddress, now);
   const byCredential = new RateLimiter(l.rateLimit.perCredential, now);
   const slots = new LargeBodySlots(l.maxConcurrentLargeBodies, (n) => deps.largeBodies?.set(n));
+  const seen = new SeenSignatures();
   const unauthenticated = (reason: string) => new HubError('UNAUTHENTICATED', reason);
 
   const rateLimited = (res: Response, waitSeconds: number, what: string) => {
@@ -233,8 +294,14 @@ export function v1Intake(deps: IntakeDeps): RequestHandler {
       const w = byCredential.take(cred.systemId);
       if (w) throw rateLimited(res, w, 'system');
       const expiresAt = new Date((auth.timestamp + l.clockSkewSeconds + 1) * 1000);
-      if (!(await deps.signatures.firstUse(`${cred.systemId}:${auth.signature}`, expiresAt)))
-        throw new HubError('REQUEST_REPLAYED', 'a signed request is accepted once');
+      const key = `${cred.systemId}:${auth.signature}`;
+      const replayed = () => new HubError('REQUEST_REPLAYED', 'a signed request is accepted once');
+      if (ledgerOnRefusalOnly(req.method, req.originalUrl)) {
+        if (!seen.firstUse(key, expiresAt.getTime(), now())) throw replayed();
+        (res.locals as Deferred)[DEFERRED] = () => deps.signatures.firstUse(key, expiresAt);
+        return;
+      }
+      if (!(await deps.signatures.firstUse(key, expiresAt))) throw replayed();
     };
 
     let body: Buffer;

@@ -7,7 +7,7 @@ import type { DocumentQueries } from '../documents/queries.ts';
 import type { SubmissionService } from '../documents/submission.ts';
 import type { HubMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
-import { v1Intake, type IntakeLimits } from './intake.ts';
+import { spendOnRefusal, v1Intake, type IntakeLimits } from './intake.ts';
 import { errorHandler } from './errors.ts';
 import { accessLog } from './access-log.ts';
 import { HubError } from '../domain/errors.ts';
@@ -116,6 +116,7 @@ export function createHttpApp(deps: HttpDeps): Express {
       largeBodies: deps.metrics.largeBodiesInFlight,
     }),
     v1Router(deps),
+    spendOnRefusal(),
   );
   app.use('/v1/admin', adminCertificatesRouter(deps.certificates), adminDeadLettersRouter(deps.deadLetters));
   app.use('/v1', directoryRouter(deps.directory)); // /agencies (any system), /admin/agencies (admin)

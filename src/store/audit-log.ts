@@ -80,11 +80,13 @@ export class MongoAuditLog implements AuditLog, AuditSearch {
   /** The last entry this process wrote or saw; the chain's real head may be ahead (other processes). */
   #head: { seq: number; hash: string } | null = null;
   /**
-   * Appends of this process, one statement at a time (they would only collide with each other);
-   * those that arrive while one is in flight are chained and inserted together (group-commit.ts).
+   * Appends of this process, one statement at a time (they would only collide with each other: each
+   * group is chained on the head the previous one left); those that arrive while one is in flight are
+   * chained and inserted together (group-commit.ts).
    */
   readonly #group = new GroupCommit<AuditEvent, AuditEntry>((events) => this.#appendAll(events), {
     maxSize: 200,
+    inFlight: 1,
   });
   constructor(conn: Connection) {
     if (!conn.db) throw new Error('MongoDB connection not open');

@@ -53,8 +53,9 @@ describe('signature ledger: each signed request accepted once across processes',
     const results = await Promise.all([...keys, ...keys].map((k) => ledger.firstUse(k, expiresAt)));
     expect(results.filter(Boolean)).to.have.length(10);
     for (let i = 0; i < 10; i++) expect([results[i], results[i + 10]].filter(Boolean)).to.have.length(1);
-    // The first goes alone, the nineteen others share the next statement(s).
-    expect(inserts).to.be.lessThan(5);
+    // One statement at a time (signature-ledger.ts): the first goes alone, the nineteen others share
+    // the next, whatever the store's other pipelines keep in flight.
+    expect(inserts).to.equal(2);
   });
 
   it('deletes the entries whose window has closed, and only those', async () => {

@@ -1,6 +1,11 @@
 /** The in-process bounds of /v1 intake (src/http/intake.ts): token buckets and large-body slots. */
 import { expect } from 'chai';
-import { LargeBodySlots, RateLimiter } from '../../../src/http/intake.ts';
+import {
+  LargeBodySlots,
+  ledgerOnRefusalOnly,
+  RateLimiter,
+  SeenSignatures,
+} from '../../../src/http/intake.ts';
 
 describe('/v1 intake bounds', () => {
   it('lets a key spend its burst, then asks it to wait until a token has refilled', () => {
@@ -37,5 +42,37 @@ describe('/v1 intake bounds', () => {
     expect(slots.tryAcquire()).to.not.equal(null);
     b();
     expect(seen).to.deep.equal([1, 2, 1, 2, 1]);
+  });
+});
+
+describe('/v1 intake: signatures admitted without a ledger entry', () => {
+  it('is a submission alone: every other request, a submission with a query included, keeps its entry', () => {
+    expect(ledgerOnRefusalOnly('POST', '/v1/documents')).to.equal(true);
+    for (const [m, p] of [
+      ['POST', '/v1/documents?x=1'],
+      ['GET', '/v1/documents'],
+      ['POST', '/v1/inbox/d1/ack'],
+      ['GET', '/v1/inbox'],
+      ['POST', '/v1/admin/systems/s/rotate'],
+      ['PUT', '/v1/documents'],
+    ] as const)
+      expect(ledgerOnRefusalOnly(m, p), `${m} ${p}`).to.equal(false);
+  });
+
+  it('answers a signature once until its window closes, then forgets it', () => {
+    const seen = new SeenSignatures();
+    expect(seen.firstUse('a', 2_000, 1_000)).to.equal(true);
+    expect(seen.firstUse('a', 2_000, 1_500)).to.equal(false);
+    expect(seen.firstUse('b', 3_000, 1_500)).to.equal(true);
+    expect(seen.firstUse('a', 4_000, 2_000)).to.equal(true); // its window closed: a new request
+    expect(seen.size).to.equal(2);
+  });
+
+  it('keeps at most max signatures, the oldest going first', () => {
+    const seen = new SeenSignatures(3);
+    for (const k of ['a', 'b', 'c', 'd']) expect(seen.firstUse(k, 10_000, 0)).to.equal(true);
+    expect(seen.size).to.equal(3);
+    expect(seen.firstUse('d', 10_000, 0)).to.equal(false);
+    expect(seen.firstUse('a', 10_000, 0)).to.equal(true); // forgotten: the ledger-free path admits it again
   });
 });
