@@ -8,6 +8,7 @@ import type { OutboxEntry } from '../domain/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Topology } from './topology.ts';
 import { stage } from '../observability/stages.ts';
+import { ownedRecipients } from '../domain/ids.ts';
 
 export interface DeliveryTask {
   readonly deliveryId: string;
@@ -123,11 +124,21 @@ export class OutboxRelay {
       for (const e of due) {
         if (!docState.has(e.docId)) docState.set(e.docId, await this.#stores.documents.get(e.docId));
         const doc = docState.get(e.docId);
-        if (doc?.state === 'accepted') publishable.push(e);
-        else if (!doc || now - doc.receivedAt.getTime() > this.#opts.abandonedAfterMs) {
+        if (doc?.state === 'accepted') {
+          if (ownedRecipients(doc.recipients).includes(e.recipientCode)) publishable.push(e);
+          else {
+            // Written by a conflicting submission under this document's id that stopped before it
+            // was refused: never relayed.
+            await this.#stores.documents.discardUncommitted(doc.id);
+            this.#log.warn(
+              { docId: e.docId, recipient: e.recipientCode },
+              'discarded a task the document does not own',
+            );
+          }
+        } else if (now - (doc?.receivedAt ?? e.createdAt).getTime() > this.#opts.abandonedAfterMs) {
           // The submission never reached its commit point (the client got no receipt): discard it.
-          if (doc) await this.#stores.documents.discardPending(doc.id);
-          else await this.#stores.outbox.remove([e.id]);
+          await this.#stores.documents.discardUncommitted(e.docId);
+          if (!doc) await this.#stores.outbox.remove([e.id]);
           this.#log.warn({ docId: e.docId }, 'discarded an abandoned, uncommitted submission');
         }
       }

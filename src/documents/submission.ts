@@ -310,12 +310,33 @@ export class SubmissionService {
     return prior ? replayOf(prior, sha256) : null;
   }
 
+  /**
+   * The write model (docs/architecture.md, "Write model"): the receipt is signed before anything is
+   * written; the deliveries and their outbox tasks are written first (nothing is relayed for a
+   * document that is not there); the document is inserted ONCE, already accepted with its receipt:
+   * that insert is the deduplication claim and the commit point together. A replay or a conflict
+   * found by it removes what this attempt wrote and the document does not own.
+   */
   async #persist(s: Submission): Promise<SubmissionResult> {
     const { caller, sender, messageType, key, documentId, meta, routing, verified, bytes, sha256 } = s;
     stage('checks');
     const { stores } = this.#d;
     const docId = docIdFor(key);
+    // A business flow changes another document before the commit point: never for a replay or a
+    // conflict, so these read first (status transitions are idempotent per status document).
+    if (s.beforeCommit && messageType === 'edoc') {
+      const replay = await this.#replayOrConflict(key, sha256);
+      if (replay) return replay;
+    }
     const receivedAt = this.#clock();
+    const receipt = this.#d.receipts.sign({
+      receiptId: docId,
+      documentId,
+      senderCode: sender.code,
+      sha256,
+      receivedAt: receivedAt.toISOString(),
+      recipients: routing.map((r) => stripUndefined({ ...r })),
+    });
     const doc: DocumentRecord = {
       id: docId,
       key,
@@ -324,45 +345,56 @@ export class SubmissionService {
       documentId,
       sha256,
       size: bytes.byteLength,
-      state: 'pending',
+      state: 'accepted',
       receivedAt,
+      acceptedAt: receivedAt,
+      receipt,
       meta: stripUndefined(meta),
       signer: { fingerprintSha256: verified.signer.fingerprintSha256, subject: verified.signer.subject },
       recipients: routing,
       submittedBy: caller.systemId,
     };
-    // Decree 30: flag (not refuse) the same issuer + number + notation + year under another
-    // DocumentId. Looked up while the pending record is written; the flag is set by the commit
-    // (readers only ever see accepted documents).
-    const [dupCheck, insert] = await Promise.allSettled([
-      messageType === 'edoc' ? stores.documents.findProbableDuplicate(doc) : Promise.resolve(null),
-      stores.documents.insertPending(doc, bytes),
-    ]);
-    if (insert.status === 'rejected') throw insert.reason;
-    const inserted = insert.value;
-    if (dupCheck.status === 'rejected') {
-      if (inserted) await stores.documents.discardPending(docId).catch(() => undefined);
-      throw dupCheck.reason;
-    }
-    // The key was there: a replay (the original receipt), a conflict (other bytes, never written
-    // under its id), or a submission of the same bytes interrupted before its commit (redone).
-    const found = inserted ? doc : ((await stores.documents.findByKey(key)) ?? doc);
-    const replay = inserted ? null : replayOf(found, sha256);
-    if (replay) return replay;
-    const record = dupCheck.value ? { ...found, probableDuplicateOf: dupCheck.value.id } : found;
+    const outbox = this.#deliveriesOf(s, doc);
+    let inserted = false;
     try {
-      return await this.#write(s, record);
+      // Decree 30: flag (not refuse) the same issuer + number + notation + year under another
+      // DocumentId, looked up while the deliveries and tasks are written.
+      const [dup] = await settleAll([
+        messageType === 'edoc' ? stores.documents.findProbableDuplicate(doc) : Promise.resolve(null),
+        stores.deliveries.insertMany(outbox.deliveries),
+        stores.outbox.insertMany(outbox.tasks),
+      ] as const);
+      if (s.beforeCommit) await s.beforeCommit();
+      const record = dup ? { ...doc, probableDuplicateOf: dup.id } : doc;
+      inserted = await stores.documents.insert(record, bytes);
+      if (inserted) return await this.#accepted(s, record, outbox.tasks);
     } catch (err) {
       // Nothing half-written stays behind a refusal; the client got no receipt and may retry.
-      if (inserted) await stores.documents.discardPending(docId).catch(() => undefined);
+      if (!inserted) await stores.documents.discardUncommitted(docId).catch(() => undefined);
       throw err;
     }
+    // The key was there: a replay (the original receipt), a conflict (other bytes), or the same
+    // bytes left pending by a hub that stopped before its commit point (committed now).
+    const found = await stores.documents.findByKey(key);
+    if (!found) throw new HubError('INTERNAL', `document ${docId} vanished while being written`);
+    if (found.state === 'pending' && found.sha256 === sha256) {
+      await stores.documents.commit(docId, receipt, receivedAt, {});
+      return this.#accepted(s, { ...found, state: 'accepted', receipt }, outbox.tasks);
+    }
+    // What this attempt wrote and the stored document does not own (a conflict's other recipients) goes.
+    await stores.documents.discardUncommitted(docId).catch(() => undefined);
+    const replay = replayOf(found, sha256);
+    if (replay) return replay;
+    throw new HubError('INTERNAL', `document ${docId} is in state ${found.state}`);
   }
 
-  async #write(s: Submission, record: DocumentRecord): Promise<SubmissionResult> {
-    const { caller, sender, targets, routing, meta, beforeCommit } = s;
-    const { stores } = this.#d;
-    const { id: docId, documentId, messageType, sha256 } = record;
+  /** The deliveries to make and their tasks (deterministic ids: a replayed write lands on them). */
+  #deliveriesOf(
+    s: Submission,
+    record: DocumentRecord,
+  ): { deliveries: DeliveryRecord[]; tasks: OutboxEntry[] } {
+    const { sender, targets, meta } = s;
+    const { id: docId, documentId, messageType } = record;
     const deadline =
       messageType === 'edoc' ? acceptanceDeadline(meta.dueDate, meta.priority, record.receivedAt) : null;
     const deliveries: DeliveryRecord[] = targets.map((t) => ({
@@ -381,48 +413,46 @@ export class SubmissionService {
       version: 0,
       ...(deadline ? { deadline } : {}),
     }));
-    const outbox: OutboxEntry[] = deliveries.map((d) => ({
+    const tasks: OutboxEntry[] = deliveries.map((d) => ({
       id: d.id,
       docId,
       deliveryId: d.id,
       recipientCode: d.recipientCode,
       createdAt: record.receivedAt,
     }));
-    // Independent writes, all before the commit (nothing is relayed for an uncommitted document):
-    // made at once, each waits its own turn at the store rather than after the others. All settle
-    // before an error is thrown, so that discarding the pending document finds everything written.
-    await settleAll([stores.deliveries.insertMany(deliveries), stores.outbox.insertMany(outbox)]);
-    if (beforeCommit) await beforeCommit();
-    const receipt = this.#d.receipts.sign({
-      receiptId: docId,
-      documentId,
-      senderCode: sender.code,
-      sha256,
-      receivedAt: record.receivedAt.toISOString(),
-      recipients: routing.map((r) => stripUndefined({ ...r })),
-    });
-    await stores.audit.append({
-      actor: caller.systemId,
-      action: messageType === 'edoc' ? 'document.accepted' : 'status.accepted',
-      subject: docId,
-      data: stripUndefined({
-        documentId,
-        sender: sender.code,
-        sha256,
-        recipients: routing.map((r) => `${r.code}:${r.outcome}`),
-        statusCode: meta.statusCode,
-      }),
-    });
-    await stores.documents.commit(docId, receipt, this.#clock(), {
-      ...(record.probableDuplicateOf ? { probableDuplicateOf: record.probableDuplicateOf } : {}),
-    });
+    return { deliveries, tasks };
+  }
+
+  /** After the commit point: audited, counted, published (the outbox relay repairs what is not). */
+  async #accepted(
+    s: Submission,
+    record: DocumentRecord,
+    tasks: readonly OutboxEntry[],
+  ): Promise<SubmissionResult> {
+    const { caller, sender, routing, meta } = s;
+    const { id: docId, documentId, messageType, sha256 } = record;
+    // Audited once accepted (a replay or a conflict is no acceptance); group-committed.
+    await this.#d.stores.audit
+      .append({
+        actor: caller.systemId,
+        action: messageType === 'edoc' ? 'document.accepted' : 'status.accepted',
+        subject: docId,
+        data: stripUndefined({
+          documentId,
+          sender: sender.code,
+          sha256,
+          recipients: routing.map((r) => `${r.code}:${r.outcome}`),
+          statusCode: meta.statusCode,
+        }),
+      })
+      .catch((e: unknown) => this.#d.log.warn({ err: (e as Error).message, docId }, 'audit append failed'));
     stage('store');
     this.#d.metrics.documentsAccepted.inc({ type: messageType });
     if (messageType === 'status' && meta.statusCode)
       this.#d.metrics.statusesRelayed.inc({ code: meta.statusCode });
-    await this.#d.publisher.publishOutbox(outbox);
+    await this.#d.publisher.publishOutbox(tasks);
     stage('outbox');
-    return { ...resultOf({ ...record, recipients: routing }, receipt), duplicate: false };
+    return { ...resultOf({ ...record, recipients: routing }, record.receipt!), duplicate: false };
   }
 }
 
@@ -444,9 +474,15 @@ function replayOf(prior: DocumentRecord, sha256: string): SubmissionResult | nul
 }
 
 /** Like Promise.all, but throws (the first error) only once every promise has settled. */
-async function settleAll(ps: readonly Promise<unknown>[]): Promise<void> {
-  const failed = (await Promise.allSettled(ps)).find((r) => r.status === 'rejected');
+async function settleAll<T extends readonly unknown[]>(
+  ps: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(ps);
+  const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
 }
 
 /** Normalizes a secrecy marking: MẬT / TỐI MẬT / TUYỆT MẬT (with or without diacritics), or 1/2/3. */

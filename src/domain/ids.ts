@@ -12,6 +12,19 @@ export const edocKey = (senderCode: string, documentId: string) => `edoc:${sende
 
 export const deliveryIdFor = (docId: string, recipientCode: string) => `${docId}:${recipientCode}`;
 
+/** The recipient a delivery id names (deliveryIdFor: a document id holds no colon); '' for none. */
+export function recipientOfDeliveryId(deliveryId: string): string {
+  const i = deliveryId.indexOf(':');
+  return i < 0 ? '' : deliveryId.slice(i + 1);
+}
+
+/** The recipients a document's deliveries go to: its routing's `deliveredTo`, refusals left out. */
+export function ownedRecipients(
+  recipients: readonly { readonly outcome: string; readonly deliveredTo?: string | undefined }[] | undefined,
+): string[] {
+  return (recipients ?? []).flatMap((r) => (r.outcome !== 'refused' && r.deliveredTo ? [r.deliveredTo] : []));
+}
+
 /**
  * The sender code a DocumentId embeds (docs/domain.md §3: `{senderOrganId},{yyyy/MM/dd},{number}/{notation}`):
  * the text before the first comma, exactly as written; null when the DocumentId has no comma, i.e.

@@ -154,19 +154,24 @@ export interface DocumentStore {
    */
   findBySenderAndDocumentId(senderCode: string, documentId: string): Promise<DocumentRecord | null>;
   /**
-   * Inserts the pending record with its payload (the claim on the key, then nothing else of it is
-   * written before the commit); false when the key already exists (a replay, a conflict or a race).
+   * The commit point: inserts the record as given (accepted, with its receipt) with its payload — the
+   * claim on the key and the acceptance in one write; false when the key already exists (a replay, a
+   * conflict, a race, or the same bytes left pending by an older hub: see `commit`).
    */
-  insertPending(doc: DocumentRecord, payload: Uint8Array): Promise<boolean>;
-  /** The commit point: accepted with its receipt (and what was found out meanwhile). */
+  insert(doc: DocumentRecord, payload: Uint8Array): Promise<boolean>;
+  /** Accepts a pending record (left by a hub that stopped before its commit point). */
   commit(
     id: string,
     receipt: string,
     acceptedAt: Date,
     found?: { readonly probableDuplicateOf?: string },
   ): Promise<void>;
-  /** Removes a pending (never acknowledged) submission and everything written for it. */
-  discardPending(id: string): Promise<void>;
+  /**
+   * Removes what a submission wrote under this id that no committed document owns: everything when
+   * the document is absent or pending; the queued deliveries and tasks to recipients it does not
+   * have when it is accepted.
+   */
+  discardUncommitted(id: string): Promise<void>;
   /** Decree 30: same issuer, number, notation and year under another DocumentId. */
   findProbableDuplicate(
     doc: Pick<DocumentRecord, 'id' | 'senderCode' | 'documentId' | 'meta'>,

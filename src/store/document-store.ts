@@ -1,12 +1,13 @@
 /**
  * The document aggregate (DocumentStore, domain/ports.ts): one record per submission carrying its
  * routing, signer, receipt and — up to PAYLOAD_INLINE bytes — its signed payload; larger payloads go
- * to `payload_chunks`. Written once pending (the deduplication claim) and once at the commit point.
+ * to `payload_chunks`. Inserted once, already accepted: the deduplication claim and the commit point
+ * in one statement (docs/architecture.md, "Write model").
  */
 import type { mongo } from 'mongoose';
 import type { DocumentStore } from '../domain/ports.ts';
 import type { ChainEntry, DocumentRecord } from '../domain/types.ts';
-import { docIdFor, edocKey } from '../domain/ids.ts';
+import { docIdFor, edocKey, ownedRecipients } from '../domain/ids.ts';
 import { readPayload, type PayloadStream } from '../domain/payload.ts';
 import type { Models } from './models.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -73,32 +74,44 @@ export class MongoDocumentStore implements DocumentStore {
   }
 
   /**
-   * The pending record with its payload (inline up to PAYLOAD_INLINE, else in chunks written after
-   * the claim). One insert, group-committed with concurrent submissions; false when the key exists.
+   * The commit point: the record as given (accepted, with its receipt) and its payload inline, in
+   * one insert group-committed with concurrent submissions; false when the key exists. A payload over
+   * PAYLOAD_INLINE goes to chunks first under a pending claim, then the record is committed: chunks
+   * of two submissions under one key never mix. A retry of such an interrupted submission (same
+   * bytes, still pending) completes its chunks and answers false: the caller commits it.
    */
-  async insertPending(doc: DocumentRecord, payload: Uint8Array): Promise<boolean> {
+  async insert(doc: DocumentRecord, payload: Uint8Array): Promise<boolean> {
+    if (payload.byteLength <= PAYLOAD_INLINE) return this.#insertRecord(doc, payload);
+    const { receipt, acceptedAt, probableDuplicateOf, ...claim } = doc;
+    const claimed = await this.#insertRecord({ ...claim, state: 'pending' }, null);
+    if (!claimed) {
+      const there = await this.m.Document.findById(doc.id, { sha256: 1, state: 1 }).lean<Doc>();
+      if (there?.sha256 === doc.sha256 && there.state === 'pending') await this.#putChunks(doc.id, payload);
+      return false;
+    }
+    await this.#putChunks(doc.id, payload);
+    await this.commit(doc.id, receipt ?? '', acceptedAt ?? doc.receivedAt, {
+      ...(probableDuplicateOf ? { probableDuplicateOf } : {}),
+    });
+    return true;
+  }
+
+  /** One record, cast and validated as the schema describes it; false when its `_id` is taken. */
+  async #insertRecord(doc: DocumentRecord, inline: Uint8Array | null): Promise<boolean> {
     const { id, ...rest } = doc;
-    const inline = payload.byteLength <= PAYLOAD_INLINE;
+    const payload = inline ? Buffer.from(inline.buffer, inline.byteOffset, inline.byteLength) : undefined;
     const record: Record<string, unknown> = {
       _id: id,
       ...rest,
       recipients: [...rest.recipients],
       ...(rest.chain ? { chain: [...rest.chain] } : {}),
-      ...(inline ? { payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) } : {}),
+      ...(payload ? { payload } : {}),
     };
-    // Cast, defaulted and validated as the schema describes it, then inserted with concurrent ones.
     const model = new this.m.Document(record);
     await model.validate();
     const cast = model.toObject() as Record<string, unknown>;
-    if (inline) cast.payload = record.payload;
+    if (payload) cast.payload = payload;
     const [taken] = await insertGrouped(this.m.Document.collection, [cast]);
-    if (!inline) {
-      // A retry of an interrupted submission of these same bytes completes the chunks (never those
-      // of another submission under the same key: the caller refuses that one as a conflict).
-      const there = taken ? await this.m.Document.findById(id, { sha256: 1, state: 1 }).lean<Doc>() : null;
-      if (!taken || (there?.sha256 === doc.sha256 && there.state === 'pending'))
-        await this.#putChunks(id, payload);
-    }
     return !taken;
   }
 
@@ -139,17 +152,23 @@ export class MongoDocumentStore implements DocumentStore {
   }
 
   /**
-   * The pending record goes first, and only while still pending: a submission whose commit landed
-   * but whose answer was lost (the store died) keeps its deliveries and outbox, and its retry gets
-   * the original receipt. What a discarded record leaves (should the store die in between) belongs
-   * to no document: the relay drops outbox entries of absent documents.
+   * What a submission wrote under this id before its commit point and no committed document owns:
+   * with no document (or a pending one: never acknowledged), its deliveries, tasks and chunks; with
+   * an accepted one (a replay or a conflict, or a commit that landed while its answer was lost),
+   * only the queued deliveries and tasks to recipients that document does not have.
    */
-  async discardPending(id: string): Promise<void> {
-    const gone = await this.m.Document.deleteOne({ _id: id, state: 'pending' });
-    if (gone.deletedCount === 0 && (await this.m.Document.exists({ _id: id }))) return;
-    await this.m.Outbox.deleteMany({ docId: id });
-    await this.m.Delivery.deleteMany({ docId: id });
-    await this.m.PayloadChunk.deleteMany({ docId: id });
+  async discardUncommitted(id: string): Promise<void> {
+    await this.m.Document.deleteOne({ _id: id, state: 'pending' });
+    const doc = await this.m.Document.findById(id, { state: 1, recipients: 1 }).lean<Doc>();
+    if (!doc) {
+      await this.m.Outbox.deleteMany({ docId: id });
+      await this.m.Delivery.deleteMany({ docId: id });
+      await this.m.PayloadChunk.deleteMany({ docId: id });
+      return;
+    }
+    const own = ownedRecipients(doc.recipients as DocumentRecord['recipients']);
+    await this.m.Outbox.deleteMany({ docId: id, recipientCode: { $nin: own } });
+    await this.m.Delivery.deleteMany({ docId: id, recipientCode: { $nin: own }, transport: 'queued' });
   }
 
   async #putChunks(id: string, bytes: Uint8Array): Promise<void> {

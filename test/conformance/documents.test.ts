@@ -3,14 +3,18 @@ import { expect } from 'chai';
 import { createMongoStores } from '../../src/store/stores.ts';
 import { readPayload } from '../../src/domain/payload.ts';
 import { docIdFor, edocKey } from '../../src/domain/ids.ts';
-import type { DocumentRecord } from '../../src/domain/types.ts';
+import type { DeliveryRecord, DocumentRecord } from '../../src/domain/types.ts';
+import { INITIAL_BUSINESS_STATE } from '../../src/domain/status.ts';
 import { PAYLOAD_INLINE } from '../../src/store/document-store.ts';
 import { describeAdapters } from './harness.ts';
 
 const KEY = 'conformance-test-key-not-a-secret';
 const AT = new Date('2026-03-02T08:00:00Z');
+const H41 = '000.00.00.H41';
+const H42 = '000.00.00.H42';
 
-export function pendingDocument(documentId: string, over: Partial<DocumentRecord> = {}): DocumentRecord {
+/** A document as a submission inserts it: accepted, with its receipt (the commit point). */
+export function acceptedDocument(documentId: string, over: Partial<DocumentRecord> = {}): DocumentRecord {
   const key = edocKey('000.00.00.H29', documentId);
   return {
     id: docIdFor(key),
@@ -20,111 +24,149 @@ export function pendingDocument(documentId: string, over: Partial<DocumentRecord
     documentId,
     sha256: 'a'.repeat(64),
     size: 5,
-    state: 'pending',
+    state: 'accepted',
     receivedAt: AT,
+    acceptedAt: AT,
+    receipt: '<receipt/>',
     meta: { codeNumber: '12', codeNotation: 'UBND-VP', year: '2026' },
     signer: { fingerprintSha256: 'f'.repeat(64), subject: 'CN=H29' },
-    recipients: [{ code: '000.00.00.H41', outcome: 'accepted', deliveredTo: '000.00.00.H41' }],
+    recipients: [{ code: H41, outcome: 'accepted', deliveredTo: H41 }],
     submittedBy: 'dms-h29',
     ...over,
   };
 }
 
-/** The outbox entry of a document's delivery to H41. */
-const taskOf = (docId: string) => ({
-  id: `${docId}:H41`,
+/** The outbox entry of a document's delivery to a recipient. */
+const taskOf = (docId: string, code = H41) => ({
+  id: `${docId}:${code}`,
   docId,
-  deliveryId: `${docId}:H41`,
-  recipientCode: 'H41',
+  deliveryId: `${docId}:${code}`,
+  recipientCode: code,
   createdAt: AT,
 });
 
+/** A queued delivery of a document to a recipient. */
+const deliveryOf = (docId: string, code: string): DeliveryRecord => ({
+  id: `${docId}:${code}`,
+  docId,
+  documentId: 'x',
+  messageType: 'edoc',
+  senderCode: '000.00.00.H29',
+  recipientCode: code,
+  transport: 'queued',
+  attempts: 0,
+  queuedAt: AT,
+  business: INITIAL_BUSINESS_STATE,
+  timeline: [],
+  version: 0,
+});
+
 describeAdapters('DocumentStore', (ctx) => {
-  it('inserts a pending record once, with its payload inline; commit makes it accepted', async () => {
+  it('inserts a record once, accepted with its receipt and its payload inline (one write)', async () => {
     const { conn, adapter } = ctx();
     const { documents } = await createMongoStores(conn, KEY, { dialect: adapter.dialect });
-    const doc = pendingDocument('000.00.00.H29,2026/03/02,12/UBND-VP');
+    const doc = acceptedDocument('000.00.00.H29,2026/03/02,12/UBND-VP');
     const bytes = Buffer.from('hello');
-    expect(await documents.insertPending(doc, bytes)).to.equal(true);
+    expect(await documents.insert(doc, bytes)).to.equal(true);
     // The same key again (a replay, a conflict or a race): not written a second time.
-    expect(await documents.insertPending({ ...doc, sha256: 'b'.repeat(64) }, Buffer.from('other'))).to.equal(
-      false,
-    );
-    const pending = await documents.findByKey(doc.key);
-    expect(pending).to.deep.include({ state: 'pending', sha256: doc.sha256 });
-    expect(pending).not.to.have.property('payload');
-    // Not yet accepted: not found as the sender's document (readers see accepted documents only).
-    expect(await documents.findBySenderAndDocumentId(doc.senderCode, doc.documentId)).to.equal(null);
+    expect(await documents.insert({ ...doc, sha256: 'b'.repeat(64) }, Buffer.from('other'))).to.equal(false);
+    const found = await documents.findByKey(doc.key);
+    expect(found).to.deep.include({ state: 'accepted', sha256: doc.sha256, receipt: '<receipt/>' });
+    expect(found).not.to.have.property('payload');
+    expect((await documents.findBySenderAndDocumentId(doc.senderCode, doc.documentId))?.id).to.equal(doc.id);
     // One chunk only: no payload_chunks record for a small payload.
     expect(await conn.db!.collection('payload_chunks').countDocuments()).to.equal(0);
     expect((await documents.getPayload(doc.id))!.toString()).to.equal('hello');
-
-    await documents.commit(doc.id, '<receipt/>', AT, { probableDuplicateOf: 'x' });
-    const accepted = await documents.get(doc.id);
-    expect(accepted).to.deep.include({ state: 'accepted', receipt: '<receipt/>', probableDuplicateOf: 'x' });
-    expect((await documents.findBySenderAndDocumentId(doc.senderCode, doc.documentId))?.id).to.equal(doc.id);
     const opened = await documents.open(doc.id);
     expect(opened?.document).to.deep.include({ id: doc.id, state: 'accepted' });
     expect(opened?.document).not.to.have.property('payload');
     expect((await readPayload(opened!.payload!)).toString()).to.equal('hello');
   });
 
-  it('keeps a payload over the inline limit in chunks, read back in order', async () => {
+  it('commits a pending record left by an older hub; readers see it only then', async () => {
+    const { conn, adapter } = ctx();
+    const { documents, models } = await createMongoStores(conn, KEY, { dialect: adapter.dialect });
+    const doc = acceptedDocument('000.00.00.H29,2026/03/02,18/UBND-VP');
+    const { id, receipt: _receipt, acceptedAt: _acceptedAt, ...rest } = doc;
+    await models.Document.collection.insertOne({ _id: id, ...rest, state: 'pending' } as never);
+    expect(await documents.findBySenderAndDocumentId(doc.senderCode, doc.documentId)).to.equal(null);
+    await documents.commit(id, '<receipt/>', AT, { probableDuplicateOf: 'x' });
+    expect(await documents.get(id)).to.deep.include({
+      state: 'accepted',
+      receipt: '<receipt/>',
+      probableDuplicateOf: 'x',
+    });
+  });
+
+  it('keeps a payload over the inline limit in chunks, read back in order, committed after them', async () => {
     const { conn, adapter } = ctx();
     const { documents } = await createMongoStores(conn, KEY, { dialect: adapter.dialect });
-    const doc = pendingDocument('000.00.00.H29,2026/03/02,13/UBND-VP');
+    const doc = acceptedDocument('000.00.00.H29,2026/03/02,13/UBND-VP', { probableDuplicateOf: 'y' });
     const bytes = Buffer.alloc(PAYLOAD_INLINE + 10, 7);
     bytes[PAYLOAD_INLINE + 9] = 9;
-    expect(await documents.insertPending(doc, bytes)).to.equal(true);
+    expect(await documents.insert(doc, bytes)).to.equal(true);
     expect(await conn.db!.collection('payload_chunks').countDocuments()).to.equal(2);
-    const back = await documents.getPayload(doc.id);
-    expect(back!.equals(bytes)).to.equal(true);
-    // A retry of the interrupted submission (same bytes) completes missing chunks.
-    await conn.db!.collection('payload_chunks').deleteOne({ _id: `${doc.id}:1` as never });
-    expect(await documents.insertPending(doc, bytes)).to.equal(false);
+    expect(await documents.get(doc.id)).to.deep.include({
+      state: 'accepted',
+      receipt: '<receipt/>',
+      probableDuplicateOf: 'y',
+    });
+    expect((await documents.getPayload(doc.id))!.equals(bytes)).to.equal(true);
+    // Another submission under the key: refused, and none of its chunks is written.
+    const other = Buffer.alloc(PAYLOAD_INLINE + 10, 1);
+    expect(await documents.insert({ ...doc, sha256: 'c'.repeat(64) }, other)).to.equal(false);
     expect((await documents.getPayload(doc.id))!.equals(bytes)).to.equal(true);
   });
 
-  it('discards a pending submission and everything written for it, never an accepted one', async () => {
+  it('discards what an uncommitted submission wrote; of a committed one, only what it does not own', async () => {
     const { conn, adapter } = ctx();
     const stores = await createMongoStores(conn, KEY, { dialect: adapter.dialect });
-    const doc = pendingDocument('000.00.00.H29,2026/03/02,14/UBND-VP');
-    await stores.documents.insertPending(doc, Buffer.from('x'));
+    const doc = acceptedDocument('000.00.00.H29,2026/03/02,14/UBND-VP');
+    // Written before a commit point that never came: all of it goes.
+    await stores.deliveries.insertMany([deliveryOf(doc.id, H41)]);
     await stores.outbox.insertMany([taskOf(doc.id)]);
-    await stores.documents.discardPending(doc.id);
-    expect(await stores.documents.get(doc.id)).to.equal(null);
+    await stores.documents.discardUncommitted(doc.id);
+    expect(await stores.deliveries.forDocument(doc.id)).to.deep.equal([]);
     expect(await stores.outbox.due(new Date(), 10)).to.deep.equal([]);
-    const other = pendingDocument('000.00.00.H29,2026/03/02,15/UBND-VP');
-    await stores.documents.insertPending(other, Buffer.from('y'));
-    await stores.outbox.insertMany([taskOf(other.id)]);
-    await stores.documents.commit(other.id, 'r', AT);
-    // A commit that landed while its answer was lost: the discard of the failed attempt keeps it whole.
-    await stores.documents.discardPending(other.id);
+    // Committed (to H41), next to what a conflicting submission to H42 wrote before its refusal.
+    const other = acceptedDocument('000.00.00.H29,2026/03/02,15/UBND-VP');
+    await stores.deliveries.insertMany([deliveryOf(other.id, H41), deliveryOf(other.id, H42)]);
+    await stores.outbox.insertMany([taskOf(other.id), taskOf(other.id, H42)]);
+    expect(await stores.documents.insert(other, Buffer.from('y'))).to.equal(true);
+    await stores.documents.discardUncommitted(other.id);
     expect((await stores.documents.get(other.id))?.state).to.equal('accepted');
-    expect((await stores.outbox.due(new Date(), 10)).map((e) => e.docId)).to.deep.equal([other.id]);
+    expect((await stores.deliveries.forDocument(other.id)).map((d) => d.recipientCode)).to.deep.equal([H41]);
+    expect((await stores.outbox.due(new Date(), 10)).map((e) => e.recipientCode)).to.deep.equal([H41]);
   });
 
-  it('flags a probable duplicate (same issuer, number, notation, year) only once the first is accepted', async () => {
+  it('flags a probable duplicate (same issuer, number, notation, year) only against an accepted first', async () => {
     const { conn, adapter } = ctx();
     const { documents } = await createMongoStores(conn, KEY, { dialect: adapter.dialect });
-    const first = pendingDocument('000.00.00.H29,2026/03/02,16/UBND-VP');
-    const second = pendingDocument('000.00.00.H29,2026/03/03,16/UBND-VP');
+    const first = acceptedDocument('000.00.00.H29,2026/03/02,16/UBND-VP');
+    const second = acceptedDocument('000.00.00.H29,2026/03/03,16/UBND-VP');
     expect(await documents.findProbableDuplicate(first)).to.equal(null);
-    await documents.insertPending(first, Buffer.from('1'));
-    // The first is still pending: no flag (readers only know accepted documents).
-    expect(await documents.findProbableDuplicate(second)).to.equal(null);
-    await documents.commit(first.id, 'r', AT);
+    await documents.insert(first, Buffer.from('1'));
     expect((await documents.findProbableDuplicate(second))?.id).to.equal(first.id);
     // The first itself, submitted again, is not its own duplicate.
     expect(await documents.findProbableDuplicate(first)).to.equal(null);
+    // A claim whose document was never inserted (its submission stopped first) is taken over.
+    const third = acceptedDocument('000.00.00.H29,2026/03/02,19/UBND-VP', {
+      meta: { codeNumber: '19', codeNotation: 'UBND-VP', year: '2026' },
+    });
+    const fourth = acceptedDocument('000.00.00.H29,2026/03/04,19/UBND-VP', {
+      meta: { codeNumber: '19', codeNotation: 'UBND-VP', year: '2026' },
+    });
+    expect(await documents.findProbableDuplicate(third)).to.equal(null);
+    expect(await documents.findProbableDuplicate(fourth)).to.equal(null);
+    await documents.insert(fourth, Buffer.from('4'));
+    expect((await documents.findProbableDuplicate(third))?.id).to.equal(fourth.id);
   });
 
   it('appends a chain entry once per new document', async () => {
     const { conn, adapter } = ctx();
     const { documents } = await createMongoStores(conn, KEY, { dialect: adapter.dialect });
-    const doc = pendingDocument('000.00.00.H29,2026/03/02,17/UBND-VP');
-    await documents.insertPending(doc, Buffer.from('1'));
-    await documents.commit(doc.id, 'r', AT);
+    const doc = acceptedDocument('000.00.00.H29,2026/03/02,17/UBND-VP');
+    await documents.insert(doc, Buffer.from('1'));
     const entry = { docId: 'new', documentId: 'n', type: 'revoke' as const, at: AT };
     await documents.appendChain(doc.id, entry);
     await documents.appendChain(doc.id, entry);

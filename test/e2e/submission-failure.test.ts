@@ -1,7 +1,7 @@
 /**
- * A submission whose writes fail half-way leaves nothing behind: the payload, deliveries and outbox
- * entries are written at once, and the pending document is discarded only after every one of them
- * has settled (otherwise a write still in flight would land after the clean-up). Two submissions of
+ * A submission whose writes fail half-way leaves nothing behind: the deliveries and outbox entries
+ * are written at once before the document (the commit point), and are discarded only after every
+ * one of them has settled (otherwise a write still in flight would land after the clean-up). Two submissions of
  * one DocumentId racing each other never mix: the loser is refused, not written under the winner's id.
  */
 import { createHash } from 'node:crypto';
@@ -56,13 +56,13 @@ describe('submission: a failed write or a race leaves no partial or mixed state'
 
   it('two submissions of one DocumentId with different bytes at the same moment: one accepted, the other DUPLICATE_CONFLICT', async () => {
     const documents = t.hub.stores.documents;
-    const real = documents.insertPending.bind(documents);
-    // Both requests pass the replay check (nothing stored yet) before either writes its pending
-    // record: each waits here until the other has arrived, then they insert one after the other.
+    const real = documents.insert.bind(documents);
+    // Both requests have written their deliveries and tasks before either inserts its document (the
+    // commit point): each waits here until the other has arrived, then they insert one after the other.
     let arrived = 0;
     let bothArrived!: () => void;
     const barrier = new Promise<void>((r) => (bothArrived = r));
-    documents.insertPending = async (doc, payload) => {
+    documents.insert = async (doc, payload) => {
       if (++arrived === 2) bothArrived();
       await barrier;
       return real(doc, payload);
@@ -75,7 +75,7 @@ describe('submission: a failed write or a race leaves no partial or mixed state'
     try {
       outcomes = await Promise.allSettled(xmls.map((x) => t.client('H29.001').submit(x)));
     } finally {
-      documents.insertPending = real;
+      documents.insert = real;
     }
     expect(arrived).to.equal(2);
     const accepted = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
