@@ -13,6 +13,8 @@ import type {
 } from '../domain/ports.ts';
 import type { DeliveryRecord, InboxItem, TimelineEntry } from '../domain/types.ts';
 import type { BusinessState } from '../domain/status.ts';
+import type { mongo } from 'mongoose';
+import { recipientOfDeliveryId } from '../domain/ids.ts';
 import type { Models } from './models.ts';
 import type { ConditionalUpdate, Dialect } from './dialect.ts';
 import { deleteGrouped, insertAbsent, strip, type Doc } from './records.ts';
@@ -25,6 +27,8 @@ function without(d: Doc, keys: object): Doc {
   for (const k of Object.keys(keys)) delete r[k];
   return r;
 }
+
+const byId = (id: string) => ({ _id: id }) as unknown as mongo.Filter<mongo.Document>;
 
 export function toDelivery(d: Doc): DeliveryRecord {
   const r = strip<DeliveryRecord & { timeline?: TimelineEntry[] }>(d, 'id');
@@ -222,8 +226,10 @@ export class MongoDeliveryStore implements DeliveryStore {
 
   /**
    * By one of its recipients (`recipientCodes`), once it was delivered: available or pushed →
-   * acknowledged, and unlisted (group-committed). Idempotent: a second acknowledgement answers with
-   * the first one (and unlists it, should a stop between the two writes have left it listed).
+   * acknowledged, and unlisted. A listed delivery takes two writes and no read: its inbox entry is
+   * removed (the check), then the delivery updated. Idempotent: a second acknowledgement answers
+   * with the first one. Should a stop between the two writes leave the delivery available and
+   * unlisted, the recipient's retry acknowledges it through the conditional update.
    */
   async acknowledge(
     id: string,
@@ -233,6 +239,20 @@ export class MongoDeliveryStore implements DeliveryStore {
     at: Date,
   ): Promise<AckOutcome> {
     const acked = { transport: 'acknowledged', ackedAt: at, ack: { result, ...(reason ? { reason } : {}) } };
+    // Listed (available and not acknowledged): removing the inbox entry is the check — by `_id`, one
+    // write, no read of the delivery — and the recipient is part of the id (domain/ids.ts).
+    if (recipientCodes.includes(recipientOfDeliveryId(id))) {
+      const entry = await this.m.InboxEntry.collection.findOneAndDelete(byId(id));
+      if (entry) {
+        const d = await this.m.Delivery.collection.findOneAndUpdate(
+          byId(id),
+          { $set: acked, $inc: { version: 1 } },
+          { returnDocument: 'after' },
+        );
+        if (d) return toDelivery(d);
+      }
+    }
+    // Pushed (never listed), acknowledged already, or not the caller's: the conditional update.
     const r = await this.#updateIf(id, {
       filter: { recipientCode: { $in: [...recipientCodes] }, transport: { $in: ['available', 'pushed'] } },
       holds: (x) =>

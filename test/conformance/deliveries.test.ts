@@ -112,6 +112,28 @@ describeAdapters('DeliveryStore', (ctx) => {
     expect(await deliveries.acknowledge(f.id, ['H41'], 'done', undefined, at(2))).to.equal('conflict');
   });
 
+  it('acknowledges a listed delivery through its inbox entry; one left unlisted by a stop, on retry', async () => {
+    const { deliveries, models } = await open(ctx);
+    const d = delivery('d5', 'H41');
+    await deliveries.insertMany([d]);
+    await deliveries.markAvailable(d.id, at(1));
+    // The entry of another recipient's delivery is not removed by this caller.
+    expect(await deliveries.acknowledge(d.id, ['H42'], 'done', undefined, at(2))).to.equal('not-found');
+    expect(await models.InboxEntry.countDocuments({ _id: d.id })).to.equal(1);
+    // A stop between the two writes of an acknowledgement: unlisted, still available.
+    await models.InboxEntry.deleteOne({ _id: d.id });
+    expect((await deliveries.get(d.id))?.transport).to.equal('available');
+    const retried = await deliveries.acknowledge(d.id, ['H41'], 'done', undefined, at(3));
+    expect(retried).to.deep.include({ transport: 'acknowledged', ack: { result: 'done' } });
+    // Pushed deliveries have no inbox entry: acknowledged through the conditional update.
+    const p = delivery('d6', 'H41');
+    await deliveries.insertMany([p]);
+    await deliveries.markPushed(p.id, at(1));
+    expect(await deliveries.acknowledge(p.id, ['H41'], 'done', undefined, at(2))).to.deep.include({
+      transport: 'acknowledged',
+    });
+  });
+
   it('applies a business status with an optimistic version', async () => {
     const { deliveries } = await open(ctx);
     const d = delivery('d4', 'H41');

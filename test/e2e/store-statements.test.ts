@@ -22,16 +22,23 @@ describe('store statement counters', function () {
     await t?.close();
   });
 
-  /** A counter's values by collection (summed over commands), from the hub's registry. */
-  async function byCollection(name: string): Promise<Counts> {
+  /** A counter's values summed by a key of their labels, from the hub's registry. */
+  async function counted(
+    name: string,
+    keyOf: (labels: Partial<Record<string, string | number>>) => string,
+  ): Promise<Counts> {
     const metric = (await t.hub.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
     const out: Counts = new Map();
     for (const v of metric?.values ?? []) {
-      const coll = String(v.labels.collection ?? '');
-      out.set(coll, (out.get(coll) ?? 0) + v.value);
+      const k = keyOf(v.labels);
+      out.set(k, (out.get(k) ?? 0) + v.value);
     }
     return out;
   }
+  /** By collection (summed over commands). */
+  const byCollection = (name: string) => counted(name, (l) => String(l.collection ?? ''));
+  /** By `command collection`. */
+  const byStatement = (name: string) => counted(name, (l) => `${String(l.command)} ${String(l.collection)}`);
 
   async function recordCounts(): Promise<Counts> {
     const db = t.hub.mongo.db!;
@@ -69,6 +76,36 @@ describe('store statement counters', function () {
     }
     const total = (m: Counts) => [...m.values()].reduce((a, b) => a + b, 0);
     expect(total(all1) - total(all0)).to.be.greaterThan(total(writes1) - total(writes0));
+  });
+
+  const delta = (a: Counts, b: Counts, k: string) => (b.get(k) ?? 0) - (a.get(k) ?? 0);
+
+  it('write model: the document is written once; an acknowledgement reads no delivery (issue 20)', async () => {
+    const s0 = await byStatement('hub_store_statements_total');
+    const r = await t
+      .client('H29.001')
+      .submit(signed(documentMessage('H29.001', ['H41.001']), t.signingKey('H29.001')));
+    expect(r.httpStatus).to.equal(202);
+    const B = t.client('H41.001');
+    const item = await eventually(
+      async () => (await B.inbox()).items.find((i) => i.docId === r.docId),
+      20_000,
+      'the inbox item',
+    );
+    const s1 = await byStatement('hub_store_statements_total');
+    // Inserted once, accepted with its receipt: the claim and the commit point in one statement.
+    expect(delta(s0, s1, 'insert documents'), 'inserts of documents').to.equal(1);
+    expect(delta(s0, s1, 'update documents'), 'updates of documents').to.equal(0);
+    expect((await B.ack(item.id, 'done')).transport).to.equal('acknowledged');
+    const s2 = await byStatement('hub_store_statements_total');
+    // The inbox entry's removal is the check, then the delivery's update: no read of it first.
+    expect(delta(s1, s2, 'find deliveries'), 'reads of deliveries').to.equal(0);
+    expect(delta(s1, s2, 'findAndModify inbox_entries'), 'inbox entry removed').to.equal(1);
+    expect(delta(s1, s2, 'findAndModify deliveries'), 'delivery acknowledged').to.equal(1);
+    // A second acknowledgement (idempotent) goes through the conditional update.
+    expect((await B.ack(item.id, 'fail', 'unreadable')).transport).to.equal('acknowledged');
+    const stored = await t.hub.stores.deliveries.get(item.id);
+    expect(stored?.ack?.result).to.equal('done');
   });
 
   it('counts nothing with mongodb.statementMetrics off (HUB_STORE_STATEMENTS=0)', async () => {
