@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { startTestHub, type TestHub } from '../support/hub.ts';
+import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed } from '../support/messages.ts';
 import { HubApiError } from '../../src/sdk/client.ts';
 import { docIdFor, edocKey } from '../../src/domain/ids.ts';
@@ -52,6 +52,44 @@ describe('submission: a failed write or a race leaves no partial or mixed state'
     expect(r.httpStatus).to.equal(202);
     expect(r.docId).to.equal(docId);
     expect(await m.Delivery.countDocuments({ docId })).to.equal(2);
+  });
+
+  it('never relays a task to a recipient the document does not have (a conflicting attempt that stopped)', async () => {
+    const msg = documentMessage('H29.001', ['H41.001']);
+    const r = await t.client('H29.001').submit(signed(msg, t.signingKey('H29.001')));
+    expect(r.httpStatus).to.equal(202);
+    // What a conflicting submission to D41.001 wrote before its insert found the key taken, left
+    // behind by a hub that stopped before removing it: past the relay's grace period.
+    const stray = `${r.docId}:D41.001`;
+    const long = new Date(Date.now() - 60_000);
+    await t.hub.stores.deliveries.insertMany([
+      {
+        id: stray,
+        docId: r.docId,
+        documentId: msg.documentId,
+        messageType: 'edoc',
+        senderCode: 'H29.001',
+        recipientCode: 'D41.001',
+        transport: 'queued',
+        attempts: 0,
+        queuedAt: long,
+        business: { code: null, pending: null },
+        timeline: [],
+        version: 0,
+      },
+    ]);
+    await t.hub.stores.outbox.insertMany([
+      { id: stray, docId: r.docId, deliveryId: stray, recipientCode: 'D41.001', createdAt: long },
+    ]);
+    const m = t.hub.stores.models;
+    await eventually(
+      async () => (await m.Outbox.countDocuments({ _id: stray })) === 0 || undefined,
+      15_000,
+      'the relay to take the stray task',
+    );
+    expect(await m.Delivery.countDocuments({ _id: stray }), 'stray delivery').to.equal(0);
+    expect((await t.client('D41.001').inbox()).items.map((i) => i.docId)).not.to.include(r.docId);
+    expect(await m.Delivery.countDocuments({ docId: r.docId })).to.equal(1);
   });
 
   it('two submissions of one DocumentId with different bytes at the same moment: one accepted, the other DUPLICATE_CONFLICT', async () => {
