@@ -18,7 +18,7 @@ import type {
   SystemCredential,
 } from '../domain/types.ts';
 import { INITIAL_BUSINESS_STATE } from '../domain/status.ts';
-import { deliveryIdFor, docIdFor, edocKey } from '../domain/ids.ts';
+import { deliveryIdFor, docIdFor, edocKey, ownedRecipients } from '../domain/ids.ts';
 import { foldVietnamese, numberKey } from '../domain/text.ts';
 import { acceptanceDeadline } from '../domain/deadlines.ts';
 import type { EdocMessage, StatusMessage } from '../domain/edxml/index.ts';
@@ -381,8 +381,11 @@ export class SubmissionService {
       await stores.documents.commit(docId, receipt, receivedAt, {});
       return this.#accepted(s, { ...found, state: 'accepted', receipt }, outbox.tasks);
     }
-    // What this attempt wrote and the stored document does not own (a conflict's other recipients) goes.
-    await stores.documents.discardUncommitted(docId).catch(() => undefined);
+    // What this attempt wrote and the stored document does not own (a conflict's other recipients)
+    // goes; a replay's deliveries and tasks are the document's own (same ids): nothing to remove.
+    const own = ownedRecipients(found.recipients);
+    if (s.targets.some((t) => !own.includes(t.code)))
+      await stores.documents.discardUncommitted(docId).catch(() => undefined);
     const replay = replayOf(found, sha256);
     if (replay) return replay;
     throw new HubError('INTERNAL', `document ${docId} is in state ${found.state}`);

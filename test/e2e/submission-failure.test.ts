@@ -92,6 +92,25 @@ describe('submission: a failed write or a race leaves no partial or mixed state'
     expect(await m.Delivery.countDocuments({ docId: r.docId })).to.equal(1);
   });
 
+  it('a conflict addressed to other recipients is refused and leaves none of its deliveries or tasks', async () => {
+    const msg = documentMessage('H29.001', ['H41.001']);
+    const r = await t.client('H29.001').submit(signed(msg, t.signingKey('H29.001')));
+    expect(r.httpStatus).to.equal(202);
+    const other = { ...msg, subject: 'Khác', to: documentMessage('H29.001', ['D41.001']).to };
+    let err: unknown;
+    try {
+      await t.client('H29.001').submit(signed(other, t.signingKey('H29.001')));
+    } catch (e) {
+      err = e;
+    }
+    expect((err as HubApiError).code).to.equal('DUPLICATE_CONFLICT');
+    const m = t.hub.stores.models;
+    const stray = `${r.docId}:D41.001`;
+    expect(await m.Delivery.countDocuments({ _id: stray }), 'stray delivery').to.equal(0);
+    expect(await m.Outbox.countDocuments({ _id: stray }), 'stray task').to.equal(0);
+    expect(await m.Delivery.countDocuments({ docId: r.docId })).to.equal(1);
+  });
+
   it('two submissions of one DocumentId with different bytes at the same moment: one accepted, the other DUPLICATE_CONFLICT', async () => {
     const documents = t.hub.stores.documents;
     const real = documents.insert.bind(documents);
