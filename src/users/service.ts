@@ -254,7 +254,15 @@ export class UserService {
         await this.create('seed', a);
         n++;
       } catch (err) {
-        if (!(err instanceof HubError && err.code === 'CONFLICT')) throw err; // another process seeded it
+        if (err instanceof HubError && err.code === 'CONFLICT') continue; // another process seeded it
+        // Name the account, so that whoever reads the start-up error knows which seed entry to fix.
+        if (err instanceof HubError)
+          throw new HubError(
+            err.code,
+            `seed account ${a.username}: ${err.reason ?? err.message}`,
+            err.details,
+          );
+        throw err;
       }
     }
     return n;

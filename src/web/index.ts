@@ -4,6 +4,7 @@
  * accounts when the development seed runs (config.seed.usersFile).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { HubError } from '../domain/errors.ts';
 import { Originals } from '../documents/originals.ts';
 import type { Services } from '../services.ts';
 import type { NewUser, UserService } from '../users/service.ts';
@@ -59,5 +60,13 @@ export async function createWebUi(
 export async function seedDevUsers(users: UserService, file: string): Promise<number> {
   if (!file || !existsSync(file)) return 0;
   const seed = JSON.parse(readFileSync(file, 'utf8')) as { users: NewUser[] };
-  return users.seed(seed.users);
+  try {
+    return await users.seed(seed.users);
+  } catch (err) {
+    // A development seed that does not fit this hub's directory (e.g. a narrowed seed.directoryFile)
+    // stops the start: say which file, so the operator can fix it or set seed.usersFile to "".
+    if (err instanceof HubError)
+      throw new HubError(err.code, `seed.usersFile ${file}: ${err.reason ?? err.message}`, err.details);
+    throw err;
+  }
 }
