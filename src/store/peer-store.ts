@@ -3,7 +3,24 @@
  * the backlog counted on `deliveries`. Plain collection access: these records are the federation's.
  */
 import type { Connection, mongo } from 'mongoose';
-import type { CodeConflict, PeerState, PeerStateStore } from '../federation/ports.ts';
+import { HubError } from '../domain/errors.ts';
+import type {
+  CodeConflict,
+  PeerDefinitionStore,
+  PeerState,
+  PeerStateStore,
+  StoredPeer,
+  WaitingDelivery,
+} from '../federation/ports.ts';
+import { isDuplicateKey } from './errors.ts';
+import { SecretBox, type CredentialKeys } from './secret-box.ts';
+
+/** A peer defined by administrators, as stored: the secrets sealed (secret-box.ts), never in clear. */
+interface PeerDefDoc extends Omit<StoredPeer, 'id' | 'secret' | 'inbound' | 'agenciesPrefix'> {
+  secretEnc: string;
+  inbound?: { systemId: string; secretEnc: string };
+  agenciesPrefix: string[];
+}
 
 interface PeerDoc {
   _id: string;
@@ -14,6 +31,8 @@ interface PeerDoc {
   lastError?: { at: Date; op: string; message: string };
   received?: number;
   relayed?: number;
+  /** Set for a peer defined by administrators (hubctl peers add); absent for configured peers. */
+  def?: PeerDefDoc;
 }
 
 export const PEER_COLLECTION = 'federation_peers';
@@ -91,5 +110,103 @@ export class MongoPeerStateStore implements PeerStateStore {
   async backlog(codes: readonly string[]): Promise<number> {
     if (codes.length === 0) return 0;
     return this.#deliveries.countDocuments({ recipientCode: { $in: [...codes] }, transport: 'queued' });
+  }
+
+  async waiting(codes: readonly string[]): Promise<WaitingDelivery[]> {
+    if (codes.length === 0) return [];
+    const rows = await this.#deliveries
+      .find(
+        { recipientCode: { $in: [...codes] }, transport: 'queued' },
+        { projection: { _id: 1, docId: 1, recipientCode: 1 } },
+      )
+      .toArray();
+    return rows.map((r) => ({
+      id: r._id,
+      docId: (r as unknown as { docId: string }).docId,
+      recipientCode: r.recipientCode,
+    }));
+  }
+}
+
+/**
+ * Peers defined by administrators (src/federation/ports.ts PeerDefinitionStore): the `def` field of
+ * the peer's document in `federation_peers`, its secrets sealed with the credentials key like the
+ * secrets of agency systems (src/store/system-store.ts).
+ */
+export class MongoPeerDefinitionStore implements PeerDefinitionStore {
+  readonly #peers: mongo.Collection<PeerDoc>;
+  readonly #box: SecretBox;
+
+  constructor(conn: Connection, credentialsKey: CredentialKeys) {
+    this.#peers = conn.db!.collection<PeerDoc>(PEER_COLLECTION);
+    this.#box = new SecretBox(credentialsKey);
+  }
+
+  #toPeer(id: string, d: PeerDefDoc): StoredPeer {
+    const { secretEnc, inbound, ...rest } = d;
+    return {
+      ...rest,
+      id,
+      secret: this.#box.open(secretEnc),
+      ...(inbound
+        ? { inbound: { systemId: inbound.systemId, secret: this.#box.open(inbound.secretEnc) } }
+        : {}),
+    };
+  }
+
+  #toDoc(p: StoredPeer): PeerDefDoc {
+    const { id: _id, secret, inbound, agenciesPrefix, ...rest } = p;
+    return {
+      ...rest,
+      agenciesPrefix: [...agenciesPrefix],
+      secretEnc: this.#box.seal(secret),
+      ...(inbound
+        ? { inbound: { systemId: inbound.systemId, secretEnc: this.#box.seal(inbound.secret) } }
+        : {}),
+    };
+  }
+
+  async definitions(): Promise<StoredPeer[]> {
+    const rows = await this.#peers
+      .find({ def: { $exists: true } })
+      .sort({ _id: 1 })
+      .toArray();
+    return rows.map((r) => this.#toPeer(r._id, r.def!));
+  }
+
+  async definition(id: string): Promise<StoredPeer | null> {
+    const r = await this.#peers.findOne({ _id: id, def: { $exists: true } });
+    return r ? this.#toPeer(r._id, r.def!) : null;
+  }
+
+  /**
+   * An upsert on a document without a definition: when the peer's document already has one, the
+   * filter misses it and the insert collides on `_id` — the one duplicate-key check says so.
+   */
+  async create(peer: StoredPeer): Promise<void> {
+    try {
+      await this.#peers.updateOne(
+        { _id: peer.id, def: { $exists: false } },
+        { $set: { def: this.#toDoc(peer) } },
+        { upsert: true },
+      );
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new HubError('PEER_EXISTS', `peer ${peer.id} is already defined`);
+      throw err;
+    }
+  }
+
+  async replace(peer: StoredPeer, expectedVersion: number): Promise<void> {
+    const r = await this.#peers.updateOne(
+      { _id: peer.id, 'def.version': expectedVersion },
+      { $set: { def: this.#toDoc(peer) } },
+    );
+    if (r.matchedCount === 0)
+      throw new HubError('CONFLICT', `peer ${peer.id} was changed or removed meanwhile; try again`);
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const r = await this.#peers.updateOne({ _id: id, def: { $exists: true } }, { $unset: { def: '' } });
+    return r.modifiedCount > 0;
   }
 }
