@@ -340,7 +340,10 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           },
           evidence: (docId) => services.evidence(docId),
           hubCertificates,
-          federation,
+          federation: {
+            list: () => federation.list(),
+            setEnabled: (actor, id, enabled) => services.peerAdmin.setEnabled(actor, id, enabled),
+          },
           maxMessageBytes: config.http.maxMessageBytes,
           trustProxy: config.http.trustProxy,
           intake: { ...config.http, clockSkewSeconds: config.auth.clockSkewSeconds },
