@@ -17,12 +17,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { deliveryIdFor, docIdFor, edocKey } from '../../src/domain/ids.ts';
-import { PeerRefusal } from '../../src/federation/client.ts';
+import { PeerClient, PeerRefusal } from '../../src/federation/client.ts';
 import { MongoPeerDefinitionStore } from '../../src/store/peer-store.ts';
 import { devSigningKey, eventually, startTestHub, type TestHub } from '../support/hub.ts';
 import { addTestOperator, hubctlAsync } from '../support/hubctl.ts';
 import { storedPeer } from '../support/peers.ts';
-import { documentMessage, signed } from '../support/messages.ts';
+import { documentMessage, signed, statusMessage } from '../support/messages.ts';
 
 const REFRESH_MS = 300;
 
@@ -219,6 +219,58 @@ describe('hubctl peers: administrators manage federation peers (e2e)', function 
       ['b', 'store'],
     ]);
     expect((await addB()).body.code).to.equal('PEER_EXISTS');
+  });
+
+  it('a status from a peer arriving twice is applied once', async () => {
+    const msg = documentMessage('G22', ['H29.001']);
+    await a.client('G22').submit(signed(msg, devSigningKey('G22')));
+    const docId = docIdFor(edocKey('G22', msg.documentId));
+    const item = await eventually(
+      async () => (await b.client('H29.001').inbox()).items.find((i) => i.documentId === msg.documentId),
+      30_000,
+      'the document at B',
+    );
+    await b.client('H29.001').ack(item.id, 'done');
+    const status = signed(statusMessage('H29.001', msg, '03'), devSigningKey('H29.001'));
+    await b.client('H29.001').submit(status); // B relays it to A (sendEdoc)
+    await eventually(
+      async () =>
+        (await a.client('G22').statuses(docId)).find((v) => v.recipient === 'H29.001' && v.status === '03'),
+      30_000,
+      'status 03 at A',
+    );
+    // The peer sends the same status again (a retry): answered, applied once.
+    await b.hub.federation.peers.require('a').client.sendEdoc(Buffer.from(status), 'H29.001');
+    const d = await a.hub.stores.deliveries.get(deliveryIdFor(docId, 'H29.001'));
+    expect(d?.timeline.filter((t) => t.code === '03')).to.have.length(1);
+  });
+
+  it('a status from a peer is never relayed to a peer', async () => {
+    // The configured peer "cfg" serves H41.001; its unit sends to A's G22 and to B's H29.001.
+    await a.hub.federation.directory.apply('cfg', [{ code: 'H41.001', name: 'UBND xã (cfg)' }]);
+    const asCfg = new PeerClient({
+      baseUrl: `${a.url}/vdxp`,
+      systemId: 'hub-cfg',
+      secret: readFileSync(secret('cfg'), 'utf8').trim(),
+      timeoutMs: 5000,
+    });
+    const msg = documentMessage('H41.001', ['G22', 'H29.001']);
+    await asCfg.sendEdoc(Buffer.from(signed(msg, devSigningKey('H41.001'))), 'H41.001');
+    const docId = docIdFor(edocKey('H41.001', msg.documentId));
+    const atA = await a.hub.stores.documents.get(docId);
+    expect(atA?.recipients.find((r) => r.code === 'H29.001')?.reason).to.match(/^PEER_NOT_RELAYED/);
+    // B's unit answers that document through A: refused, nothing goes to the peer "cfg".
+    const status = signed(statusMessage('H29.001', msg, '03'), devSigningKey('H29.001'));
+    const err = await b.hub.federation.peers
+      .require('a')
+      .client.sendEdoc(Buffer.from(status), 'H29.001')
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(PeerRefusal);
+    expect(String((err as Error).message)).to.match(/STATUS_UNKNOWN_DOCUMENT|PEER_NOT_RELAYED/);
+    expect(
+      await a.hub.mongo.db!.collection('deliveries').countDocuments({ recipientCode: 'H41.001' }),
+    ).to.equal(0);
+    expect((await a.hub.federation.view('cfg')).relayed).to.equal(0);
   });
 
   it('update: validated, audited with the fields changed, applied by the running hub', async () => {
