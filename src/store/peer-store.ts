@@ -13,7 +13,7 @@ import type {
   WaitingDelivery,
 } from '../federation/ports.ts';
 import { isDuplicateKey } from './errors.ts';
-import { SecretBox, type CredentialKeys } from './secret-box.ts';
+import { resealed, SecretBox, type CredentialKeys } from './secret-box.ts';
 
 /** A peer defined by administrators, as stored: the secrets sealed (secret-box.ts), never in clear. */
 interface PeerDefDoc extends Omit<StoredPeer, 'id' | 'secret' | 'inbound' | 'agenciesPrefix'> {
@@ -209,4 +209,54 @@ export class MongoPeerDefinitionStore implements PeerDefinitionStore {
     const r = await this.#peers.updateOne({ _id: id, def: { $exists: true } }, { $unset: { def: '' } });
     return r.modifiedCount > 0;
   }
+}
+
+/**
+ * Key rotation for the sealed secrets of stored peers (`hubctl credentials reseal`, with the
+ * systems' secrets): every secret is opened first — one that opens with neither key is
+ * CREDENTIALS_KEY_MISMATCH before anything is written — then `apply` writes each definition on the
+ * condition that it did not change meanwhile (a change bumps its version).
+ */
+export async function planPeerReseal(
+  conn: Connection,
+  from: string,
+  to: string,
+): Promise<{ alreadyCurrent: number; apply(): Promise<{ resealed: number; changedMeanwhile: number }> }> {
+  const c = conn.db!.collection<PeerDoc>(PEER_COLLECTION);
+  const oldBox = new SecretBox(from);
+  const newBox = new SecretBox(to);
+  const plan: { id: string; version: number; set: Record<string, string> }[] = [];
+  let alreadyCurrent = 0;
+  for await (const d of c.find({ def: { $exists: true } })) {
+    const def = d.def!;
+    const set: Record<string, string> = {};
+    const fields: [string, string][] = [
+      ['def.secretEnc', def.secretEnc],
+      ...(def.inbound ? ([['def.inbound.secretEnc', def.inbound.secretEnc]] as [string, string][]) : []),
+    ];
+    for (const [field, sealed] of fields) {
+      let next: string | null;
+      try {
+        next = resealed(sealed, oldBox, newBox);
+      } catch {
+        throw new HubError('CREDENTIALS_KEY_MISMATCH', `a secret of peer ${d._id} opens with neither key`);
+      }
+      if (next === null) alreadyCurrent++;
+      else set[field] = next;
+    }
+    if (Object.keys(set).length) plan.push({ id: d._id, version: def.version, set });
+  }
+  return {
+    alreadyCurrent,
+    async apply() {
+      let resealedCount = 0;
+      let changedMeanwhile = 0;
+      for (const p of plan) {
+        const r = await c.updateOne({ _id: p.id, 'def.version': p.version }, { $set: p.set });
+        if (r.modifiedCount === 1) resealedCount += Object.keys(p.set).length;
+        else changedMeanwhile += Object.keys(p.set).length;
+      }
+      return { resealed: resealedCount, changedMeanwhile };
+    },
+  };
 }

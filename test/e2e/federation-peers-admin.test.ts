@@ -409,4 +409,33 @@ describe('hubctl peers: administrators manage federation peers (e2e)', function 
     await eventually(() => !a.hub.federation.peers.get('b') || null, 10_000, 'b gone at A');
     expect((await ctlJson('peers', 'show', 'b')).body.code).to.equal('NOT_FOUND');
   });
+
+  it('hubctl credentials reseal re-seals the secrets of stored peers too', async () => {
+    const oldKey = a.hub.config.credentials.key;
+    const newKey = `new-key-${randomBytes(24).toString('hex')}`;
+    writeFileSync(secret('old.key'), oldKey);
+    writeFileSync(secret('new.key'), newKey);
+    const peer = storedPeer('resealed');
+    await new MongoPeerDefinitionStore(a.hub.mongo, oldKey).create(peer);
+    const reseal = (from: string, to: string) =>
+      ctlJson('credentials', 'reseal', '--from-key-file', secret(from), '--to-key-file', secret(to));
+    try {
+      const r = await reseal('old.key', 'new.key');
+      expect(r.code, r.err).to.equal(0);
+      const opened = await new MongoPeerDefinitionStore(a.hub.mongo, newKey).definition('resealed');
+      expect(opened?.secret).to.equal(peer.secret);
+      expect(opened?.inbound?.secret).to.equal(peer.inbound?.secret);
+      const err = await new MongoPeerDefinitionStore(a.hub.mongo, oldKey)
+        .definition('resealed')
+        .catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(Error);
+    } finally {
+      // Back to the running hub's key, then gone.
+      expect((await reseal('new.key', 'old.key')).code).to.equal(0);
+      expect(
+        (await new MongoPeerDefinitionStore(a.hub.mongo, oldKey).definition('resealed'))?.secret,
+      ).to.equal(peer.secret);
+      await new MongoPeerDefinitionStore(a.hub.mongo, oldKey).remove('resealed');
+    }
+  });
 });
