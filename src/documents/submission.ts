@@ -362,6 +362,8 @@ export class SubmissionService {
       signer: { fingerprintSha256: verified.signer.fingerprintSha256, subject: verified.signer.subject },
       recipients: routing,
       submittedBy: caller.systemId,
+      // Federation: the path of a message that came from a peer (docs/federation.md ### Paths).
+      ...(caller.peer ? { via: [{ peer: caller.peer, systemId: caller.systemId, at: receivedAt }] } : {}),
     };
     const outbox = this.#deliveriesOf(s, doc);
     let inserted = false;

@@ -785,6 +785,9 @@ const M = {
     'Tạm dừng hệ thống liên thông này? Văn bản gửi tới sẽ chờ và được thử lại; các lời gọi của nó bị từ chối.',
     'Disable this peer? Documents to it wait and are retried; its calls are refused.',
   ],
+  // --- federation paths (issue 22, fedapi) ---
+  'doc.via': ['Đường đi liên thông', 'Federation path'],
+  'doc.viaHop': ['nhận từ hệ thống liên thông {peer}', 'received from federation peer {peer}'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MsgKey = keyof typeof M;

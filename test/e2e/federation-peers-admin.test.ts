@@ -11,6 +11,7 @@
  * restart; the secrets are sealed at rest and appear in no audit record; every refusal has its code.
  */
 import { expect } from 'chai';
+import { unzipSync } from 'fflate';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,8 @@ import { deliveryIdFor, docIdFor, edocKey } from '../../src/domain/ids.ts';
 import { PeerClient, PeerRefusal } from '../../src/federation/client.ts';
 import { MongoPeerDefinitionStore } from '../../src/store/peer-store.ts';
 import { devSigningKey, eventually, startTestHub, type TestHub } from '../support/hub.ts';
-import { addTestOperator, hubctlAsync } from '../support/hubctl.ts';
+import { addTestOperator, hubctlAsync, TEST_OPERATOR } from '../support/hubctl.ts';
+import { launchBrowser, login, newContext } from '../support/browser.ts';
 import { storedPeer } from '../support/peers.ts';
 import { documentMessage, signed, statusMessage } from '../support/messages.ts';
 
@@ -259,6 +261,25 @@ describe('hubctl peers: administrators manage federation peers (e2e)', function 
     const docId = docIdFor(edocKey('H41.001', msg.documentId));
     const atA = await a.hub.stores.documents.get(docId);
     expect(atA?.recipients.find((r) => r.code === 'H29.001')?.reason).to.match(/^PEER_NOT_RELAYED/);
+    // Its path is recorded: on the record, in the /v1 document view and in the evidence manifest.
+    expect(atA?.via?.map((h) => [h.peer, h.systemId])).to.deep.equal([['cfg', 'hub-cfg']]);
+    expect(atA?.via?.[0]?.at.getTime()).to.equal(atA?.receivedAt.getTime());
+    expect((await a.client('G22').document(docId)).via?.map((h) => h.peer)).to.deep.equal(['cfg']);
+    const manifest = JSON.parse(
+      Buffer.from(unzipSync(await a.client('G22').evidence(docId))['manifest.json']!).toString('utf8'),
+    ) as { via?: { peer: string }[] };
+    expect(manifest.via?.map((h) => h.peer)).to.deep.equal(['cfg']);
+    // … and in the document's detail page, for an administrator.
+    const browser = await launchBrowser();
+    try {
+      const ctx = await newContext(browser, a.url);
+      const page = await ctx.newPage();
+      await login(page, TEST_OPERATOR.username, TEST_OPERATOR.password);
+      await page.goto(`/ui/documents/${docId}`);
+      expect(await page.textContent('#via')).to.match(/cfg[\s\S]*hub-cfg/);
+    } finally {
+      await browser.close();
+    }
     // B's unit answers that document through A: refused, nothing goes to the peer "cfg".
     const status = signed(statusMessage('H29.001', msg, '03'), devSigningKey('H29.001'));
     const err = await b.hub.federation.peers
