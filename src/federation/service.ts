@@ -93,6 +93,7 @@ export class FederationService {
     return this.#current;
   }
 
+  /** Some peer is enabled now (configured or stored). */
   get enabled(): boolean {
     return this.peers.list().length > 0;
   }
