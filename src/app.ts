@@ -38,6 +38,7 @@ import { pingMongo } from './store/mongo.ts';
 import type { MongoStores } from './store/stores.ts';
 import { pendingMigrations, runMigrations } from './store/migrations.ts';
 import { createServices, type Services } from './services.ts';
+import { PeerJobs } from './federation/jobs.ts';
 import type { FederationService } from './federation/service.ts';
 
 export interface Hub {
@@ -126,6 +127,8 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
     };
     const submissions = await services.submissions();
     const { federation } = services;
+    // The peers defined by administrators, read before anything relays, polls or authenticates.
+    await federation.refresh();
 
     let worker: DeliveryWorker | null = null;
     let relay: OutboxRelay | null = null;
@@ -146,7 +149,8 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
         log,
         prefetch: config.amqp.prefetch,
         maxAttempts: config.delivery.maxAttempts,
-        ...(federation.enabled ? { peers: federation.relay(breakers) } : {}),
+        // Always wired: a peer added at run time is relayed to without a restart.
+        peers: federation.relay(breakers),
       });
       await worker.start();
       await startDeadLetterConsumer(broker, topology, deadLetters, log, () => metrics.deadLetters.inc());
@@ -211,36 +215,43 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       );
       overdueJob.start(2_000);
       cleanups.push(() => overdueJob.stop());
-      // Federation: each peer's agencies refreshed, and each peer polled, once per period across the cluster.
+      // Federation: each enabled peer's agencies refreshed, and each peer polled, once per period
+      // across the cluster; the jobs follow the peers as administrators change them (PeerJobs).
       const poller = federation.poller(submissions);
-      for (const peer of federation.peers.list()) {
-        const jobs = [
-          new PeriodicJob(
-            `federation-sync:${peer.id}`,
-            peer.config.syncIntervalMs,
-            () => federation.directory.sync(peer),
-            log,
-            leased,
-          ),
-          ...(peer.config.pollIntervalMs > 0
-            ? [
-                new PeriodicJob(
-                  `federation-poll:${peer.id}`,
-                  peer.config.pollIntervalMs,
-                  () => poller.poll(peer),
-                  log,
-                  leased,
-                ),
-              ]
-            : []),
-        ];
-        for (const j of jobs) {
-          j.start(0);
-          cleanups.push(() => j.stop());
-        }
-      }
+      const peerJobs = new PeerJobs((peer) => [
+        new PeriodicJob(
+          `federation-sync:${peer.id}`,
+          peer.config.syncIntervalMs,
+          () => federation.directory.sync(peer),
+          log,
+          leased,
+        ),
+        ...(peer.config.pollIntervalMs > 0
+          ? [
+              new PeriodicJob(
+                `federation-poll:${peer.id}`,
+                peer.config.pollIntervalMs,
+                () => poller.poll(peer),
+                log,
+                leased,
+              ),
+            ]
+          : []),
+      ]);
+      peerJobs.apply(federation.peers);
+      federation.onChange((peers) => peerJobs.apply(peers));
+      cleanups.push(() => peerJobs.stop());
     }
 
+    // Every role re-reads the peers defined by administrators: the bound federation.refreshMs.
+    const peersJob = new PeriodicJob(
+      'federation-peers',
+      config.federation.refreshMs,
+      () => federation.refresh(),
+      log,
+    );
+    peersJob.start(config.federation.refreshMs);
+    cleanups.push(() => peersJob.stop());
     // Every role reloads the shared CRLs (only the newer ones are read: cheap, so often).
     const crlLoad = new PeriodicJob(
       'crl-load',
@@ -329,7 +340,10 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           },
           evidence: (docId) => services.evidence(docId),
           hubCertificates,
-          federation,
+          federation: {
+            list: () => federation.list(),
+            setEnabled: (actor, id, enabled) => services.peerAdmin.setEnabled(actor, id, enabled),
+          },
           maxMessageBytes: config.http.maxMessageBytes,
           trustProxy: config.http.trustProxy,
           intake: { ...config.http, clockSkewSeconds: config.auth.clockSkewSeconds },

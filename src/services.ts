@@ -35,7 +35,8 @@ import { exportEvidence, type EvidenceExportOptions } from './evidence/bundle.ts
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type HubMetrics } from './observability/metrics.ts';
 import { FederationService } from './federation/service.ts';
-import { MongoPeerStateStore } from './store/peer-store.ts';
+import type { PeerAdmin } from './federation/admin.ts';
+import { MongoPeerDefinitionStore, MongoPeerStateStore } from './store/peer-store.ts';
 import { checkStartFiles } from './ops/start-checks.ts';
 import { connectMongo } from './store/mongo.ts';
 import { MongoSignatureLedger } from './store/signature-ledger.ts';
@@ -90,6 +91,8 @@ export interface Services {
   readonly webStore: MongoWebQueryStore;
   /** Federation peers (src/federation, docs/federation.md); `enabled` false when none is configured. */
   readonly federation: FederationService;
+  /** Peers managed by administrators (hubctl peers add|update|..., the UI; src/federation/admin.ts). */
+  readonly peerAdmin: PeerAdmin;
   /** The trust anchors of config.pki (with OCSP as configured), the CRLs of `revocation()` loaded. */
   trust(): Promise<TrustStore>;
   /** The CRLs kept in MongoDB, loaded into `trust()`. */
@@ -149,6 +152,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
     const federation = new FederationService({
       config: config.federation,
       state: new MongoPeerStateStore(mongo),
+      definitions: new MongoPeerDefinitionStore(mongo, config.credentials),
       agencies: stores.agencies,
       log,
       registry: metrics.registry,
@@ -157,18 +161,16 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       refreshMs: config.directory.cacheRefreshMs,
     });
     // Federation: a peer's inbound system id acts for its remote units (src/federation/peers.ts).
-    const peerAware = federation.enabled ? federation.credentials(stores.credentials) : null;
-    const credentialSource = peerAware
-      ? {
-          find: (systemId: string) => peerAware.find(systemId),
-          upsert: (c: SystemCredential) => stores.credentials.upsert(c),
-        }
-      : stores.credentials;
+    // Always wired: administrators may add a peer at run time (hubctl peers add).
+    const peerAware = federation.credentials(stores.credentials);
+    const credentialSource = {
+      find: (systemId: string) => peerAware.find(systemId),
+      upsert: (c: SystemCredential) => stores.credentials.upsert(c),
+    };
     const credentials = new CredentialCache(credentialSource, {
       ttlMs: config.auth.credentialCacheMs,
       // A peer's caller identity carries the peer's agencies as last synced: never kept.
-      readThrough: (systemId) =>
-        peerAware !== null && federation.peers.byInboundSystem(systemId) !== undefined,
+      readThrough: (systemId) => federation.peers.byInboundSystem(systemId) !== undefined,
     });
     const p = config.pki;
 
@@ -254,6 +256,7 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       async () => new CertificateService(stores, await trust(), stores.audit, await revocation()),
     );
 
+    const deadLetters = new DeadLetterService(stores, stores.audit);
     let stopped: Promise<void> | undefined;
     return {
       config,
@@ -276,7 +279,24 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
         audit: stores.audit,
         onChange: (systemId) => credentials.invalidate(systemId),
       }),
-      deadLetters: new DeadLetterService(stores, stores.audit),
+      deadLetters,
+      peerAdmin: federation.admin({
+        audit: stores.audit,
+        systems: stores.credentials,
+        deadLetter: async (d, reason) => {
+          await deadLetters.record(
+            Buffer.from(
+              JSON.stringify({
+                deliveryId: d.id,
+                docId: d.docId,
+                recipientCode: d.recipientCode,
+                attempt: 0,
+              }),
+            ),
+            reason,
+          );
+        },
+      }),
       signatures: new MongoSignatureLedger(mongo),
       vdxpStore: createVdxpStore(mongo, stores),
       webStore: createWebQueryStore(stores),

@@ -75,6 +75,12 @@ export const HUB_HINTS: Record<string, string> = {
   BACKUP_DIR_IN_USE: 'give a new directory (it is created) or an empty one',
   CREDENTIALS_KEY_MISMATCH:
     'the --from key is not the one that sealed the stored secrets: give the current CREDENTIALS_KEY',
+  // federation peers managed by administrators (issue 22, fedapi)
+  PEER_EXISTS: 'the peer is defined already: change it with hubctl peers update / rotate-secret',
+  PEER_FROM_CONFIG: 'the peer comes from federation.peers in the configuration: change it there and redeploy',
+  PEER_INVALID: 'fix the settings named in the reason (https:// URL, PEM certificates, secret length)',
+  PEER_BACKLOG: 'wait for the backlog to drain (hubctl peers show), or remove with --force to dead-letter it',
+  PEER_INBOUND_TAKEN: 'choose an inbound system id no other peer or agency system uses',
 };
 
 /** hubctl's own wording of the SDK hints that have a command-line option to name (src/sdk/errors.ts). */

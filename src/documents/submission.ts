@@ -232,6 +232,15 @@ export class SubmissionService {
     const key = `status:${sender.code}:${sha256}`;
     return this.#orReplay(key, sha256, async () => {
       const target = await this.#status.resolve(sender.code, msg);
+      // Federation: a status that came from a peer is never relayed to a peer either (the document
+      // rule makes it rare: a unit that moved to a peer after its delivery was recorded).
+      const [route] = this.#d.federation
+        ? await this.#d.federation.withoutRelay(caller, [
+            { code: target.counterpart, outcome: 'accepted', deliveredTo: target.counterpart },
+          ])
+        : [];
+      if (route?.outcome === 'refused')
+        throw new HubError('PEER_NOT_RELAYED', route.reason?.replace(/^PEER_NOT_RELAYED: /, ''));
       const docId = docIdFor(key);
       return {
         caller,
@@ -353,6 +362,8 @@ export class SubmissionService {
       signer: { fingerprintSha256: verified.signer.fingerprintSha256, subject: verified.signer.subject },
       recipients: routing,
       submittedBy: caller.systemId,
+      // Federation: the path of a message that came from a peer (docs/federation.md ### Paths).
+      ...(caller.peer ? { via: [{ peer: caller.peer, systemId: caller.systemId, at: receivedAt }] } : {}),
     };
     const outbox = this.#deliveriesOf(s, doc);
     let inserted = false;

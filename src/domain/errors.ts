@@ -325,6 +325,32 @@ export const ERROR_CODES = {
     vi: 'Văn bản nhận từ hệ thống liên thông không được chuyển tiếp sang hệ thống liên thông khác',
     en: 'A message received from a federation peer is never relayed to a peer',
   },
+  // --- federation peers managed by administrators (issue 22, fedapi; docs/federation.md) ---
+  PEER_EXISTS: {
+    status: 409,
+    vi: 'Đã có hệ thống liên thông với mã này',
+    en: 'A federation peer with this id already exists',
+  },
+  PEER_FROM_CONFIG: {
+    status: 409,
+    vi: 'Hệ thống liên thông được khai báo trong tệp cấu hình, chỉ sửa được ở đó',
+    en: 'The federation peer is defined in the configuration and is changed there only',
+  },
+  PEER_INVALID: {
+    status: 422,
+    vi: 'Thông tin hệ thống liên thông không hợp lệ (địa chỉ, TLS hoặc chứng thư)',
+    en: 'The federation peer settings are invalid (address, TLS or certificates)',
+  },
+  PEER_BACKLOG: {
+    status: 409,
+    vi: 'Hệ thống liên thông còn văn bản đang chờ gửi; dùng --force để chuyển chúng vào hàng lỗi',
+    en: 'Deliveries still wait for this peer; --force moves them to the dead letters',
+  },
+  PEER_INBOUND_TAKEN: {
+    status: 409,
+    vi: 'Mã hệ thống đăng nhập của hệ thống liên thông đã được dùng',
+    en: 'The inbound system id of the peer is already in use',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -103,9 +103,22 @@ export interface DocumentRecord {
   readonly recipients: readonly RoutingOutcome[];
   readonly receipt?: string;
   readonly submittedBy: string;
+  /**
+   * Federation (issue 22): the hops the message came through to this hub, oldest first — today the
+   * peer that delivered it (by sendEdoc to /vdxp or collected by polling), derived from the caller;
+   * absent for a direct submission. docs/federation.md ### Paths.
+   */
+  readonly via?: readonly ViaHop[];
   /** Later revoke / update / replace messages about this document, and what it probably duplicates. */
   readonly chain?: readonly ChainEntry[];
   readonly probableDuplicateOf?: string;
+}
+
+/** One hop of a message's path across hubs: the federation peer, its system id here, and when. */
+export interface ViaHop {
+  readonly peer: string;
+  readonly systemId: string;
+  readonly at: Date;
 }
 
 export type TransportState = 'queued' | 'available' | 'pushed' | 'acknowledged' | 'failed' | 'dead-lettered';

@@ -155,6 +155,7 @@ export async function exportEvidence(
     documentId: doc.documentId,
     sender: doc.senderCode,
     receivedAt: doc.receivedAt.toISOString(),
+    ...(doc.via ? { via: doc.via.map((h) => ({ ...h, at: h.at.toISOString() })) } : {}),
     exportedAt: new Date().toISOString(),
     files: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, sha256(v)])),
     deliveries,

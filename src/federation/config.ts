@@ -17,9 +17,14 @@
  *   }
  *   federation.allowInsecureLoopback   http:// base URLs on 127.0.0.1/::1/localhost (development only)
  *
- * Peers are configuration only (decision: `hubctl peers add/remove` would put secrets and trust
- * decisions in the database; the configuration is reviewed and deployed like the rest). What is
- * learnt at run time (agencies served, last contact, backlog, errors) is in the store.
+ *   federation.refreshMs   how often each process re-reads the peers defined by administrators
+ *                          (`hubctl peers add|update|disable|...`): the bound for a change to apply
+ *
+ * Peers come from two sources (docs/federation.md ## Peers managed by administrators): this
+ * configuration, reviewed and deployed like the rest, and the store, where administrators add and
+ * change them with hubctl (secrets sealed at rest). The configuration wins: a configured peer is
+ * read-only for hubctl and the UI, and a stored peer clashing with it is left out and reported.
+ * What is learnt at run time (agencies served, last contact, backlog, errors) is in the store.
  */
 import { z } from 'zod';
 
@@ -60,6 +65,7 @@ export const FederationConfigSchema = z
   .strictObject({
     peers: z.array(PeerConfigSchema).default([]),
     allowInsecureLoopback: z.boolean().default(false),
+    refreshMs: z.number().int().min(100).default(10_000),
   })
   .superRefine((f, ctx) => {
     const ids = new Set<string>();
@@ -71,7 +77,7 @@ export const FederationConfigSchema = z
       if (problem) ctx.addIssue({ code: 'custom', path: ['peers', i, 'baseUrl'], message: problem });
     });
   })
-  .default({ peers: [], allowInsecureLoopback: false });
+  .default({ peers: [], allowInsecureLoopback: false, refreshMs: 10_000 });
 
 export type PeerConfig = z.infer<typeof PeerConfigSchema>;
 export type FederationConfig = z.infer<typeof FederationConfigSchema>;

@@ -31,13 +31,14 @@ export type RelayOutcome = 'pushed' | 'hold';
 const TRANSIENT_CODES = /^(408|429|5\d\d)$/;
 
 export class PeerRelay {
-  readonly #peers: PeerRegistry;
+  readonly #peers: () => PeerRegistry;
   readonly #breakers: CircuitBreakers;
   readonly #state: Pick<PeerStateStore, 'recordContact' | 'recordError'>;
   readonly #log: Logger;
 
   constructor(deps: {
-    peers: PeerRegistry;
+    /** The current peers (read at each relay: a change applies without a restart). */
+    peers: () => PeerRegistry;
     breakers: CircuitBreakers;
     state: Pick<PeerStateStore, 'recordContact' | 'recordError'>;
     log: Logger;
@@ -50,11 +51,13 @@ export class PeerRelay {
 
   async relay(d: DeliveryRecord, agency: Agency, payload: () => Promise<Buffer>): Promise<RelayOutcome> {
     const peerId = remotePeerOf(agency);
-    const peer = peerId ? this.#peers.get(peerId) : undefined;
+    const peer = peerId ? this.#peers().get(peerId) : undefined;
     if (!peer)
       throw new PoisonTaskError(
         `agency ${d.recipientCode} is served by federation peer ${peerId ?? '?'}, which is not configured`,
       );
+    // Disabled by an administrator: retried with backoff (then dead-lettered, replayable).
+    if (!peer.enabled) throw new TransientDeliveryError(`federation peer ${peer.id} is disabled`);
     if (peer.config.outbound === 'hold') return 'hold';
     const key = `peer:${peer.id}`;
     if (!this.#breakers.allow(key)) throw new TransientDeliveryError(`circuit open for peer ${peer.id}`);

@@ -26,15 +26,15 @@ export interface FederationRules {
 }
 
 export function federationRules(
-  peers: PeerRegistry,
+  peers: () => PeerRegistry,
   agencies: Pick<AgencyStore, 'findByCode'>,
 ): FederationRules {
   return {
     remoteSenderTrusted(caller, sender, signer) {
       const owner = remotePeerOf(sender);
       if (!owner) return false;
-      const peer = peers.get(owner);
-      if (!peer || caller.peer !== owner)
+      const peer = peers().get(owner);
+      if (!peer || !peer.enabled || caller.peer !== owner)
         throw new HubError(
           'CALLER_MISMATCH',
           `${sender.code} is served by peer ${owner}; only that peer sends for it`,

@@ -65,6 +65,7 @@ function documentView(doc: DocumentRecord) {
     routing: doc.recipients,
     ...(doc.chain?.length ? { chain: doc.chain } : {}),
     ...(doc.probableDuplicateOf ? { probableDuplicateOf: doc.probableDuplicateOf } : {}),
+    ...(doc.via?.length ? { via: doc.via } : {}),
   };
 }
 

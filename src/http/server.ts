@@ -1,5 +1,5 @@
 /** The Express application: security headers, raw bodies (hashed for auth), routes, error mapping. */
-import type { PeerView } from '../federation/service.ts';
+import type { PeersUi } from '../web/pages/admin-peers.ts';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { CredentialStore, SignatureLedger } from '../domain/ports.ts';
@@ -54,8 +54,8 @@ export interface HttpDeps {
   readonly ui?: WebUiDeps;
   /** Agency-system credentials administration (/v1/admin/systems), when given. */
   readonly systems?: SystemsService;
-  /** Federation peers (src/federation), for the UI's peers page. */
-  readonly federation?: { list(): Promise<PeerView[]> };
+  /** Federation peers (src/federation), for the UI's peers page (disable/enable of stored peers). */
+  readonly federation?: PeersUi;
   /** The national-axis compatible API (src/vdxp), mounted at /vdxp when given. */
   readonly vdxp?: {
     readonly store: VdxpStore;

@@ -167,6 +167,8 @@ export interface DocumentView {
   readonly receipt: string;
   readonly chain?: { docId: string; documentId: string; type: 'revoke' | 'update' | 'replace'; at: string }[];
   readonly probableDuplicateOf?: string;
+  /** Federation: the hops the message came through to the hub (the peer that delivered it). */
+  readonly via?: { peer: string; systemId: string; at: string }[];
   readonly deliveries: DeliveryView[];
 }
 

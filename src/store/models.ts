@@ -80,6 +80,7 @@ const documentSchema = new Schema(
     recipients: { type: [Object], default: [] },
     receipt: String,
     submittedBy: { type: String, required: true },
+    via: { type: [Object], default: undefined },
     chain: { type: [Object], default: undefined },
     probableDuplicateOf: String,
     /** The signed bytes when at most 4 MiB (document-store.ts); larger ones are in payload_chunks. */

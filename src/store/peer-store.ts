@@ -3,7 +3,24 @@
  * the backlog counted on `deliveries`. Plain collection access: these records are the federation's.
  */
 import type { Connection, mongo } from 'mongoose';
-import type { CodeConflict, PeerState, PeerStateStore } from '../federation/ports.ts';
+import { HubError } from '../domain/errors.ts';
+import type {
+  CodeConflict,
+  PeerDefinitionStore,
+  PeerState,
+  PeerStateStore,
+  StoredPeer,
+  WaitingDelivery,
+} from '../federation/ports.ts';
+import { isDuplicateKey } from './errors.ts';
+import { resealed, SecretBox, type CredentialKeys } from './secret-box.ts';
+
+/** A peer defined by administrators, as stored: the secrets sealed (secret-box.ts), never in clear. */
+interface PeerDefDoc extends Omit<StoredPeer, 'id' | 'secret' | 'inbound' | 'agenciesPrefix'> {
+  secretEnc: string;
+  inbound?: { systemId: string; secretEnc: string };
+  agenciesPrefix: string[];
+}
 
 interface PeerDoc {
   _id: string;
@@ -14,6 +31,8 @@ interface PeerDoc {
   lastError?: { at: Date; op: string; message: string };
   received?: number;
   relayed?: number;
+  /** Set for a peer defined by administrators (hubctl peers add); absent for configured peers. */
+  def?: PeerDefDoc;
 }
 
 export const PEER_COLLECTION = 'federation_peers';
@@ -92,4 +111,152 @@ export class MongoPeerStateStore implements PeerStateStore {
     if (codes.length === 0) return 0;
     return this.#deliveries.countDocuments({ recipientCode: { $in: [...codes] }, transport: 'queued' });
   }
+
+  async waiting(codes: readonly string[]): Promise<WaitingDelivery[]> {
+    if (codes.length === 0) return [];
+    const rows = await this.#deliveries
+      .find(
+        { recipientCode: { $in: [...codes] }, transport: 'queued' },
+        { projection: { _id: 1, docId: 1, recipientCode: 1 } },
+      )
+      .toArray();
+    return rows.map((r) => ({
+      id: r._id,
+      docId: (r as unknown as { docId: string }).docId,
+      recipientCode: r.recipientCode,
+    }));
+  }
+}
+
+/**
+ * Peers defined by administrators (src/federation/ports.ts PeerDefinitionStore): the `def` field of
+ * the peer's document in `federation_peers`, its secrets sealed with the credentials key like the
+ * secrets of agency systems (src/store/system-store.ts).
+ */
+export class MongoPeerDefinitionStore implements PeerDefinitionStore {
+  readonly #peers: mongo.Collection<PeerDoc>;
+  readonly #box: SecretBox;
+
+  constructor(conn: Connection, credentialsKey: CredentialKeys) {
+    this.#peers = conn.db!.collection<PeerDoc>(PEER_COLLECTION);
+    this.#box = new SecretBox(credentialsKey);
+  }
+
+  #toPeer(id: string, d: PeerDefDoc): StoredPeer {
+    const { secretEnc, inbound, ...rest } = d;
+    return {
+      ...rest,
+      id,
+      secret: this.#box.open(secretEnc),
+      ...(inbound
+        ? { inbound: { systemId: inbound.systemId, secret: this.#box.open(inbound.secretEnc) } }
+        : {}),
+    };
+  }
+
+  #toDoc(p: StoredPeer): PeerDefDoc {
+    const { id: _id, secret, inbound, agenciesPrefix, ...rest } = p;
+    return {
+      ...rest,
+      agenciesPrefix: [...agenciesPrefix],
+      secretEnc: this.#box.seal(secret),
+      ...(inbound
+        ? { inbound: { systemId: inbound.systemId, secretEnc: this.#box.seal(inbound.secret) } }
+        : {}),
+    };
+  }
+
+  async definitions(): Promise<StoredPeer[]> {
+    const rows = await this.#peers
+      .find({ def: { $exists: true } })
+      .sort({ _id: 1 })
+      .toArray();
+    return rows.map((r) => this.#toPeer(r._id, r.def!));
+  }
+
+  async definition(id: string): Promise<StoredPeer | null> {
+    const r = await this.#peers.findOne({ _id: id, def: { $exists: true } });
+    return r ? this.#toPeer(r._id, r.def!) : null;
+  }
+
+  /**
+   * An upsert on a document without a definition: when the peer's document already has one, the
+   * filter misses it and the insert collides on `_id` — the one duplicate-key check says so.
+   */
+  async create(peer: StoredPeer): Promise<void> {
+    try {
+      await this.#peers.updateOne(
+        { _id: peer.id, def: { $exists: false } },
+        { $set: { def: this.#toDoc(peer) } },
+        { upsert: true },
+      );
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new HubError('PEER_EXISTS', `peer ${peer.id} is already defined`);
+      throw err;
+    }
+  }
+
+  async replace(peer: StoredPeer, expectedVersion: number): Promise<void> {
+    const r = await this.#peers.updateOne(
+      { _id: peer.id, 'def.version': expectedVersion },
+      { $set: { def: this.#toDoc(peer) } },
+    );
+    if (r.matchedCount === 0)
+      throw new HubError('CONFLICT', `peer ${peer.id} was changed or removed meanwhile; try again`);
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const r = await this.#peers.updateOne({ _id: id, def: { $exists: true } }, { $unset: { def: '' } });
+    return r.modifiedCount > 0;
+  }
+}
+
+/**
+ * Key rotation for the sealed secrets of stored peers (`hubctl credentials reseal`, with the
+ * systems' secrets): every secret is opened first — one that opens with neither key is
+ * CREDENTIALS_KEY_MISMATCH before anything is written — then `apply` writes each definition on the
+ * condition that it did not change meanwhile (a change bumps its version).
+ */
+export async function planPeerReseal(
+  conn: Connection,
+  from: string,
+  to: string,
+): Promise<{ alreadyCurrent: number; apply(): Promise<{ resealed: number; changedMeanwhile: number }> }> {
+  const c = conn.db!.collection<PeerDoc>(PEER_COLLECTION);
+  const oldBox = new SecretBox(from);
+  const newBox = new SecretBox(to);
+  const plan: { id: string; version: number; set: Record<string, string> }[] = [];
+  let alreadyCurrent = 0;
+  for await (const d of c.find({ def: { $exists: true } })) {
+    const def = d.def!;
+    const set: Record<string, string> = {};
+    const fields: [string, string][] = [
+      ['def.secretEnc', def.secretEnc],
+      ...(def.inbound ? ([['def.inbound.secretEnc', def.inbound.secretEnc]] as [string, string][]) : []),
+    ];
+    for (const [field, sealed] of fields) {
+      let next: string | null;
+      try {
+        next = resealed(sealed, oldBox, newBox);
+      } catch {
+        throw new HubError('CREDENTIALS_KEY_MISMATCH', `a secret of peer ${d._id} opens with neither key`);
+      }
+      if (next === null) alreadyCurrent++;
+      else set[field] = next;
+    }
+    if (Object.keys(set).length) plan.push({ id: d._id, version: def.version, set });
+  }
+  return {
+    alreadyCurrent,
+    async apply() {
+      let resealedCount = 0;
+      let changedMeanwhile = 0;
+      for (const p of plan) {
+        const r = await c.updateOne({ _id: p.id, 'def.version': p.version }, { $set: p.set });
+        if (r.modifiedCount === 1) resealedCount += Object.keys(p.set).length;
+        else changedMeanwhile += Object.keys(p.set).length;
+      }
+      return { resealed: resealedCount, changedMeanwhile };
+    },
+  };
 }

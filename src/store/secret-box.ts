@@ -44,3 +44,17 @@ export class SecretBox {
     throw new Error('no configured credentials key opens this secret');
   }
 }
+
+/**
+ * A sealed secret re-sealed from `from` to `to` (key rotation): null when `to` already opens it;
+ * throws when neither key does. Shared by every store that keeps sealed secrets.
+ */
+export function resealed(sealed: string, from: SecretBox, to: SecretBox): string | null {
+  try {
+    to.open(sealed);
+    return null;
+  } catch {
+    // sealed with another key: the old one, we expect
+  }
+  return to.seal(from.open(sealed));
+}

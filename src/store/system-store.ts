@@ -5,7 +5,7 @@
  * Written through the driver so that administrative dates are kept alongside the schema's fields.
  */
 import type { Connection, mongo } from 'mongoose';
-import { SecretBox, type CredentialKeys } from './secret-box.ts';
+import { resealed, SecretBox, type CredentialKeys } from './secret-box.ts';
 import type { SystemRecord, SystemStore } from '../systems/service.ts';
 import { HubError } from '../domain/errors.ts';
 import { isDuplicateKey } from './errors.ts';
@@ -106,20 +106,14 @@ export async function resealSecrets(
   let alreadyCurrent = 0;
   for await (const d of c.find({}, { projection: { _id: 1, secretEnc: 1 } })) {
     if (typeof d.secretEnc !== 'string') continue;
+    let sealed: string | null;
     try {
-      newBox.open(d.secretEnc);
-      alreadyCurrent++;
-      continue;
-    } catch {
-      // sealed with another key: the old one, we expect
-    }
-    let plain: string;
-    try {
-      plain = oldBox.open(d.secretEnc);
+      sealed = resealed(d.secretEnc, oldBox, newBox);
     } catch {
       throw new HubError('CREDENTIALS_KEY_MISMATCH', `the secret of ${d._id} opens with neither key`);
     }
-    plan.push({ id: d._id, old: d.secretEnc, sealed: newBox.seal(plain) });
+    if (sealed === null) alreadyCurrent++;
+    else plan.push({ id: d._id, old: d.secretEnc, sealed });
   }
   let changedMeanwhile = 0;
   for (const p of plan) {

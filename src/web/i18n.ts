@@ -757,8 +757,8 @@ const M = {
   'mode.peer': ['Đơn vị của hệ thống liên thông khác', 'Remote unit (federation peer)'],
   'nav.peers': ['Liên thông', 'Peers'],
   'peer.intro': [
-    'Các hệ thống liên thông (trục quốc gia, hub khác) và đơn vị mà mỗi hệ thống phục vụ. Cấu hình trong federation.peers; xem thêm hubctl peers.',
-    'Federation peers (the national axis, other hubs) and the units each serves. Configured in federation.peers; see also hubctl peers.',
+    'Các hệ thống liên thông (trục quốc gia, hub khác) và đơn vị mà mỗi hệ thống phục vụ. Khai báo trong federation.peers hoặc bằng hubctl peers add.',
+    'Federation peers (the national axis, other hubs) and the units each serves. Defined in federation.peers or with hubctl peers add.',
   ],
   'peer.none': ['Chưa cấu hình hệ thống liên thông nào', 'No federation peer is configured'],
   'peer.peer': ['Hệ thống liên thông', 'Peer'],
@@ -773,6 +773,21 @@ const M = {
   'peer.more': ['và {n} đơn vị khác', 'and {n} more'],
   'peer.push': ['gửi đi bằng sendEdoc', 'sent with sendEdoc'],
   'peer.hold': ['chờ hệ thống kia lấy về', 'held for the peer to collect'],
+  // --- federation peers managed by administrators (issue 22, fedapi) ---
+  'peer.state': ['Trạng thái', 'State'],
+  'peer.enabled': ['Đang hoạt động', 'Enabled'],
+  'peer.disabled': ['Đã tạm dừng', 'Disabled'],
+  'peer.fromConfig': ['từ tệp cấu hình, chỉ xem tại đây', 'from config, read-only here'],
+  'peer.fromStore': ['quản lý bằng hubctl peers và tại đây', 'managed with hubctl peers and here'],
+  'peer.disable': ['Tạm dừng', 'Disable'],
+  'peer.enable': ['Cho hoạt động lại', 'Enable'],
+  'peer.disableConfirm': [
+    'Tạm dừng hệ thống liên thông này? Văn bản gửi tới sẽ chờ và được thử lại; các lời gọi của nó bị từ chối.',
+    'Disable this peer? Documents to it wait and are retried; its calls are refused.',
+  ],
+  // --- federation paths (issue 22, fedapi) ---
+  'doc.via': ['Đường đi liên thông', 'Federation path'],
+  'doc.viaHop': ['nhận từ hệ thống liên thông {peer}', 'received from federation peer {peer}'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MsgKey = keyof typeof M;

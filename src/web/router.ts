@@ -32,8 +32,7 @@ import { renderPage } from './layout.ts';
 import { adminAgenciesRouter } from './pages/admin-agencies.ts';
 import { adminOpsRouter } from './pages/admin-ops.ts';
 import { adminUsersRouter } from './pages/admin-users.ts';
-import { adminPeersRouter } from './pages/admin-peers.ts';
-import type { PeerView } from '../federation/service.ts';
+import { adminPeersRouter, type PeersUi } from './pages/admin-peers.ts';
 import { dashboardRouter } from './pages/dashboard.ts';
 import { documentsRouter } from './pages/documents.ts';
 import { loginRouter } from './pages/login.ts';
@@ -67,8 +66,8 @@ export interface WebHubDeps {
   readonly certificates: CertificateService;
   readonly deadLetters: DeadLetterService;
   readonly evidence: (docId: string) => Promise<Buffer>;
-  /** Federation peers (src/federation): the read-only peers page. */
-  readonly federation?: { list(): Promise<PeerView[]> };
+  /** Federation peers (src/federation): the peers page, and disable/enable of stored peers. */
+  readonly federation?: PeersUi;
 }
 
 /** Errors of Express middleware (static files, body parsing) as HubErrors. */

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { HubError } from '../../domain/errors.ts';
 import { resealSecrets } from '../../store/system-store.ts';
+import { planPeerReseal } from '../../store/peer-store.ts';
 import { openContext } from '../context.ts';
 
 function keyFile(file: string, option: string): string {
@@ -29,7 +30,7 @@ export function register(program: Command): void {
   creds
     .command('reseal')
     .description(
-      're-seal every stored system secret from the old key to the new one (run while the hub accepts both: credentials.previousKeys)',
+      're-seal every stored system and federation peer secret from the old key to the new one (run while the hub accepts both: credentials.previousKeys)',
     )
     .requiredOption('--from-key-file <file>', 'file holding the key the secrets are sealed with now')
     .requiredOption('--to-key-file <file>', 'file holding the new key')
@@ -40,7 +41,15 @@ export function register(program: Command): void {
       const ctx = await openContext(o.db ? { dbName: o.db } : {});
       try {
         const actor = await ctx.actor();
-        const r = await resealSecrets(ctx.mongo, from, to);
+        // Stored federation peers' secrets too (fedapi): all opened before anything is written.
+        const peers = await planPeerReseal(ctx.mongo, from, to);
+        const systems = await resealSecrets(ctx.mongo, from, to);
+        const p = await peers.apply();
+        const r = {
+          resealed: systems.resealed + p.resealed,
+          alreadyCurrent: systems.alreadyCurrent + peers.alreadyCurrent,
+          changedMeanwhile: systems.changedMeanwhile + p.changedMeanwhile,
+        };
         await ctx.stores.audit.append({ actor, action: 'credentials.resealed', subject: 'systems', data: r });
         console.log(
           json()

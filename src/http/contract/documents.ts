@@ -86,6 +86,13 @@ export const DocumentView = z
       )
       .optional(),
     probableDuplicateOf: z.string().optional(),
+    via: z
+      .array(z.object({ peer: z.string(), systemId: z.string(), at: instant }))
+      .optional()
+      .meta({
+        description:
+          'Federation: the hops the message came through to this hub (the peer that delivered it); absent for a direct submission',
+      }),
     receipt: z.string().optional(),
     deliveries: z.array(DeliveryView),
   })

@@ -1,23 +1,35 @@
 /**
- * Federation peers for administrators and auditors (read-only; docs/federation.md): per configured
- * peer, the units it serves here, last contact, backlog, what was relayed and received, agency code
- * conflicts and the last error. Peers are configuration: nothing is edited here.
+ * Federation peers for administrators and auditors (docs/federation.md): per peer, its source
+ * (configuration, read-only here, or the store) and state, the units it serves here, last contact,
+ * backlog, what was relayed and received, agency code conflicts and the last error. Administrators
+ * disable and enable a stored peer here (CSRF-protected forms, audited; the access rule is
+ * src/access/policy.ts `administers`); everything else is `hubctl peers` (secrets never go through
+ * the browser).
  */
-import express, { type Router } from 'express';
+import express, { type Request, type Router } from 'express';
+import { HubError, isHubError } from '../../domain/errors.ts';
 import type { PeerView } from '../../federation/service.ts';
-import { web } from '../context.ts';
+import { actorOf, canWrite, userOf, web } from '../context.ts';
 import { fmtDateTime } from '../format.ts';
-import { html } from '../html.ts';
-import { renderPage } from '../layout.ts';
+import { errorFlash } from '../forms.ts';
+import { html, seg } from '../html.ts';
+import { csrfField, renderPage, type Flash } from '../layout.ts';
 import { empty } from '../widgets.ts';
+
+/** What the peers page uses of federation: the views, and the switch of a stored peer. */
+export interface PeersUi {
+  list(): Promise<PeerView[]>;
+  setEnabled?(actor: string, id: string, enabled: boolean): Promise<unknown>;
+}
 
 /** Units listed per peer before "and N more". */
 const UNITS_SHOWN = 12;
 
-export function adminPeersRouter(deps: { readonly federation: { list(): Promise<PeerView[]> } }): Router {
+export function adminPeersRouter(deps: { readonly federation: PeersUi }): Router {
   const r = express.Router();
-  r.get('/peers', async (req, res) => {
+  const page = async (req: Request, flash: Flash | null) => {
     const { t, lang } = web(req);
+    const admin = canWrite(userOf(req)) && !!deps.federation.setEnabled;
     const peers = await deps.federation.list();
     const body = html`<h1>${t('nav.peers')}</h1>
       <p class="muted">${t('peer.intro')}</p>
@@ -35,6 +47,7 @@ export function adminPeersRouter(deps: { readonly federation: { list(): Promise<
                     <th class="num">${t('peer.received')}</th>
                     <th>${t('peer.conflicts')}</th>
                     <th>${t('doc.lastError')}</th>
+                    <th>${t('peer.state')}</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -42,7 +55,9 @@ export function adminPeersRouter(deps: { readonly federation: { list(): Promise<
                     (p) =>
                       html`<tr
                         data-peer="${p.id}"
-                        class="${p.conflicts.length || p.lastError ? 'overdue' : ''}"
+                        data-source="${p.source}"
+                        data-enabled="${p.enabled ? 'yes' : 'no'}"
+                        class="${!p.enabled ? 'closed' : p.conflicts.length || p.lastError ? 'overdue' : ''}"
                       >
                         <td>
                           <strong>${p.name}</strong> <code class="small">${p.id}</code><br /><code
@@ -83,6 +98,33 @@ export function adminPeersRouter(deps: { readonly federation: { list(): Promise<
                               : ''
                           }
                         </td>
+                        <td class="nowrap">
+                          ${
+                            p.enabled
+                              ? t('peer.enabled')
+                              : html`<span class="badge badge-bad">${t('peer.disabled')}</span>`
+                          }
+                          <div class="muted small">
+                            ${p.source === 'config' ? t('peer.fromConfig') : t('peer.fromStore')}
+                          </div>
+                          ${
+                            admin && p.source === 'store'
+                              ? html`<form
+                                  method="post"
+                                  action="/ui/admin/peers/${seg(p.id)}/${p.enabled ? 'disable' : 'enable'}"
+                                  class="inline"
+                                  ${p.enabled ? html` data-confirm="${t('peer.disableConfirm')}"` : ''}
+                                >
+                                  ${csrfField(req)}<button
+                                    type="submit"
+                                    class="small${p.enabled ? ' danger' : ''}"
+                                  >
+                                    ${t(p.enabled ? 'peer.disable' : 'peer.enable')}
+                                  </button>
+                                </form>`
+                              : ''
+                          }
+                        </td>
                       </tr>`,
                   )}
                 </tbody>
@@ -90,7 +132,24 @@ export function adminPeersRouter(deps: { readonly federation: { list(): Promise<
             </div>`
           : empty(t('peer.none'))
       }`;
-    res.send(renderPage(req, { title: t('nav.peers'), nav: 'peers', body }));
+    return renderPage(req, { title: t('nav.peers'), nav: 'peers', flash, body });
+  };
+
+  r.get('/peers', async (req, res) => {
+    res.send(await page(req, req.query.ok ? { kind: 'ok', text: web(req).t('form.saved') } : null));
   });
+
+  // Administrators only (policy: administers); auditors read the page, clerks never reach it.
+  for (const action of ['disable', 'enable'] as const)
+    r.post(`/peers/:id/${action}`, async (req, res) => {
+      if (!canWrite(userOf(req)) || !deps.federation.setEnabled)
+        throw new HubError('FORBIDDEN', 'only administrators disable or enable peers');
+      try {
+        await deps.federation.setEnabled(actorOf(req), req.params.id, action === 'enable');
+        res.redirect(303, '/ui/admin/peers?ok=1');
+      } catch (err) {
+        res.status(isHubError(err) ? err.status : 500).send(await page(req, errorFlash(req, err)));
+      }
+    });
   return r;
 }

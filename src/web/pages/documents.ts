@@ -483,6 +483,18 @@ function documentPage(req: Request, p: DocumentPage): string {
             btype ? (lang === 'vi' ? btype.vi : btype.en) : String(business),
           ],
           [t('doc.receivedAt'), fmtDateTime(doc.receivedAt, lang)],
+          !!doc.via?.length && [
+            t('doc.via'),
+            html`<span id="via"
+              >${doc.via.map(
+                (h) =>
+                  html`<div>
+                    ${t('doc.viaHop', { peer: h.peer })} <code class="small">${h.systemId}</code> ·
+                    ${fmtDateTime(h.at, lang)}
+                  </div>`,
+              )}</span
+            >`,
+          ],
           [t('doc.acceptedAt'), fmtDateTime(doc.acceptedAt, lang)],
           [t('doc.size'), fmtBytes(doc.size)],
           [t('doc.sha256'), html`<code class="hash">${doc.sha256}</code>`],

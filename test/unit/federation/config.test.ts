@@ -22,7 +22,11 @@ describe('federation configuration', () => {
     assert.equal(f.peers[0]!.outbound, 'push');
     assert.equal(f.peers[0]!.pollIntervalMs, 30_000);
     assert.equal(f.peers[0]!.syncIntervalMs, 3_600_000);
-    assert.deepEqual(FederationConfigSchema.parse(undefined), { peers: [], allowInsecureLoopback: false });
+    assert.deepEqual(FederationConfigSchema.parse(undefined), {
+      peers: [],
+      allowInsecureLoopback: false,
+      refreshMs: 10_000,
+    });
   });
 
   it('wants exactly one of secretFile and secretEnv, for the peer and its inbound credential', () => {

@@ -16,7 +16,7 @@ import type { Agency, DeliveryRecord } from '../../../src/domain/types.ts';
 const delivery = { id: 'd1:H41', docId: 'd1', senderCode: 'G22', recipientCode: 'H41' } as DeliveryRecord;
 const remote = (peer: string) => ({ code: 'H41', delivery: { mode: 'peer', peer } }) as Agency;
 
-function relayWith(sendEdoc: () => Promise<string>, outbound: 'push' | 'hold' = 'push') {
+function relayWith(sendEdoc: () => Promise<string>, outbound: 'push' | 'hold' = 'push', enabled = true) {
   const calls: string[] = [];
   const client = {
     sendEdoc: async () => {
@@ -34,7 +34,20 @@ function relayWith(sendEdoc: () => Promise<string>, outbound: 'push' | 'hold' = 
   });
   const breakers = new CircuitBreakers({ threshold: 2, cooldownMs: 60_000 });
   const relay = new PeerRelay({
-    peers: new PeerRegistry([{ id: 'b', name: 'b', config, client, trustedRoots: new Set() }]),
+    peers: () =>
+      new PeerRegistry([
+        {
+          id: 'b',
+          name: 'b',
+          config,
+          client,
+          trustedRoots: new Set(),
+          source: 'store',
+          enabled,
+          version: 1,
+          agenciesPrefix: [],
+        },
+      ]),
     breakers,
     state: { recordContact: () => Promise.resolve(), recordError: () => Promise.resolve() },
     log: createLogger('silent'),
@@ -79,5 +92,14 @@ describe('federation relay: outcomes and error classes', () => {
       r.relay.relay(delivery, remote('gone'), () => Promise.resolve(Buffer.alloc(0))),
       PoisonTaskError,
     );
+  });
+
+  it('a peer disabled by an administrator is not called: retried later (fedapi)', async () => {
+    const r = relayWith(() => Promise.resolve('x'), 'push', false);
+    await assert.rejects(
+      r.run(),
+      (e: unknown) => e instanceof TransientDeliveryError && /disabled/.test(e.message),
+    );
+    assert.deepEqual(r.calls, []);
   });
 });
