@@ -38,7 +38,7 @@ import { pingMongo } from './store/mongo.ts';
 import type { MongoStores } from './store/stores.ts';
 import { pendingMigrations, runMigrations } from './store/migrations.ts';
 import { createServices, type Services } from './services.ts';
-import { PeerJobs } from './federation/jobs.ts';
+import { PeerJobs, type PeerJob } from './federation/jobs.ts';
 import type { FederationService } from './federation/service.ts';
 
 export interface Hub {
@@ -218,6 +218,7 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
       // Federation: each enabled peer's agencies refreshed, and each peer polled, once per period
       // across the cluster; the jobs follow the peers as administrators change them (PeerJobs).
       const poller = federation.poller(submissions);
+      const retryMs = config.federation.syncRetryMs;
       const peerJobs = new PeerJobs((peer) => [
         new PeriodicJob(
           `federation-sync:${peer.id}`,
@@ -225,6 +226,17 @@ export async function createHub(config: Config, opts: CreateHubOptions = {}): Pr
           () => federation.directory.sync(peer),
           log,
           leased,
+        ),
+        // A peer not reached at its sync (down at our start, say) is tried again every retryMs
+        // until it answers, not a sync interval later. Per process: in step, it is one read.
+        delayedStart(
+          new PeriodicJob(
+            `federation-sync-retry:${peer.id}`,
+            retryMs,
+            () => federation.directory.syncIfBehind(peer),
+            log,
+          ),
+          retryMs,
         ),
         ...(peer.config.pollIntervalMs > 0
           ? [
@@ -433,4 +445,9 @@ async function migrateAtStart(config: Config, stores: MongoStores, log: Logger):
   const pending = (await pendingMigrations(stores.models)).map((m) => m.name);
   if (config.mode === 'production') assertNoPendingMigrations(pending);
   else if (pending.length) log.warn({ pending }, 'pending data migrations: run hubctl migrate');
+}
+
+/** A job whose first run waits `ms` whatever delay it is started with (PeerJobs starts at once). */
+function delayedStart(job: PeriodicJob, ms: number): PeerJob {
+  return { start: () => job.start(ms), stop: () => job.stop() };
 }

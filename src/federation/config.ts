@@ -19,6 +19,8 @@
  *
  *   federation.refreshMs   how often each process re-reads the peers defined by administrators
  *                          (`hubctl peers add|update|disable|...`): the bound for a change to apply
+ *   federation.syncRetryMs how often a peer whose agency list was never fetched, or whose last
+ *                          fetch failed, is tried again (until it answers; then syncIntervalMs)
  *
  * Peers come from two sources (docs/federation.md ## Peers managed by administrators): this
  * configuration, reviewed and deployed like the rest, and the store, where administrators add and
@@ -66,6 +68,7 @@ export const FederationConfigSchema = z
     peers: z.array(PeerConfigSchema).default([]),
     allowInsecureLoopback: z.boolean().default(false),
     refreshMs: z.number().int().min(100).default(10_000),
+    syncRetryMs: z.number().int().min(100).default(60_000),
   })
   .superRefine((f, ctx) => {
     const ids = new Set<string>();
@@ -77,7 +80,7 @@ export const FederationConfigSchema = z
       if (problem) ctx.addIssue({ code: 'custom', path: ['peers', i, 'baseUrl'], message: problem });
     });
   })
-  .default({ peers: [], allowInsecureLoopback: false, refreshMs: 10_000 });
+  .default({ peers: [], allowInsecureLoopback: false, refreshMs: 10_000, syncRetryMs: 60_000 });
 
 export type PeerConfig = z.infer<typeof PeerConfigSchema>;
 export type FederationConfig = z.infer<typeof FederationConfigSchema>;

@@ -93,6 +93,19 @@ export class RemoteDirectory {
   }
 
   /**
+   * A sync only if the peer's units are behind: never synced, or its last agency list could not be
+   * fetched after its last sync. Run every `federation.syncRetryMs` (app.ts), so that a hub started
+   * before its peer, or a peer down at the periodic sync, gets its remote units as soon as the peer
+   * answers instead of a sync interval (an hour) later; a peer in step costs one read of its state.
+   */
+  async syncIfBehind(peer: Peer): Promise<SyncResult | null> {
+    const s = await this.#state.get(peer.id);
+    const failedAt = s?.lastError?.op === 'getAgenciesList' ? s.lastError.at : null;
+    if (s?.lastSyncAt && !(failedAt && failedAt > s.lastSyncAt)) return null;
+    return this.sync(peer);
+  }
+
+  /**
    * Applies an agency list of `peerId` (exposed for tests and imports of a list file), as a diff
    * against the directory: an unchanged list writes nothing there (no writer lock, no version: only
    * the time of the sync on the peer's state), a changed unit writes only itself, a unit the peer
