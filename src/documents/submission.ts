@@ -367,14 +367,16 @@ export class SubmissionService {
     };
     const outbox = this.#deliveriesOf(s, doc);
     let inserted = false;
+    let created: readonly string[];
     try {
       // Decree 30: flag (not refuse) the same issuer + number + notation + year under another
       // DocumentId, looked up while the deliveries and tasks are written.
-      const [dup] = await settleAll([
+      const [dup, , freshTasks] = await settleAll([
         messageType === 'edoc' ? stores.documents.findProbableDuplicate(doc) : Promise.resolve(null),
         stores.deliveries.insertMany(outbox.deliveries),
         stores.outbox.insertMany(outbox.tasks),
       ] as const);
+      created = freshTasks;
       if (s.beforeCommit) await s.beforeCommit();
       const record = dup ? { ...doc, probableDuplicateOf: dup.id } : doc;
       inserted = await stores.documents.insert(record, bytes);
@@ -398,7 +400,13 @@ export class SubmissionService {
     if (s.targets.some((t) => !own.includes(t.code)))
       await stores.documents.discardUncommitted(docId).catch(() => undefined);
     const replay = replayOf(found, sha256);
-    if (replay) return replay;
+    if (replay) {
+      // Tasks this replay created anew are ones the original already published and removed (same
+      // ids): they go again, so that a replay leaves nothing to do (a relay that took one meanwhile
+      // publishes a delivery the worker already made: a no-op).
+      if (created.length) await stores.outbox.remove(created).catch(() => undefined);
+      return replay;
+    }
     throw new HubError('INTERNAL', `document ${docId} is in state ${found.state}`);
   }
 

@@ -276,7 +276,8 @@ export interface DeadLetterStore {
 }
 
 export interface OutboxStore {
-  insertMany(entries: readonly OutboxEntry[]): Promise<void>;
+  /** Inserts the entries not already there (same ids); answers the ids it inserted. */
+  insertMany(entries: readonly OutboxEntry[]): Promise<string[]>;
   markSent(ids: readonly string[], at: Date): Promise<void>;
   due(olderThan: Date, limit: number): Promise<OutboxEntry[]>;
   remove(ids: readonly string[]): Promise<void>;

@@ -15,11 +15,11 @@ export class MongoOutboxStore implements OutboxStore {
     this.m = m;
   }
 
-  async insertMany(entries: readonly OutboxEntry[]) {
-    await insertAbsent(
+  async insertMany(entries: readonly OutboxEntry[]): Promise<string[]> {
+    return (await insertAbsent(
       this.m.Outbox,
       entries.map(({ id, ...rest }) => ({ _id: id, ...rest })),
-    );
+    )) as string[];
   }
 
   /** Published and confirmed: the entries have done their job and are removed. */

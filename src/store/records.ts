@@ -70,21 +70,24 @@ export function insertGrouped(
 
 /**
  * Inserts records whose `_id` is deterministic; records that already exist (a replay of the same
- * write after a crash) are left as they are, and checked to be really there.
+ * write after a crash) are left as they are, and checked to be really there. Answers the `_id`s this
+ * call inserted.
  */
 export async function insertAbsent(
   model: { collection: mongo.Collection },
   docs: Record<string, unknown>[],
-): Promise<void> {
-  if (docs.length === 0) return;
+): Promise<unknown[]> {
+  if (docs.length === 0) return [];
   const taken = await insertGrouped(model.collection, docs);
+  const fresh = docs.filter((_, i) => !taken[i]).map((d) => d._id);
   const replayed = docs.filter((_, i) => taken[i]).map((d) => d._id);
-  if (replayed.length === 0) return;
+  if (replayed.length === 0) return fresh;
   // Replays only (rare): make sure every record is really there before going on.
   const found = await model.collection.countDocuments({
     _id: { $in: replayed },
   } as unknown as mongo.Filter<mongo.Document>);
   if (found !== replayed.length) throw new Error(`insert into ${model.collection.collectionName} incomplete`);
+  return fresh;
 }
 
 /** One update by `_id` (a lone `_id` filter: FerretDB pushes it down to SQLite). */
