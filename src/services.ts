@@ -50,7 +50,7 @@ import { createVdxpStore, createWebQueryStore } from './store/query-stores.ts';
 import { SystemsService } from './systems/service.ts';
 import type { SystemCredential } from './domain/types.ts';
 import { CredentialCache } from './systems/credential-cache.ts';
-import { DirectoryCache, invalidatingWrites } from './directory/cache.ts';
+import { CERTIFICATE_WRITES, DirectoryCache, invalidatingWrites } from './directory/cache.ts';
 import { createUserServices, type UserServices } from './users/accounts.ts';
 
 export interface ServicesOptions {
@@ -253,7 +253,17 @@ export async function createServices(config: Config, opts: ServicesOptions = {})
       return { broker, topology, publisher: new DeliveryPublisher(broker, topology, stores.outbox, log) };
     });
     const certificates = once(
-      async () => new CertificateService(stores, await trust(), stores.audit, await revocation()),
+      async () =>
+        new CertificateService(
+          // Pins and revocations made here reach this process's cached senders at once.
+          {
+            agencies: stores.agencies,
+            certificates: invalidatingWrites(stores.certificates, directoryCache, CERTIFICATE_WRITES),
+          },
+          await trust(),
+          stores.audit,
+          await revocation(),
+        ),
     );
 
     const deadLetters = new DeadLetterService(stores, stores.audit);

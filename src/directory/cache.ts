@@ -12,7 +12,11 @@
  *   stale, by at most `refreshMs` (docs/security.md, docs/architecture.md).
  * - Misses are not kept (an unknown code always reads the store).
  * - Directory writes made by this process (`invalidatingWrites`) empty the cache at once.
- * The sender of a submission is not read through it: its registered certificates decide acceptance.
+ * - The sender of a submission is read through it too (its status and pinned certificates): a sender
+ *   the cache would refuse is read again, so a revoked/removed certificate or a closed sender may be
+ *   accepted for at most `refreshMs` after another process changed it (an entry's age, in every
+ *   process alike: no change feed needed). Certificate writes made by this process empty the cache
+ *   (`invalidatingWrites(certificates, cache, CERTIFICATE_WRITES)`).
  */
 import type { AgencyStore, DirectoryStore } from '../domain/ports.ts';
 import type { Agency } from '../domain/types.ts';
@@ -62,6 +66,16 @@ export class DirectoryCache implements Lookups {
     return out;
   }
 
+  /**
+   * `code` read from the store now, and kept (when found) for the next lookups: the re-read before a
+   * refusal, so that what was just found (a certificate pinned elsewhere) serves what follows.
+   */
+  async refresh(code: string): Promise<Agency | null> {
+    this.#generation++; // a read begun before this one does not overwrite it
+    this.#entries.delete(code);
+    return this.findByCode(code);
+  }
+
   /** Forgets every entry: the next lookups read the store. */
   invalidate(): void {
     this.#generation++;
@@ -83,14 +97,24 @@ const WRITES = new Set<PropertyKey>([
   'upsertSeed',
 ]);
 
-/** `store` whose writes empty `cache` (for the DirectoryService of the process that owns the cache). */
-export function invalidatingWrites<S extends object>(store: S, cache: DirectoryCache): S {
+/** The certificate store's writing methods (pin, revoke): they change an agency's certificates. */
+export const CERTIFICATE_WRITES: ReadonlySet<PropertyKey> = new Set<PropertyKey>(['add', 'revoke']);
+
+/**
+ * `store` whose writes (`writes`: the directory store's by default) empty `cache`, for the services of
+ * the process that owns the cache (DirectoryService, CertificateService).
+ */
+export function invalidatingWrites<S extends object>(
+  store: S,
+  cache: DirectoryCache,
+  writes: ReadonlySet<PropertyKey> = WRITES,
+): S {
   return new Proxy(store, {
     get(target, prop) {
       const v: unknown = Reflect.get(target, prop, target);
       if (typeof v !== 'function') return v;
       const f = v as (...args: unknown[]) => unknown;
-      if (!WRITES.has(prop)) return f.bind(target);
+      if (!writes.has(prop)) return f.bind(target);
       return async (...args: unknown[]) => {
         try {
           return await f.apply(target, args);

@@ -59,13 +59,16 @@ export class DocumentQueries {
     if (d === 'not-found') throw new HubError('NOT_FOUND', `no inbox item ${deliveryId}`);
     if (d === 'conflict')
       throw new HubError('CONFLICT', `inbox item ${deliveryId} cannot be acknowledged in its state`);
+    // A repeat (the client's retry, a replay: docs/threat-model.md T3) changes nothing: the first
+    // acknowledgement's answer, no second audit entry.
+    if (!d.first) return d.delivery;
     await this.#stores.audit.append({
       actor: caller.systemId,
       action: 'delivery.acknowledged',
       subject: deliveryId,
-      data: { result: d.ack?.result ?? result, ...(reason ? { reason } : {}) },
+      data: { result: d.delivery.ack?.result ?? result, ...(reason ? { reason } : {}) },
     });
-    return d;
+    return d.delivery;
   }
 
   /** What the caller may see of a document (src/access/policy.ts). */

@@ -135,25 +135,51 @@ export class SubmissionService {
     stage('verify');
     const msg = verified.message;
 
-    const sender = await this.#d.stores.agencies.findByCode(msg.from.organId);
-    if (!sender)
-      throw new HubError('SENDER_MISMATCH', `sending agency ${msg.from.organId} is not in the directory`);
-    if (sender.status !== 'active')
-      throw new HubError('SENDER_MISMATCH', `sending agency ${sender.code} is closed`);
-    if (!caller.agencyCodes.includes(sender.code)) {
-      throw new HubError('CALLER_MISMATCH', `system ${caller.systemId} does not act for ${sender.code}`);
-    }
-    const fp = verified.signer.fingerprintSha256;
-    const cert = sender.certificates.find((c) => c.fingerprintSha256 === fp && !c.revokedAt);
-    if (!cert && !this.#d.federation?.remoteSenderTrusted(caller, sender, verified.signer))
-      throw new HubError(
-        'SENDER_MISMATCH',
-        `the signing certificate (SHA-256 ${fp.slice(0, 16)}…) is not registered to ${sender.code}`,
-      );
+    // Through the directory cache when accepted; any refusal it would cause is decided on the store.
+    const cache = this.#d.directory;
+    let sender = await this.#sender(caller, msg.from.organId, verified, cache ?? this.#d.stores.agencies);
+    if (sender instanceof HubError && cache)
+      sender = await this.#sender(caller, msg.from.organId, verified, {
+        findByCode: (c) => cache.refresh(c),
+      });
+    if (sender instanceof HubError) throw sender;
 
     return msg.kind === 'edoc'
       ? this.#submitDocument(caller, sender, msg, verified, bytes, sha256)
       : this.#submitStatus(caller, sender, msg, verified, bytes, sha256);
+  }
+
+  /**
+   * The sending agency, if it may send this message: registered, active, acting through the caller,
+   * and the signing certificate pinned to it and not revoked (or a peer's unit signed under that
+   * peer's roots), as `directory` has it. A refusal is returned, not thrown: decided on the cache, the
+   * caller reads the store again before refusing (docs/security.md, "Directory lookups on the hot path").
+   */
+  async #sender(
+    caller: SystemCredential,
+    code: string,
+    verified: VerifiedSubmission,
+    directory: { findByCode(code: string): Promise<Agency | null> },
+  ): Promise<Agency | HubError> {
+    const sender = await directory.findByCode(code);
+    if (!sender) return new HubError('SENDER_MISMATCH', `sending agency ${code} is not in the directory`);
+    if (sender.status !== 'active')
+      return new HubError('SENDER_MISMATCH', `sending agency ${sender.code} is closed`);
+    if (!caller.agencyCodes.includes(sender.code))
+      return new HubError('CALLER_MISMATCH', `system ${caller.systemId} does not act for ${sender.code}`);
+    const fp = verified.signer.fingerprintSha256;
+    const cert = sender.certificates.find((c) => c.fingerprintSha256 === fp && !c.revokedAt);
+    if (cert) return sender;
+    try {
+      if (this.#d.federation?.remoteSenderTrusted(caller, sender, verified.signer)) return sender;
+    } catch (err) {
+      if (err instanceof HubError) return err;
+      throw err;
+    }
+    return new HubError(
+      'SENDER_MISMATCH',
+      `the signing certificate (SHA-256 ${fp.slice(0, 16)}…) is not registered to ${sender.code}`,
+    );
   }
 
   async #submitDocument(
@@ -279,7 +305,11 @@ export class SubmissionService {
     const level = secrecyLevel(msg.otherInfo.securityLevel);
     if (!level) return;
     const ordinary: string[] = [];
-    if (!sender.delivery.cipherProtected) ordinary.push(sender.code);
+    // The sender may come from the directory cache: its own route is read again before a refusal.
+    const route = sender.delivery.cipherProtected
+      ? sender
+      : await this.#d.stores.agencies.findByCode(sender.code);
+    if (!route?.delivery.cipherProtected) ordinary.push(sender.code);
     for (const r of deliverable) {
       const a = await this.#d.stores.agencies.findByCode(r.deliveredTo!);
       if (!a?.delivery.cipherProtected) ordinary.push(r.deliveredTo!);

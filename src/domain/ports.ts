@@ -198,8 +198,13 @@ export interface Availability {
   readonly made: boolean;
 }
 
-/** An acknowledgement: the acknowledged delivery, or why not (not the caller's / not delivered yet, or its state). */
-export type AckOutcome = DeliveryRecord | 'not-found' | 'conflict';
+/**
+ * An acknowledgement: the acknowledged delivery, and `first` false when it was acknowledged before
+ * (a repeat, answered with the first one and changing nothing); or why not (not the caller's / not
+ * delivered yet, or its state).
+ */
+export type AckOutcome =
+  { readonly delivery: DeliveryRecord; readonly first: boolean } | 'not-found' | 'conflict';
 
 /** Recent activity of recipients' endpoints (dead-letter replay warns about failing ones). */
 export interface EndpointActivity {

@@ -5,7 +5,8 @@
  *  1. per client address, a token bucket (`RATE_LIMITED`, 429, Retry-After);
  *  2. Authorization parsed, timestamp within the clock skew, credential known and active;
  *  3. with `X-Hub-Content-SHA256`: the HMAC is checked over the declared hash (headers alone); then the
- *     per-credential bucket and the one-use signature ledger (a submission: `spendOnRefusal` below);
+ *     per-credential bucket and the one-use signature ledger (a submission, an acknowledgement:
+ *     `spendOnRefusal` below);
  *     then the body is read up to
  *     `http.maxMessageBytes`, hashed as it arrives, and refused (`BODY_HASH_MISMATCH`) unless it is the
  *     declared one — nothing downstream ever sees those bytes;
@@ -48,17 +49,23 @@ export interface IntakeDeps {
   readonly now?: () => number;
 }
 
+/** An acknowledgement's path, without a query (one with a query keeps its ledger entry). */
+const ACK_PATH = /^\/v1\/inbox\/[^/?#]+\/ack$/;
+
 /**
- * Requests whose replay is harmless without a ledger entry (docs/threat-model.md T3): a submission.
- * The HMAC binds method, path, timestamp and the body's hash, so a replay carries the same bytes; the
- * submission is idempotent per (sender, DocumentId): same bytes answer the original receipt and write
- * nothing (src/documents/submission.ts `replayOf`), other bytes cannot come with this signature. What
- * is left is spent only when the request is refused (`spendOnRefusal`), so a refused submission
- * cannot be accepted by its replay later; and each api process keeps the signatures it admitted in
- * memory (`SeenSignatures`), so a replay to the same process is refused before its body is read.
+ * Requests whose replay is harmless without a ledger entry (docs/threat-model.md T3): a submission and
+ * an acknowledgement. The HMAC binds method, path, timestamp and the body's hash, so a replay carries
+ * the same bytes. A submission is idempotent per (sender, DocumentId): same bytes answer the original
+ * receipt and write nothing (src/documents/submission.ts `replayOf`), other bytes cannot come with
+ * this signature. An acknowledgement is idempotent per delivery: a repeat answers with the first
+ * acknowledgement (acknowledged is final) and writes nothing, not even an audit entry
+ * (src/documents/queries.ts). What is left is spent only when the request is refused
+ * (`spendOnRefusal`), so a refused one (an item not delivered yet) cannot succeed by its replay later;
+ * and each api process keeps the signatures it admitted in memory (`SeenSignatures`), so a replay to
+ * the same process is refused before its body is read.
  */
 export function ledgerOnRefusalOnly(method: string, pathWithQuery: string): boolean {
-  return method === 'POST' && pathWithQuery === '/v1/documents';
+  return method === 'POST' && (pathWithQuery === '/v1/documents' || ACK_PATH.test(pathWithQuery));
 }
 
 /** Signatures admitted without a ledger entry, until their window closes: at most `max`, oldest out first. */

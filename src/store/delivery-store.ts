@@ -244,12 +244,14 @@ export class MongoDeliveryStore implements DeliveryStore {
     if (recipientCodes.includes(recipientOfDeliveryId(id))) {
       const entry = await this.m.InboxEntry.collection.findOneAndDelete(byId(id));
       if (entry) {
+        // Removing the entry let one acknowledgement through; one that a stop left listed after its
+        // delivery was acknowledged is a repeat (no match here), answered below with the first one.
         const d = await this.m.Delivery.collection.findOneAndUpdate(
-          byId(id),
+          { ...byId(id), transport: { $in: ['available', 'pushed'] } },
           { $set: acked, $inc: { version: 1 } },
           { returnDocument: 'after' },
         );
-        if (d) return toDelivery(d);
+        if (d) return { delivery: toDelivery(d), first: true };
       }
     }
     // Pushed (never listed), acknowledged already, or not the caller's: the conditional update.
@@ -267,7 +269,7 @@ export class MongoDeliveryStore implements DeliveryStore {
       return 'not-found';
     if (d.transport !== 'acknowledged') return 'conflict';
     await deleteGrouped(this.m.InboxEntry.collection, [id]);
-    return toDelivery(d);
+    return { delivery: toDelivery(d), first: r.after !== null };
   }
 
   async markDeadLettered(id: string): Promise<void> {

@@ -92,17 +92,20 @@ describeAdapters('DeliveryStore', (ctx) => {
     expect(await deliveries.acknowledge(d.id, ['H42'], 'done', undefined, at(2))).to.equal('not-found');
     expect(await deliveries.acknowledge('nope', ['H41'], 'done', undefined, at(2))).to.equal('not-found');
     const acked = await deliveries.acknowledge(d.id, ['H40', 'H41'], 'fail', 'unreadable', at(2));
-    expect(acked).to.deep.include({
+    expect(acked).to.have.property('first', true);
+    expect(typeof acked === 'object' && acked.delivery).to.deep.include({
       transport: 'acknowledged',
       ack: { result: 'fail', reason: 'unreadable' },
     });
-    expect(typeof acked === 'object' && acked.version).to.equal(2);
+    expect(typeof acked === 'object' && acked.delivery.version).to.equal(2);
     expect(await deliveries.inbox({ recipientCodes: ['H41'], limit: 10 })).to.deep.equal([]);
-    // Again: the first acknowledgement, unchanged.
+    // Again: the first acknowledgement, unchanged, and told apart as a repeat.
     const again = await deliveries.acknowledge(d.id, ['H41'], 'done', undefined, at(3));
-    expect(again).to.deep.include({
+    expect(again).to.have.property('first', false);
+    expect(typeof again === 'object' && again.delivery).to.deep.include({
       transport: 'acknowledged',
       ack: { result: 'fail', reason: 'unreadable' },
+      version: 2,
     });
     expect((await deliveries.get(d.id))?.ackedAt?.getTime()).to.equal(at(2).getTime());
     // A failed delivery cannot be acknowledged.
@@ -124,14 +127,29 @@ describeAdapters('DeliveryStore', (ctx) => {
     await models.InboxEntry.deleteOne({ _id: d.id });
     expect((await deliveries.get(d.id))?.transport).to.equal('available');
     const retried = await deliveries.acknowledge(d.id, ['H41'], 'done', undefined, at(3));
-    expect(retried).to.deep.include({ transport: 'acknowledged', ack: { result: 'done' } });
+    expect(retried).to.have.property('first', true);
+    expect(typeof retried === 'object' && retried.delivery).to.deep.include({
+      transport: 'acknowledged',
+      ack: { result: 'done' },
+    });
+    // A stop the other way round: acknowledged, still listed. The entry goes; the answer is a repeat.
+    await models.InboxEntry.collection.insertOne({ _id: d.id, r: 'H41', at: at(1) } as never);
+    const listedAgain = await deliveries.acknowledge(d.id, ['H41'], 'fail', 'late', at(4));
+    expect(listedAgain).to.have.property('first', false);
+    expect(typeof listedAgain === 'object' && listedAgain.delivery.ack).to.deep.equal({ result: 'done' });
+    expect(await models.InboxEntry.countDocuments({ _id: d.id })).to.equal(0);
+    expect((await deliveries.get(d.id))?.ackedAt?.getTime()).to.equal(at(3).getTime());
     // Pushed deliveries have no inbox entry: acknowledged through the conditional update.
     const p = delivery('d6', 'H41');
     await deliveries.insertMany([p]);
     await deliveries.markPushed(p.id, at(1));
-    expect(await deliveries.acknowledge(p.id, ['H41'], 'done', undefined, at(2))).to.deep.include({
-      transport: 'acknowledged',
-    });
+    const pushed = await deliveries.acknowledge(p.id, ['H41'], 'done', undefined, at(2));
+    expect(pushed).to.have.property('first', true);
+    expect(typeof pushed === 'object' && pushed.delivery).to.deep.include({ transport: 'acknowledged' });
+    expect(await deliveries.acknowledge(p.id, ['H41'], 'done', undefined, at(3))).to.have.property(
+      'first',
+      false,
+    );
   });
 
   it('applies a business status with an optimistic version', async () => {

@@ -2,7 +2,8 @@
  * Replays of signed /v1 requests across api processes (docs/threat-model.md T3): two hubs on one
  * store, as two api processes behind a load balancer. A submission has no ledger entry once accepted
  * (its document key answers the replay with the original receipt and nothing is written); a refused
- * one has, so its replay is refused everywhere; every other request keeps its entry.
+ * one has, so its replay is refused everywhere; an acknowledgement likewise (a repeat answers with the
+ * first and writes nothing, not even an audit entry); every other request keeps its entry.
  */
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
@@ -115,7 +116,79 @@ describe('replayed requests across api processes', function () {
     expect(((await replay.json()) as { code: string }).code).to.equal('REQUEST_REPLAYED');
   });
 
-  it('refuses a replayed inbox listing, document read, download and acknowledgement on another process', async () => {
+  /** A document delivered to H41.001 and listed: its inbox item. */
+  async function delivered() {
+    const sent = await t
+      .client('H29.001')
+      .submit(signed(documentMessage('H29.001', ['H41.001']), t.signingKey('H29.001')));
+    return eventually(async () => {
+      const r = await t.client('H41.001').inbox();
+      return r.items.find((i) => i.docId === sent.docId);
+    });
+  }
+  /** A signed acknowledgement ("done") of `id`, fixed. */
+  const signedAck = (who: typeof H41, id: string) =>
+    signedRequest(
+      who,
+      'POST',
+      `/v1/inbox/${encodeURIComponent(id)}/ack`,
+      Buffer.from(JSON.stringify({ result: 'done' })),
+      'application/json',
+    );
+  /** Refused as a replay (REQUEST_REPLAYED). */
+  const expectReplayed = async (r: Response) => {
+    expect(r.status).to.equal(401);
+    expect(((await r.json()) as { code: string }).code).to.equal('REQUEST_REPLAYED');
+  };
+  const auditOf = (id: string) =>
+    db.db!.collection('audit').countDocuments({ action: 'delivery.acknowledged', subject: id });
+
+  it('answers an acknowledgement replayed to another process with the first answer, writing nothing', async () => {
+    const item = await delivered();
+    const send = signedAck(H41, item.id);
+    const first = await send(t.url);
+    expect(first.status).to.equal(200);
+    const original = (await first.json()) as Record<string, unknown>;
+    expect(original).to.deep.include({ id: item.id, transport: 'acknowledged', ack: { result: 'done' } });
+    expect(await auditOf(item.id)).to.equal(1);
+    const before = await state();
+    const replay = await send(urlB);
+    expect(replay.status).to.equal(200);
+    expect(await replay.json()).to.deep.equal(original);
+    // No new state: no ledger entry, no second audit entry, nothing else.
+    expect(await state()).to.deep.equal(before);
+    expect(await auditOf(item.id)).to.equal(1);
+    // The same process remembers the signature: refused before the body is read.
+    await expectReplayed(await send(urlB));
+  });
+
+  it('audits a repeated acknowledgement once, answering it with the first', async () => {
+    const item = await delivered();
+    const client = t.client('H41.001');
+    const first = await client.ack(item.id, 'fail', 'unreadable');
+    const again = await client.ack(item.id);
+    expect(again).to.deep.equal(first);
+    expect(first).to.deep.include({
+      transport: 'acknowledged',
+      ack: { result: 'fail', reason: 'unreadable' },
+    });
+    expect(await auditOf(item.id)).to.equal(1);
+  });
+
+  it('spends a refused acknowledgement, so that its replay to another process is refused too', async () => {
+    const item = await delivered();
+    // Not the caller's item (H29.001 is its sender): refused as absent, and spent before the answer.
+    const send = signedAck(H29, item.id);
+    const spent = () => db.db!.collection(SIGNATURE_COLLECTION).countDocuments({});
+    const before = await spent();
+    const first = await send(t.url);
+    expect(first.status).to.equal(404);
+    expect(await spent()).to.equal(before + 1);
+    await expectReplayed(await send(urlB));
+    expect(await auditOf(item.id)).to.equal(0);
+  });
+
+  it('refuses a replayed inbox listing, document read and download on another process', async () => {
     const sent = await t
       .client('H29.001')
       .submit(signed(documentMessage('H29.001', ['H41.001']), t.signingKey('H29.001')));
@@ -124,12 +197,10 @@ describe('replayed requests across api processes', function () {
       const r = await t.client('H41.001').inbox();
       return r.items.find((i) => i.docId === docId);
     });
-    const ack = Buffer.from(JSON.stringify({ result: 'done' }));
     const requests = [
       signedRequest(H41, 'GET', '/v1/inbox'),
       signedRequest(H29, 'GET', `/v1/documents/${docId}`),
       signedRequest(H41, 'GET', `/v1/inbox/${item.id}`),
-      signedRequest(H41, 'POST', `/v1/inbox/${item.id}/ack`, ack, 'application/json'),
     ];
     for (const send of requests) {
       const first = await send(t.url);

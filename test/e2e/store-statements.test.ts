@@ -80,7 +80,7 @@ describe('store statement counters', function () {
 
   const delta = (a: Counts, b: Counts, k: string) => (b.get(k) ?? 0) - (a.get(k) ?? 0);
 
-  it('write model: the document is written once; an acknowledgement reads no delivery (issue 20)', async () => {
+  it('write model: the document is written once; an acknowledgement reads no delivery, a repeat writes nothing (issue 20)', async () => {
     const s0 = await byStatement('hub_store_statements_total');
     const r = await t
       .client('H29.001')
@@ -102,8 +102,15 @@ describe('store statement counters', function () {
     expect(delta(s1, s2, 'find deliveries'), 'reads of deliveries').to.equal(0);
     expect(delta(s1, s2, 'findAndModify inbox_entries'), 'inbox entry removed').to.equal(1);
     expect(delta(s1, s2, 'findAndModify deliveries'), 'delivery acknowledged').to.equal(1);
-    // A second acknowledgement (idempotent) goes through the conditional update.
+    // Audited once; no ledger entry for an accepted acknowledgement (src/http/intake.ts).
+    expect(delta(s1, s2, 'insert audit'), 'audit entries').to.equal(1);
+    expect(delta(s1, s2, 'insert request_signatures'), 'ledger entries').to.equal(0);
+    // A second acknowledgement (idempotent) goes through the conditional update and writes nothing.
     expect((await B.ack(item.id, 'fail', 'unreadable')).transport).to.equal('acknowledged');
+    const s3 = await byStatement('hub_store_statements_total');
+    expect(delta(s2, s3, 'insert audit'), 'audit entries of a repeat').to.equal(0);
+    expect(delta(s2, s3, 'insert request_signatures'), 'ledger entries of a repeat').to.equal(0);
+    expect(delta(s2, s3, 'findAndModify deliveries'), 'delivery updates of a repeat').to.equal(0);
     const stored = await t.hub.stores.deliveries.get(item.id);
     expect(stored?.ack?.result).to.equal('done');
   });

@@ -4,7 +4,7 @@
  * writes, and a read begun before an invalidation does not fill the cache.
  */
 import { expect } from 'chai';
-import { DirectoryCache, invalidatingWrites } from '../../../src/directory/cache.ts';
+import { CERTIFICATE_WRITES, DirectoryCache, invalidatingWrites } from '../../../src/directory/cache.ts';
 import type { Agency } from '../../../src/domain/types.ts';
 import { sampleAgency } from '../../support/directory.ts';
 
@@ -65,6 +65,34 @@ describe('directory cache of the hot path', () => {
     await writer.update('H41.001', agency('H41.001', { status: 'closed' }));
     expect((await cache.findByCode('H41.001'))!.status).to.equal('closed');
     expect(store.reads).to.equal(2);
+  });
+
+  it('refresh reads one code now and keeps what it found for the next lookups', async () => {
+    await cache.findByCode('H41.001');
+    store.rows.set('H41.001', agency('H41.001', { status: 'closed' }));
+    expect((await cache.findByCode('H41.001'))!.status).to.equal('active'); // stale, within the bound
+    expect((await cache.refresh('H41.001'))!.status).to.equal('closed');
+    expect((await cache.findByCode('H41.001'))!.status).to.equal('closed');
+    expect(store.reads).to.equal(2);
+  });
+
+  it("this process's certificate writes (pin, revoke) empty it, its reads do not", async () => {
+    const certs = {
+      add: () => Promise.resolve(null),
+      revoke: () => Promise.resolve(null),
+      list: () => Promise.resolve([]),
+    };
+    const writer = invalidatingWrites(certs, cache, CERTIFICATE_WRITES);
+    for (const write of [() => writer.add(), () => writer.revoke()]) {
+      await cache.findByCode('H41.001');
+      const reads = store.reads;
+      await writer.list();
+      await cache.findByCode('H41.001');
+      expect(store.reads).to.equal(reads);
+      await write();
+      await cache.findByCode('H41.001');
+      expect(store.reads).to.equal(reads + 1);
+    }
   });
 
   it('a read begun before an invalidation does not fill the cache', async () => {

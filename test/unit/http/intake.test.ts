@@ -46,12 +46,17 @@ describe('/v1 intake bounds', () => {
 });
 
 describe('/v1 intake: signatures admitted without a ledger entry', () => {
-  it('is a submission alone: every other request, a submission with a query included, keeps its entry', () => {
+  it('is a submission and an acknowledgement alone: every other request, one with a query, keeps its entry', () => {
     expect(ledgerOnRefusalOnly('POST', '/v1/documents')).to.equal(true);
+    expect(ledgerOnRefusalOnly('POST', '/v1/inbox/d1/ack')).to.equal(true);
+    expect(ledgerOnRefusalOnly('POST', '/v1/inbox/d1%3AH41.001/ack')).to.equal(true);
     for (const [m, p] of [
       ['POST', '/v1/documents?x=1'],
       ['GET', '/v1/documents'],
-      ['POST', '/v1/inbox/d1/ack'],
+      ['POST', '/v1/inbox/d1/ack?x=1'],
+      ['POST', '/v1/inbox/d1/x/ack'],
+      ['POST', '/v1/inbox//ack'],
+      ['GET', '/v1/inbox/d1/ack'],
       ['GET', '/v1/inbox'],
       ['POST', '/v1/admin/systems/s/rotate'],
       ['PUT', '/v1/documents'],
