@@ -189,6 +189,9 @@ describe('API contract: route schemas, generated OpenAPI, request validation', f
       ['POST', '/v1/admin/systems', JSON.stringify({ systemId: 3 }), 'body.systemId'],
       ['POST', '/v1/inbox/x/ack', JSON.stringify({ result: 'fail' }), 'body.reason'],
       ['DELETE', '/v1/admin/agencies/H29.001/certificates/zz', undefined, 'params.fingerprint'],
+      // An optional field sent as null is not absent: refused (docs/api.md).
+      ['POST', '/v1/inbox/x/ack', JSON.stringify({ result: null }), 'body.result'],
+      ['PATCH', '/v1/admin/agencies/H29.001', JSON.stringify({ name: null }), 'body.name'],
     ];
     for (const [method, path, body, where] of cases) {
       const res = await admin.request(method, path, body, body ? 'application/json' : undefined);

@@ -12,20 +12,23 @@ import { createMongoStores } from '../../src/store/stores.ts';
 
 describe('audit chain with concurrent writers in two processes', function () {
   this.timeout(120_000);
-  const dbName = `t_auditconc_${randomBytes(4).toString('hex')}`;
   const conns: Connection[] = [];
 
   const config = loadConfig();
 
-  // Two processes' stores: each test opens its own pair (own audit heads) on the shared database.
+  // Two processes' stores: each test opens its own pair (own audit heads) on a database of its own,
+  // whose chain it counts from the start (a shared one made the counts depend on the order).
   async function twoProcesses() {
+    const dbName = `t_auditconc_${randomBytes(4).toString('hex')}`;
     for (let i = 0; i < 2; i++) conns.push(await connectMongo(config.mongodb.uri, { dbName }));
     return Promise.all(conns.slice(-2).map((c) => createMongoStores(c, config.credentials.key)));
   }
 
-  after(async () => {
-    await conns[0]?.dropDatabase().catch(() => undefined);
-    for (const c of conns) await c.close();
+  afterEach(async () => {
+    for (const c of conns.splice(0)) {
+      await c.dropDatabase().catch(() => undefined);
+      await c.close();
+    }
   });
 
   it('keeps one unbroken chain with every append exactly once', async () => {

@@ -34,12 +34,14 @@ describe('hubctl directory', function () {
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
-  before(async () => {
+  // A fresh seeded directory for each test: they register, close and import units, and the codes
+  // the hub assigns depend on what is there (a shared one made each test depend on the order).
+  beforeEach(async () => {
     t = await openTestDirectory('dircli');
     await addTestOperator(t.mongo, t.stores);
     dir = mkdtempSync(path.join(os.tmpdir(), 'hubctl-directory-'));
   });
-  after(async () => {
+  afterEach(async () => {
     await t?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -101,16 +103,23 @@ describe('hubctl directory', function () {
     expect(show.stdout).to.contain('routing: rerouted → H29.002');
   });
 
-  it('exports the directory as CSV', () => {
+  it('exports the directory as CSV', async () => {
     const out = path.join(dir, 'export.csv');
     const r = hubctl('directory', 'export', '--format', 'csv', '--out', out);
     expect(r.code, r.stderr).to.equal(0);
     const rows = parse<Record<string, string>>(readFileSync(out, 'utf8'), { columns: true, bom: true });
-    expect(rows).to.have.length(18);
-    expect(rows.find((x) => x.code === 'H29.002')).to.include({
-      name: 'UBND phường Bến Thành',
-      predecessors: 'H29.21.03',
+    expect(rows).to.have.length(await t.mongo.db!.collection('agencies').countDocuments());
+    expect(rows.find((x) => x.code === 'H29.001')).to.include({
+      name: 'UBND phường Sài Gòn',
+      status: 'active',
       valid_from: '2025-07-01',
+    });
+    // A unit of the seed merged into H29.001: calendar dates and successors as the CSV carries them.
+    expect(rows.find((x) => x.code === 'H29.21.01')).to.include({
+      legacy_code: '000.01.21.H29',
+      status: 'closed',
+      closed_at: '2025-07-01',
+      successors: 'H29.001',
     });
   });
 
@@ -189,6 +198,12 @@ describe('hubctl directory', function () {
   });
 
   it('lists in the import dry run the rows that duplicate an active unit, and reserves nothing', async () => {
+    const { agency } = await t.service().register('seeder', {
+      name: 'UBND xã Vinh Kim',
+      block: 'state',
+      kind: 'commune-people-committee',
+      parentCode: 'H41',
+    });
     const file = path.join(dir, 'dup.csv');
     writeFileSync(
       file,
@@ -198,7 +213,7 @@ describe('hubctl directory', function () {
     const r = hubctl('directory', 'import', '--dry-run', file);
     expect(r.code).to.equal(3);
     expect(r.stderr).to.contain(
-      'line 3: "UBND XÃ VINH KIM" has the name of active unit H41.002 "UBND xã Vinh Kim"',
+      `line 3: "UBND XÃ VINH KIM" has the name of active unit ${agency.code} "UBND xã Vinh Kim"`,
     );
     expect(r.stderr).not.to.contain('line 2');
     expect(hubctl('directory', 'import', file).code).to.equal(3);

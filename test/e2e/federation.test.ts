@@ -23,6 +23,7 @@ import { PeerRefusal } from '../../src/federation/client.ts';
 import { devSigningKey, eventually, rewindDelivery, startTestHub, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed, statusMessage } from '../support/messages.ts';
 import { encryptedDocument, expectOriginal, writeFederationFiles } from '../support/federation.ts';
+import { watchTasks } from '../support/task-watch.ts';
 
 type HubId = 'a' | 'b' | 'c';
 const SERVES: Record<HubId, string[]> = { a: ['G22'], b: ['H29', 'H29.001'], c: ['H41', 'H41.001'] };
@@ -158,11 +159,17 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
       'the copy at C',
     );
     // The same bytes again from the peer (a retry): answered with the original acceptance, delivered once.
-    const again = await hubs.b.hub.federation.peers
-      .require('a')
-      .client.sendEdoc(Buffer.from(wire), 'H29.001');
-    expect(again).to.equal(docId);
-    await new Promise((r) => setTimeout(r, 500));
+    const watches = [watchTasks(hubs.a.hub), watchTasks(hubs.c.hub)];
+    try {
+      const again = await hubs.b.hub.federation.peers
+        .require('a')
+        .client.sendEdoc(Buffer.from(wire), 'H29.001');
+      expect(again).to.equal(docId);
+      // A second copy would show as tasks at A or C: wait until every one published has been taken.
+      for (const w of watches) await w.settled();
+    } finally {
+      for (const w of watches) w.stop();
+    }
     for (const [h, code] of [
       ['a', 'G22'],
       ['c', 'H41.001'],

@@ -49,7 +49,8 @@ describe('hubctl hubcert check (hub signing certificate rotation)', function () 
   });
 
   it('refuses a certificate without the hub-signing EKU, and a key that is not the certificate’s', () => {
-    const r = check([dev('agencies/H29.001.pem'), '--key', path.join(dir, 'hub.key.pem')]);
+    // The development hub key: a key of this test's own (the first test's new key may not exist yet).
+    const r = check([dev('agencies/H29.001.pem'), '--key', dev('hub.key.pem')]);
     expect(r.code).to.equal(1);
     const problems = r.out.problems as string[];
     expect(problems.join('\n'))

@@ -55,6 +55,11 @@ describe('OCSP checking', function () {
   after(() => {
     server?.close();
   });
+  // The responder's answer and count are each test's own (a revoked answer left on failed the other).
+  beforeEach(() => {
+    revoked = false;
+    asked = 0;
+  });
 
   const message = async () =>
     Buffer.from(

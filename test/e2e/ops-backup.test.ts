@@ -139,10 +139,18 @@ describe('ops: backup and restore with hubctl', function () {
   });
 
   it('refuses a backup whose files do not match the manifest, writing nothing', async () => {
-    appendFileSync(path.join(dir, 'documents.ejson'), '{"_id":"forged"}\n');
+    // A backup of this test's own (the other test's may not exist yet), of whatever the database
+    // holds now: the seeded systems at least.
+    const own = path.join(path.dirname(dir), 'forged');
+    const made = await hubctlAsync(['--json', 'backup', 'create', own, '--db', t.dbName]);
+    expect(made.code, made.err).to.equal(0);
+    expect((await checkBackup(own)).collections.find((c) => c.name === 'systems')?.count).to.be.greaterThan(
+      0,
+    );
+    appendFileSync(path.join(own, 'systems.ejson'), '{"_id":"forged"}\n');
     const conn = await connectMongo(t.hub.config.mongodb.uri, { dbName: `${t.dbName}_x` });
     try {
-      const err = await restoreBackup(conn, dir).catch((e: unknown) => e as { code?: string });
+      const err = await restoreBackup(conn, own).catch((e: unknown) => e as { code?: string });
       expect(err).to.have.property('code', 'BACKUP_INVALID');
       expect(await conn.db!.listCollections().toArray()).to.deep.equal([]);
     } finally {

@@ -29,11 +29,6 @@ describe('ops: hubctl admin commands need an authenticated hub user', function (
       password: clerkPassword,
     });
     await users.create('test', { username: 'ops-admin', role: 'admin', password: adminPassword });
-    await users.create('test', {
-      username: 'ops-target',
-      role: 'auditor',
-      password: 'target-password-ops-1',
-    });
     await users.create('test', { username: 'ops-locked', role: 'admin', password: 'locked-admin-password' });
   });
   after(async () => {
@@ -46,26 +41,38 @@ describe('ops: hubctl admin commands need an authenticated hub user', function (
       subject?: string;
       data?: { ip?: string; reason?: string };
     }[];
+  /**
+   * An account of this test's own for the commands to act on: one test disables its target, so a
+   * shared one made the others depend on running before it (shuffled run, seed 7).
+   */
+  const newTarget = async () => {
+    const username = `ops-target-${randomBytes(3).toString('hex')}`;
+    const { users } = createUserServices(await openUserStores(t.hub.mongo), t.hub.stores);
+    await users.create('test', { username, role: 'auditor', password: 'target-password-ops-1' });
+    return username;
+  };
   const active = async (username: string) =>
     createUserServices(await openUserStores(t.hub.mongo), t.hub.stores)
       .users.get(username)
       .then((u) => u?.active);
 
   it('refuses a mutating command without a login, and changes nothing', async () => {
-    const r = await hubctlAsync(['users', 'disable', 'ops-target', '--db', t.dbName], {
+    const target = await newTarget();
+    const r = await hubctlAsync(['users', 'disable', target, '--db', t.dbName], {
       ...NOBODY,
       USER: 'root',
     });
     expect(r.code).to.equal(3);
     expect(r.err).to.contain('OPERATOR_LOGIN_REQUIRED');
-    expect(await active('ops-target')).to.equal(true);
+    expect(await active(target)).to.equal(true);
   });
 
   it('refuses a wrong password as the web login does (audited), and a role that does not allow it', async () => {
-    const wrong = await hubctlAsync(
-      ['--user', 'ops-admin', 'users', 'disable', 'ops-target', '--db', t.dbName],
-      { ...NOBODY, HUBCTL_PASSWORD_FILE: passwordFile('not-the-password') },
-    );
+    const target = await newTarget();
+    const wrong = await hubctlAsync(['--user', 'ops-admin', 'users', 'disable', target, '--db', t.dbName], {
+      ...NOBODY,
+      HUBCTL_PASSWORD_FILE: passwordFile('not-the-password'),
+    });
     expect(wrong.code).to.equal(3);
     expect(wrong.err).to.contain('LOGIN_FAILED');
     const failed = (await audit('user.login-failed')).filter((a) => a.subject === 'ops-admin');
@@ -73,42 +80,44 @@ describe('ops: hubctl admin commands need an authenticated hub user', function (
     expect(failed[0]!.data).to.include({ reason: 'wrong-password' });
     expect(failed[0]!.data!.ip).to.match(/^hubctl@/);
 
-    const clerk = await hubctlAsync(
-      ['--user', 'ops-clerk', 'users', 'disable', 'ops-target', '--db', t.dbName],
-      { ...NOBODY, HUBCTL_PASSWORD_FILE: passwordFile(clerkPassword) },
-    );
+    const clerk = await hubctlAsync(['--user', 'ops-clerk', 'users', 'disable', target, '--db', t.dbName], {
+      ...NOBODY,
+      HUBCTL_PASSWORD_FILE: passwordFile(clerkPassword),
+    });
     expect(clerk.code).to.equal(3);
     expect(clerk.err).to.contain('FORBIDDEN').and.contain('admin role');
-    expect(await active('ops-target')).to.equal(true);
+    expect(await active(target)).to.equal(true);
   });
 
   it('locks the name after repeated failures: then even the right password is refused', async function () {
     this.timeout(300_000); // six hubctl processes
+    const target = await newTarget();
     for (let i = 0; i < 5; i++) {
-      const r = await hubctlAsync(['users', 'disable', 'ops-target', '--db', t.dbName], {
+      const r = await hubctlAsync(['users', 'disable', target, '--db', t.dbName], {
         HUBCTL_USER: 'ops-locked',
         HUBCTL_PASSWORD_FILE: passwordFile(`guess-${i}-wrong-password`),
       });
       expect(r.err).to.contain('LOGIN_FAILED');
     }
-    const right = await hubctlAsync(['users', 'disable', 'ops-target', '--db', t.dbName], {
+    const right = await hubctlAsync(['users', 'disable', target, '--db', t.dbName], {
       HUBCTL_USER: 'ops-locked',
       HUBCTL_PASSWORD_FILE: passwordFile('locked-admin-password'),
     });
     expect(right.code).to.equal(3);
     expect(right.err).to.contain('LOGIN_THROTTLED');
-    expect(await active('ops-target')).to.equal(true);
+    expect(await active(target)).to.equal(true);
   });
 
   it('acts as the authenticated user (password on standard input): the audit names it, not $USER', async () => {
+    const target = await newTarget();
     const r = await hubctlAsync(
-      ['--user', 'ops-admin', 'users', 'disable', 'ops-target', '--db', t.dbName],
+      ['--user', 'ops-admin', 'users', 'disable', target, '--db', t.dbName],
       { ...NOBODY, USER: 'root' },
       `${adminPassword}\n`,
     );
     expect(r.code, r.err).to.equal(0);
-    expect(await active('ops-target')).to.equal(false);
-    const disabled = (await audit('user.disabled')).filter((a) => a.subject === 'ops-target');
+    expect(await active(target)).to.equal(false);
+    const disabled = (await audit('user.disabled')).filter((a) => a.subject === target);
     expect(disabled.map((a) => a.actor)).to.deep.equal(['hubctl:ops-admin']);
     const logins = (await audit('user.login')).filter((a) => a.subject === 'ops-admin');
     expect(logins.map((a) => a.actor)).to.deep.equal(['hubctl:ops-admin']);

@@ -12,6 +12,7 @@ import { TrustStore } from '../../src/crypto/trust.ts';
 import { verifyPushRequest } from '../../src/delivery/push.ts';
 import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed } from '../support/messages.ts';
+import { watchTasks, type TaskWatch } from '../support/task-watch.ts';
 
 describe('push delivery', function () {
   this.timeout(90_000);
@@ -24,6 +25,7 @@ describe('push delivery', function () {
   const hubCert = readFileSync(path.join(PROJECT_ROOT, 'certs-dev/hub.pem'), 'utf8');
 
   let trust: TrustStore;
+  let tasks: TaskWatch | undefined;
 
   before(async () => {
     trust = await TrustStore.fromDirectory(path.join(PROJECT_ROOT, 'certs-dev'));
@@ -74,6 +76,10 @@ describe('push delivery', function () {
     );
     t.hub.services.directoryCache.invalidate(); // changed behind the hub's back
   });
+  afterEach(() => {
+    tasks?.stop();
+    tasks = undefined;
+  });
   after(async () => {
     await t?.close();
     server?.close();
@@ -85,6 +91,7 @@ describe('push delivery', function () {
     attemptsWhileDown = 0;
     badSignatures = 0;
     received.clear();
+    tasks = watchTasks(t.hub);
     const A = t.client('H29.001');
     const ids: string[] = [];
     for (let i = 0; i < 10; i++)
@@ -96,7 +103,8 @@ describe('push delivery', function () {
     expect(view.deliveries[0]!.transport).to.equal('queued');
     mode = 'up';
     await eventually(() => received.size === 10, 60_000, 'all ten pushed');
-    await new Promise((r) => setTimeout(r, 1500)); // late duplicates would show up here
+    // Late duplicates: once every task published has been taken and nothing runs, none can come.
+    await tasks.settled();
     expect([...received.values()].every((n) => n === 1)).to.equal(true);
     expect(badSignatures).to.equal(0);
     const after = await A.document(ids[0]!);

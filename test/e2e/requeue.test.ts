@@ -7,14 +7,18 @@ import { expect } from 'chai';
 import { hubctlAsync } from '../support/hubctl.ts';
 import { eventually, rewindDelivery, startTestHub, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed } from '../support/messages.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { watchTasks, type TaskWatch } from '../support/task-watch.ts';
 
 describe('requeue of waiting deliveries (restore repair)', function () {
   this.timeout(60_000);
   let t: TestHub;
+  let tasks: TaskWatch | undefined;
   before(async () => {
     t = await startTestHub('requeue');
+  });
+  afterEach(() => {
+    tasks?.stop();
+    tasks = undefined;
   });
   after(async () => {
     await t?.close();
@@ -22,6 +26,7 @@ describe('requeue of waiting deliveries (restore repair)', function () {
 
   it('re-sends the task of a delivery left queued without one, and delivers it once', async () => {
     const m = t.hub.stores.models;
+    tasks = watchTasks(t.hub);
     const msg = documentMessage('H29.001', ['H41.001', 'D41.001']);
     const r = await t.client('H29.001').submit(signed(msg, t.signingKey('H29.001')));
     const stuckId = `${r.docId}:H41.001`;
@@ -32,7 +37,9 @@ describe('requeue of waiting deliveries (restore repair)', function () {
     );
     // What a restore to an earlier point leaves: the delivery queued again, its task long consumed.
     await rewindDelivery(t.hub, stuckId);
-    await sleep(2_000);
+    // Nothing repairs it by itself: no task is left anywhere, and a relay pass republishes nothing.
+    await tasks.settled();
+    expect(await t.hub.relay!.runOnce()).to.equal(0);
     expect((await m.Delivery.findById(stuckId).lean<{ transport: string }>())!.transport).to.equal('queued');
     expect(await m.Outbox.countDocuments({})).to.equal(0);
 
@@ -56,7 +63,8 @@ describe('requeue of waiting deliveries (restore repair)', function () {
     );
     const inbox = await t.client('H41.001').inbox({ type: 'edoc' });
     expect(inbox.items.filter((i) => i.documentId === msg.documentId)).to.have.length(1);
-    await eventually(async () => (await m.Outbox.countDocuments({})) === 0, 10_000, 'outbox emptied');
+    await tasks.settled(); // the requeued task taken, the outbox emptied: nothing more will come
+    expect(await m.Outbox.countDocuments({})).to.equal(0);
     const audited = await m.Audit.countDocuments({ action: 'deliveries.requeued' });
     expect(audited).to.equal(1);
 

@@ -34,9 +34,13 @@ describe('revocation data freshness on a running hub', function () {
       readFileSync(path.join(dir, 'state-ca.pem'), 'utf8'),
       readFileSync(path.join(dir, 'state-ca.key.pem'), 'utf8'),
     );
+  });
+  // A hub of each test's own: the hub keeps the newest CRL it was given, so a test storing a fresh
+  // one made the stale one of another refused, and a stale one left the next test not ready.
+  beforeEach(async () => {
     t = await startTestHub('revfresh');
   });
-  after(async () => {
+  afterEach(async () => {
     await t?.close();
   });
 
@@ -69,12 +73,17 @@ describe('revocation data freshness on a running hub', function () {
     expect(await metricLine('hub_revocation_source_age_seconds')).to.be.greaterThan(0);
   });
 
-  it('a CRL without nextUpdate older than 24 hours: submissions refused, /readyz revocation-stale naming it', async () => {
+  /** Gives the hub a CRL without nextUpdate issued 25 hours ago (newer than the development one). */
+  const storeStale = async () => {
     const crl = await createCrl(stateCa, [], {
       thisUpdate: new Date(Date.now() - 25 * HOUR),
       nextUpdate: null,
     });
     expect(await t.hub.revocation.store(Buffer.from(crl.rawData))).to.equal(true);
+  };
+
+  it('a CRL without nextUpdate older than 24 hours: submissions refused, /readyz revocation-stale naming it', async () => {
+    await storeStale();
     expect(await submit()).to.equal('CERT_REVOCATION_UNKNOWN');
     const r = await ready();
     expect(r.http, 'stays in the load balancer').to.equal(200);
@@ -89,6 +98,8 @@ describe('revocation data freshness on a running hub', function () {
   });
 
   it('a fresh CRL makes it ready again and submissions pass', async () => {
+    await storeStale();
+    expect((await ready()).body.status).to.equal('revocation-stale');
     const crl = await createCrl(stateCa, [], { thisUpdate: new Date(Date.now() - 60_000) });
     expect(await t.hub.revocation.store(Buffer.from(crl.rawData))).to.equal(true);
     expect((await ready()).body).to.deep.include({

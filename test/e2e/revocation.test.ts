@@ -30,6 +30,7 @@ describe('certificate revocation through CRLs fetched over HTTP', function () {
   let stateCa: Issued;
   let fresh: Issued;
   let baseUrl: string;
+  let trust: TrustStore;
 
   before(async () => {
     server = http.createServer((req, res) => {
@@ -50,21 +51,23 @@ describe('certificate revocation through CRLs fetched over HTTP', function () {
       crlUrl: `${baseUrl}/crl/state-ca.crl`,
     });
     t = await startTestHub('revocation');
-    const trust = await TrustStore.fromDirectory(dir);
-    await new CertificateService(t.hub.stores, trust, t.hub.stores.audit).register(
+    trust = await TrustStore.fromDirectory(dir);
+    await register(fresh);
+  });
+  const register = (c: Issued) =>
+    new CertificateService(t.hub.stores, trust, t.hub.stores.audit).register(
       'test',
       'H29.001',
-      fresh.cert.toString('pem'),
+      c.cert.toString('pem'),
     );
-  });
   after(async () => {
     await t?.close();
     server?.close();
   });
 
-  const key = async () => ({
-    certificatePem: fresh.cert.toString('pem'),
-    privateKeyPem: await privateKeyPem(fresh.keys.privateKey),
+  const key = async (c = fresh) => ({
+    certificatePem: c.cert.toString('pem'),
+    privateKeyPem: await privateKeyPem(c.keys.privateKey),
   });
 
   it('accepts messages signed with the newly registered certificate', async () => {
@@ -73,9 +76,16 @@ describe('certificate revocation through CRLs fetched over HTTP', function () {
   });
 
   it('fetches the published CRL from the distribution point and refuses the revoked certificate', async () => {
+    // A certificate of this test's own to revoke: the others keep signing with theirs.
+    const doomed = await issueCertificate({
+      subject: 'CN=UBND phường Sài Gòn (revoked), O=H29.001, C=VN',
+      issuer: stateCa,
+      crlUrl: `${baseUrl}/crl/state-ca.crl`,
+    });
+    await register(doomed);
     const base = await createCrl(
       stateCa,
-      [{ serialNumber: fresh.cert.serialNumber, revocationDate: new Date(Date.now() - 1000) }],
+      [{ serialNumber: doomed.cert.serialNumber, revocationDate: new Date(Date.now() - 1000) }],
       { thisUpdate: new Date(Date.now() + 1000) },
     );
     crl = Buffer.from(base.rawData);
@@ -86,7 +96,7 @@ describe('certificate revocation through CRLs fetched over HTTP', function () {
     const stored = await t.hub.stores.models.Crl.countDocuments();
     expect(stored).to.equal(1);
     try {
-      await t.client('H29.001').submit(signed(documentMessage('H29.001', ['H41.001']), await key()));
+      await t.client('H29.001').submit(signed(documentMessage('H29.001', ['H41.001']), await key(doomed)));
       expect.fail('the revoked certificate was accepted');
     } catch (err) {
       expect(err).to.be.instanceOf(HubApiError);

@@ -6,6 +6,7 @@
  * sealed, and never listed or audited.
  */
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { hubctlAsync } from '../support/hubctl.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { VdxpSdkClient } from '../support/vdxp-sdk.ts';
@@ -42,7 +43,6 @@ function callsTo(hub: () => TestHub) {
 describe('hubctl systems and /v1/admin/systems: credentials of agency systems', function () {
   this.timeout(120_000);
   let t: TestHub;
-  let secret: string;
 
   before(async () => {
     // Changes by another process (hubctl) take effect at once only without the credential cache.
@@ -53,6 +53,17 @@ describe('hubctl systems and /v1/admin/systems: credentials of agency systems', 
   });
 
   const { ctl, vdxpStatus, v1Status } = callsTo(() => t);
+
+  /**
+   * A system of the calling test's own, added by hubctl: the tests rotate, disable and count the
+   * audit of their system, so one shared system made each depend on the others (shuffled, seed 7).
+   */
+  const issue = async (prefix: string): Promise<Issued> => {
+    const id = `${prefix}-${randomBytes(3).toString('hex')}`;
+    const r = await ctl('--json', 'systems', 'add', id, '--agency', 'H29.001', 'D29.001');
+    expect(r.code, r.err).to.equal(0);
+    return JSON.parse(r.out) as Issued;
+  };
 
   it('add: issues a secret once, for existing agencies; it works on /vdxp and /v1', async () => {
     const r = await ctl('--json', 'systems', 'add', '000.00.00.H29', '--agency', 'H29.001', 'D29.001');
@@ -65,7 +76,7 @@ describe('hubctl systems and /v1/admin/systems: credentials of agency systems', 
       active: true,
     });
     expect(issued.secret).to.match(/^[A-Za-z0-9_-]{43}$/);
-    secret = issued.secret;
+    const secret = issued.secret;
     expect(await vdxpStatus('000.00.00.H29', secret)).to.include({ status: 'OK', ErrorCode: '0' });
     expect(await v1Status('000.00.00.H29', secret)).to.equal(200);
     // Sealed at rest: the stored record does not contain the secret.
@@ -80,7 +91,7 @@ describe('hubctl systems and /v1/admin/systems: credentials of agency systems', 
     expect(text.out).to.match(/^secret: [A-Za-z0-9_-]{43}$/m);
     expect(text.out).to.contain('shown only once');
     expect(text.out).to.contain('send, admin');
-    const again = await ctl('systems', 'add', '000.00.00.H29', '--agency', 'H29.001');
+    const again = await ctl('systems', 'add', 'dms-H29.001', '--agency', 'H29.001'); // the seed's
     expect(again.code).to.equal(3);
     expect(again.err).to.contain('CONFLICT');
     const unknown = await ctl('systems', 'add', 'dms-x', '--agency', 'H99.999');
@@ -94,43 +105,50 @@ describe('hubctl systems and /v1/admin/systems: credentials of agency systems', 
   });
 
   it('list: systems with agencies, rights and state, never a secret', async () => {
+    const { systemId, secret } = await issue('dms-list');
     const r = await ctl('--json', 'systems', 'list');
     expect(r.code, r.err).to.equal(0);
     const rows = JSON.parse(r.out) as Issued[];
-    const row = rows.find((x) => x.systemId === '000.00.00.H29')!;
+    const row = rows.find((x) => x.systemId === systemId)!;
     expect(row).to.deep.include({ agencyCodes: ['H29.001', 'D29.001'], active: true });
-    expect(rows.map((x) => x.systemId)).to.include.members(['dms-H29.001', 'hub-admin', 'dms-text']);
+    expect(rows.map((x) => x.systemId)).to.include.members(['dms-H29.001', 'hub-admin']);
     expect(r.out).to.not.contain(secret);
     expect(r.out).to.not.match(/secret/i);
   });
 
   it('rotate: a new secret; the old one stops working at once', async () => {
-    const r = await ctl('--json', 'systems', 'rotate', '000.00.00.H29');
+    const { systemId, secret } = await issue('dms-rotate');
+    const r = await ctl('--json', 'systems', 'rotate', systemId);
     expect(r.code, r.err).to.equal(0);
     const rotated = JSON.parse(r.out) as Issued;
     expect(rotated.secret).to.not.equal(secret);
-    expect(await vdxpStatus('000.00.00.H29', secret)).to.include({ status: 'FAIL', ErrorCode: '401' });
-    expect(await v1Status('000.00.00.H29', secret)).to.equal(401);
-    secret = rotated.secret;
-    expect(await vdxpStatus('000.00.00.H29', secret)).to.include({ status: 'OK' });
+    expect(await vdxpStatus(systemId, secret)).to.include({ status: 'FAIL', ErrorCode: '401' });
+    expect(await v1Status(systemId, secret)).to.equal(401);
+    expect(await vdxpStatus(systemId, rotated.secret)).to.include({ status: 'OK' });
     expect((await ctl('systems', 'rotate', 'dms-nobody')).code).to.equal(3);
   });
 
   it('disable and enable: requests refused while disabled, accepted again after', async () => {
-    const d = await ctl('--json', 'systems', 'disable', '000.00.00.H29');
+    const { systemId, secret } = await issue('dms-disable');
+    const d = await ctl('--json', 'systems', 'disable', systemId);
     expect(d.code, d.err).to.equal(0);
     expect(JSON.parse(d.out)).to.include({ active: false });
-    expect(await vdxpStatus('000.00.00.H29', secret)).to.include({ status: 'FAIL', ErrorCode: '401' });
-    expect(await v1Status('000.00.00.H29', secret)).to.equal(401);
+    expect(await vdxpStatus(systemId, secret)).to.include({ status: 'FAIL', ErrorCode: '401' });
+    expect(await v1Status(systemId, secret)).to.equal(401);
     const list = await ctl('systems', 'list');
-    expect(list.out).to.match(/000\.00\.00\.H29\s+DISABLED/);
-    const e = await ctl('systems', 'enable', '000.00.00.H29');
+    expect(list.out).to.match(new RegExp(`${systemId}\\s+DISABLED`));
+    const e = await ctl('systems', 'enable', systemId);
     expect(e.code, e.err).to.equal(0);
-    expect(await vdxpStatus('000.00.00.H29', secret)).to.include({ status: 'OK' });
+    expect(await vdxpStatus(systemId, secret)).to.include({ status: 'OK' });
   });
 
   it('every change is audited, without the secret', async () => {
-    const entries = await t.hub.stores.models.Audit.find({ subject: '000.00.00.H29' })
+    const { systemId } = await issue('dms-audit');
+    const rotated = await ctl('--json', 'systems', 'rotate', systemId);
+    expect(rotated.code, rotated.err).to.equal(0);
+    const secret = (JSON.parse(rotated.out) as Issued).secret;
+    for (const step of ['disable', 'enable']) expect((await ctl('systems', step, systemId)).code).to.equal(0);
+    const entries = await t.hub.stores.models.Audit.find({ subject: systemId })
       .sort({ _id: 1 })
       .lean<{ action: string; actor: string }[]>();
     expect(entries.map((x) => x.action)).to.deep.equal([

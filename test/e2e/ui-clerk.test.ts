@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startTestHub, eventually, type TestHub } from '../support/hub.ts';
+import { startTestHub, pullAndAck, type TestHub } from '../support/hub.ts';
 import { documentMessage, signed, statusMessage } from '../support/messages.ts';
 import { csrfOf, launchBrowser, login, newContext, screenshot } from '../support/browser.ts';
 import type { EdocMessage } from '../../src/domain/edxml/index.ts';
@@ -56,26 +56,35 @@ describe('web UI (browser): clerks', function () {
     });
     await send(overdue);
     foreignDocId = await send(documentMessage('H29.001', ['D29.001'], { subject: foreignSubject }));
-    // The recipient system pulls and acknowledges, as a DMS does.
-    for (const m of [received, overdue]) {
-      const item = await eventually(
-        async () => (await B.inbox({ type: 'edoc' })).items.find((i) => i.documentId === m.documentId),
-        20_000,
-        'the document in the recipient inbox',
-      );
-      await B.download(item.id);
-      await B.ack(item.id);
-    }
+    for (const m of [received, overdue]) await pullAndAck(B, m.documentId); // as a DMS does
   });
   after(async () => {
-    await ctx?.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await t?.close();
   });
-
-  it('shows the login page and refuses a wrong password', async () => {
+  // A fresh browser profile for each test (one test logs out, the others used to share its page).
+  beforeEach(async () => {
     ctx = await newContext(browser, t.url);
     page = await ctx.newPage();
+  });
+  afterEach(async () => {
+    await ctx?.close().catch(() => undefined);
+  });
+  const asClerk = (username = 'clerk-h41') => login(page, username, CLERK_PASSWORD);
+
+  /**
+   * A document of the calling test's own from H29.001 to D41.001, delivered and acknowledged: the
+   * tests that change a document's state use their own, so that H41.001's lists stay as the others
+   * count them.
+   */
+  async function deliveredToD41(subject: string): Promise<{ msg: EdocMessage; docId: string }> {
+    const msg = documentMessage('H29.001', ['D41.001'], { subject });
+    const docId = await send(msg);
+    await pullAndAck(t.client('D41.001'), msg.documentId);
+    return { msg, docId };
+  }
+
+  it('shows the login page and refuses a wrong password', async () => {
     const resp = await page.goto('/ui/received');
     expect(resp?.status()).to.equal(200);
     expect(new URL(page.url()).pathname).to.equal('/ui/login'); // sent to log in first
@@ -116,12 +125,18 @@ describe('web UI (browser): clerks', function () {
   });
 
   it('highlights overdue documents and filters on them', async () => {
+    await asClerk();
+    await page.goto('/ui/received');
     const row = page.locator('tr.overdue');
     expect(await row.count()).to.equal(1);
     expect(await row.textContent()).to.contain('Báo cáo tổng kết công tác văn thư');
     await page.goto('/ui/received?overdue=1');
     expect(await page.locator('table.list tbody tr').count()).to.equal(1);
-    await page.goto('/ui/received?status=none&priority=2');
+    // The overdue document has no status whatever ran before (another test reports 01 and 03 for the
+    // other one, which had made a priority filter here order-dependent).
+    await page.goto('/ui/received?status=none&overdue=1');
+    expect(await page.locator('table.list tbody tr').count()).to.equal(1);
+    await page.goto('/ui/received?priority=2');
     expect(await page.locator('table.list tbody tr').count()).to.equal(1);
     await page.goto('/ui/received?status=06');
     expect(await page.locator('table.list tbody tr').count()).to.equal(0);
@@ -140,6 +155,7 @@ describe('web UI (browser): clerks', function () {
   });
 
   it('opens the document and sees the status the recipient system sends through the hub API', async () => {
+    await asClerk();
     await page.goto('/ui/received');
     await page.click(`tr[data-doc="${receivedDocId}"] a`);
     expect(new URL(page.url()).pathname).to.equal(`/ui/documents/${receivedDocId}`);
@@ -177,29 +193,35 @@ describe('web UI (browser): clerks', function () {
   });
 
   it('shows the revoke chain: the original with a pending recall, the revocation pointing to it', async () => {
-    const revoke = documentMessage('H29.001', ['H41.001'], {
-      subject: 'Thu hồi báo cáo tổng kết',
-      business: { docType: 1, documentId: overdue.documentId, reason: 'Ban hành nhầm', replacements: [] },
+    // Its own original (to D41.001), seen by the sender's clerk: revoking the shared one changed the
+    // lists the other tests count.
+    const original = await deliveredToD41('Báo cáo sơ kết quý I (bản sẽ thu hồi)');
+    const revoke = documentMessage('H29.001', ['D41.001'], {
+      subject: 'Thu hồi báo cáo sơ kết',
+      business: {
+        docType: 1,
+        documentId: original.msg.documentId,
+        reason: 'Ban hành nhầm',
+        replacements: [],
+      },
     });
     const revokeId = await send(revoke);
-    const originalId = (await t.hub.stores.documents.findBySenderAndDocumentId(
-      'H29.001',
-      overdue.documentId,
-    ))!.id;
-    await page.goto(`/ui/documents/${originalId}`);
+    await asClerk('clerk-h29');
+    await page.goto(`/ui/documents/${original.docId}`);
     expect(await page.getAttribute('ul.chain li[data-chain=revoke] a', 'href')).to.equal(
       `/ui/documents/${revokeId}`,
     );
     expect(await page.textContent('ul.chain')).to.contain('Ban hành nhầm');
-    const card = page.locator('section.delivery[data-recipient="H41.001"]');
+    const card = page.locator('section.delivery[data-recipient="D41.001"]');
     expect(await card.textContent()).to.contain('Đang yêu cầu thu hồi');
     expect(await card.locator('ol.timeline li').first().getAttribute('data-code')).to.equal('13');
     await page.goto(`/ui/documents/${revokeId}`);
-    expect(await page.textContent('ul.chain')).to.contain('Báo cáo tổng kết công tác văn thư');
+    expect(await page.textContent('ul.chain')).to.contain('Báo cáo sơ kết quý I');
     expect(await page.textContent('dl.meta')).to.contain('Thu hồi');
   });
 
   it('refuses a clerk the admin pages (403) and other agencies’ documents (404, nothing leaked)', async () => {
+    await asClerk();
     for (const p of ['/ui/admin/agencies', '/ui/dashboard', '/ui/admin/users', '/ui/admin/audit']) {
       const r = await page.goto(p);
       expect(r?.status(), p).to.equal(403);
@@ -225,23 +247,26 @@ describe('web UI (browser): clerks', function () {
   });
 
   it('shows the sender’s clerk the document in Sent with each recipient’s status', async () => {
-    const c2 = await newContext(browser, t.url);
-    const p2 = await c2.newPage();
-    try {
-      await login(p2, 'clerk-h29', CLERK_PASSWORD);
-      await p2.goto('/ui/sent?subject=Về việc triển khai');
-      const row = p2.locator(`tr[data-doc="${receivedDocId}"]`);
-      expect(await row.count()).to.equal(1);
-      expect(await row.locator('[data-status]').first().getAttribute('data-status')).to.equal('03');
-      await p2.goto(`/ui/documents/${receivedDocId}`);
-      expect(await p2.locator('section.delivery').count()).to.equal(1);
-      expect(await p2.textContent('section.delivery')).to.contain('Đã tiếp nhận');
-    } finally {
-      await c2.close();
+    // Its own document, and the recipient's statuses for it (D41.001 reports 01 and 03).
+    const { msg, docId } = await deliveredToD41('Về việc phối hợp tổ chức hội nghị');
+    for (const code of ['01', '03'] as const) {
+      const st = await t
+        .client('D41.001')
+        .submit(signed(statusMessage('D41.001', msg, code), t.signingKey('D41.001')));
+      expect(st.httpStatus).to.equal(202);
     }
+    await asClerk('clerk-h29');
+    await page.goto('/ui/sent?subject=Về việc phối hợp');
+    const row = page.locator(`tr[data-doc="${docId}"]`);
+    expect(await row.count()).to.equal(1);
+    expect(await row.locator('[data-status]').first().getAttribute('data-status')).to.equal('03');
+    await page.goto(`/ui/documents/${docId}`);
+    expect(await page.locator('section.delivery').count()).to.equal(1);
+    expect(await page.textContent('section.delivery')).to.contain('Đã tiếp nhận');
   });
 
   it('refuses a logout without the anti-forgery token or with a wrong one (403), then logs out', async () => {
+    await asClerk();
     const noToken = await page.request.post('/ui/logout', { form: {}, maxRedirects: 0 });
     expect(noToken.status()).to.equal(403);
     expect(await noToken.text()).to.contain('CSRF_INVALID');

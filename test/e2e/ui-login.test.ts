@@ -194,7 +194,9 @@ describe('web UI login over HTTP', function () {
     });
 
     it('still takes a bulk import larger than a form from an administrator', async () => {
-      const cookie = await sessionCookie(t.url, 'big-form-admin');
+      // An administrator of this test's own (the one of the 413 test may not exist yet).
+      await createAdmin(t, 'big-import-admin');
+      const cookie = await sessionCookie(t.url, 'big-import-admin');
       const _csrf = await csrfOfPage(`${t.url}/ui/admin/agencies/import`, cookie);
       const csv = 'code,name\n' + 'X99.001,Không có thật\n'.repeat(8000); // about 200 KiB
       const r = await fetch(`${t.url}/ui/admin/agencies/import`, {

@@ -4,11 +4,14 @@
  * another, and a logout or a password reset on one ends it everywhere.
  */
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { createHub, type Hub } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { hubctlAsync } from '../support/hubctl.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
+import { createUserServices } from '../../src/users/accounts.ts';
+import { openUserStores } from '../../src/store/user-store.ts';
 
 /** Logs in over plain HTTP (form + CSRF cookie) and returns the session cookie, or the status. */
 async function httpLogin(
@@ -47,7 +50,18 @@ describe('hubctl users, and sessions shared by api processes', function () {
   this.timeout(120_000);
   let t: TestHub;
   let second: Hub;
-  let password: string;
+
+  /**
+   * A clerk of the calling test's own, with a known password: the tests reset, disable and log out
+   * their account, so one shared account made each depend on the others' order (shuffled, seed 7).
+   */
+  const newClerk = async () => {
+    const username = `clerk-${randomBytes(3).toString('hex')}`;
+    const password = `pw-${randomBytes(9).toString('hex')}`;
+    const { users } = createUserServices(await openUserStores(t.hub.mongo), t.hub.stores);
+    await users.create('test', { username, role: 'clerk', agencies: ['H29.001'], password });
+    return { username, password };
+  };
 
   before(async () => {
     t = await startTestHub('userscli');
@@ -91,8 +105,7 @@ describe('hubctl users, and sessions shared by api processes', function () {
     expect(out).to.include({ username: 'vanthu-saigon', role: 'clerk' });
     expect(out.agencies).to.deep.equal(['H29.001', 'D29.001']);
     expect(out.password).to.have.length(20);
-    password = out.password;
-    const login = await httpLogin(t.url, 'vanthu-saigon', password);
+    const login = await httpLogin(t.url, 'vanthu-saigon', out.password);
     expect(login.status).to.equal(303);
     const p = await page(t.url, login.cookie!);
     expect(p.status).to.equal(200);
@@ -100,7 +113,8 @@ describe('hubctl users, and sessions shared by api processes', function () {
   });
 
   it('shares sessions between api processes: logged in on one, valid on the other; logout ends it on both', async () => {
-    const { cookie } = await httpLogin(t.url, 'vanthu-saigon', password);
+    const { username, password } = await newClerk();
+    const { cookie } = await httpLogin(t.url, username, password);
     expect((await page(second.url!, cookie!)).status).to.equal(200);
     // Log out on the second process (with the session's CSRF token from a page it served).
     const body = (await page(second.url!, cookie!)).body;
@@ -118,34 +132,37 @@ describe('hubctl users, and sessions shared by api processes', function () {
   });
 
   it('resets a password: the old one stops working, sessions end, the new one (from stdin) works', async () => {
-    const { cookie } = await httpLogin(t.url, 'vanthu-saigon', password);
+    const { username, password } = await newClerk();
+    const { cookie } = await httpLogin(t.url, username, password);
     const r = await hubctlAsync(
-      ['users', 'reset', 'vanthu-saigon', '--password-stdin', '--db', t.dbName],
+      ['users', 'reset', username, '--password-stdin', '--db', t.dbName],
       {},
       'a-new-password-for-sg\n',
     );
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.contain('set');
     expect((await page(t.url, cookie!)).status).to.equal(303); // the session ended
-    expect((await httpLogin(t.url, 'vanthu-saigon', password)).status).to.equal(401);
-    expect((await httpLogin(second.url!, 'vanthu-saigon', 'a-new-password-for-sg')).status).to.equal(303);
+    expect((await httpLogin(t.url, username, password)).status).to.equal(401);
+    expect((await httpLogin(second.url!, username, 'a-new-password-for-sg')).status).to.equal(303);
   });
 
   it('disables and enables an account; lists accounts', async () => {
-    const d = await hubctlAsync(['users', 'disable', 'vanthu-saigon', '--db', t.dbName]);
+    const { username, password } = await newClerk();
+    const d = await hubctlAsync(['users', 'disable', username, '--db', t.dbName]);
     expect(d.code, d.err).to.equal(0);
-    expect((await httpLogin(t.url, 'vanthu-saigon', 'a-new-password-for-sg')).status).to.equal(401);
+    expect((await httpLogin(t.url, username, password)).status).to.equal(401);
     const list = await hubctlAsync(['users', 'list', '--db', t.dbName]);
-    expect(list.out).to.match(/vanthu-saigon\s+clerk\s+DISABLED/);
+    expect(list.out).to.match(new RegExp(`${username}\\s+clerk\\s+DISABLED`));
     expect(list.out).to.match(/admin\s+admin\s+active/); // the development seed
-    const e = await hubctlAsync(['--json', 'users', 'enable', 'vanthu-saigon', '--db', t.dbName]);
-    expect(JSON.parse(e.out)).to.deep.equal({ username: 'vanthu-saigon', active: true });
-    expect((await httpLogin(t.url, 'vanthu-saigon', 'a-new-password-for-sg')).status).to.equal(303);
+    const e = await hubctlAsync(['--json', 'users', 'enable', username, '--db', t.dbName]);
+    expect(JSON.parse(e.out)).to.deep.equal({ username, active: true });
+    expect((await httpLogin(t.url, username, password)).status).to.equal(303);
   });
 
   it('refuses bad accounts with a stable code (exit 3) and writes nothing', async () => {
+    const existing = (await newClerk()).username;
     const cases: [string[], string][] = [
-      [['users', 'add', 'vanthu-saigon', '--role', 'clerk', '--agency', 'H29.001'], 'CONFLICT'],
+      [['users', 'add', existing, '--role', 'clerk', '--agency', 'H29.001'], 'CONFLICT'],
       [['users', 'add', 'x-unknown', '--role', 'clerk', '--agency', 'Z99.999'], 'VALIDATION_FAILED'],
       [['users', 'add', 'x-noagency', '--role', 'clerk'], 'VALIDATION_FAILED'],
       [['users', 'add', 'x-badrole', '--role', 'root'], 'VALIDATION_FAILED'],

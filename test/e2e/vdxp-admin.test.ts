@@ -39,6 +39,13 @@ async function refusalsAudited(t: TestHub) {
     .lean<{ actor: string; subject: string; data: { code: string; address: string } }[]>();
 }
 
+/** The refusals audited while `fn` runs (each test counts its own, whatever ran before it). */
+async function refusalsAuditedBy(t: TestHub, fn: () => Promise<unknown>) {
+  const before = (await refusalsAudited(t)).length;
+  await fn();
+  return (await refusalsAudited(t)).slice(before);
+}
+
 describe('national-axis API (/vdxp): registerAgency and deleteAgency by default', function () {
   this.timeout(60_000);
   let t: TestHub;
@@ -63,7 +70,11 @@ describe('national-axis API (/vdxp): registerAgency and deleteAgency by default'
   });
 
   it('records every refusal in the audit chain with the system and the source address', async () => {
-    const entries = await refusalsAudited(t);
+    const entries = await refusalsAuditedBy(t, async () => {
+      await admin.registerAgency('{}', REGISTER_BODY);
+      await admin.deleteAgency('{"AgencyCode":"H41.001"}');
+      await admin.registerAgency('{}', 'not json');
+    });
     expect(entries.map((e) => [e.actor, e.subject, e.data.code, e.data.address])).to.deep.equal([
       ['hub-admin', 'registerAgency', 'VDXP_ADMIN_DISABLED', '127.0.0.1'],
       ['hub-admin', 'deleteAgency', 'VDXP_ADMIN_DISABLED', '127.0.0.1'],
@@ -74,9 +85,11 @@ describe('national-axis API (/vdxp): registerAgency and deleteAgency by default'
 
   it('still answers a wrong secret as unauthenticated, before any admin check', async () => {
     const bad = new VdxpSdkClient(`${t.url}/vdxp`, 'hub-admin', 'not-the-secret');
-    const e = envelope(await bad.deleteAgency('{"AgencyCode":"H41.001"}'));
-    expect(e).to.include({ status: 'FAIL', ErrorCode: '401' });
-    expect(await refusalsAudited(t)).to.have.length(3);
+    const audited = await refusalsAuditedBy(t, async () => {
+      const e = envelope(await bad.deleteAgency('{"AgencyCode":"H41.001"}'));
+      expect(e).to.include({ status: 'FAIL', ErrorCode: '401' });
+    });
+    expect(audited, 'no admin refusal audited').to.have.length(0);
   });
 });
 
@@ -143,7 +156,14 @@ describe('national-axis API (/vdxp): registerAgency and deleteAgency enabled for
   });
 
   it('audits those refusals, naming the system and the address', async () => {
-    const entries = await refusalsAudited(t);
+    const elsewhere = new VdxpSdkClient(endpoint, 'hub-admin', 'DEV-ONLY-secret-admin');
+    elsewhere.localAddress = '127.0.0.2';
+    const entries = await refusalsAuditedBy(t, async () => {
+      await otherAdmin.registerAgency('{}', REGISTER_BODY);
+      await otherAdmin.deleteAgency('{"AgencyCode":"H41.001"}');
+      await elsewhere.deleteAgency('{"AgencyCode":"H41.001"}');
+      await elsewhere.registerAgency('{}', '{"pcode":"H41","name":"UBND xã Khác"}');
+    });
     expect(entries.map((e) => [e.actor, e.subject, e.data.address])).to.deep.equal([
       ['ops-admin-2', 'registerAgency', '127.0.0.1'],
       ['ops-admin-2', 'deleteAgency', '127.0.0.1'],

@@ -11,16 +11,19 @@ import { purgeHub } from '../support/hub.ts';
 
 describe('worker role: health and metrics endpoints', function () {
   this.timeout(60_000);
-  const suffix = randomBytes(4).toString('hex');
   let hub: Hub;
+  let cleaned = false;
 
-  before(async () => {
+  // A worker process of each test's own: one test stops it (a shared one failed the other after it).
+  beforeEach(async () => {
+    const suffix = randomBytes(4).toString('hex');
     const config = loadConfig(process.env, {
       roles: ['worker'],
       http: { port: 0, host: '127.0.0.1' },
       amqp: { prefix: `t.wrk${suffix}`, shards: 1 },
       log: { level: 'silent' },
     });
+    cleaned = false;
     hub = await createHub(config, {
       dbName: `t_worker_${suffix}`,
       log: createLogger('silent'),
@@ -28,17 +31,16 @@ describe('worker role: health and metrics endpoints', function () {
     });
   });
 
-  let cleaned = false;
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
     await purgeHub(hub);
   };
 
-  after(async () => {
+  afterEach(async () => {
     if (!hub) return;
     await cleanup();
-    await hub.stop();
+    await hub.stop(); // safe when the test stopped it already
   });
 
   it('answers /healthz, /readyz and /metrics, and no /v1', async () => {

@@ -119,6 +119,17 @@ export async function eventually<T>(
   }
 }
 
+/** A recipient system pulls a document from its inbox and acknowledges it, as a DMS does. */
+export async function pullAndAck(recipient: HubClient, documentId: string): Promise<void> {
+  const item = await eventually(
+    async () => (await recipient.inbox({ type: 'edoc' })).items.find((i) => i.documentId === documentId),
+    20_000,
+    'the document in the recipient inbox',
+  );
+  await recipient.download(item.id);
+  await recipient.ack(item.id);
+}
+
 /**
  * Runs fn with the DocumentId sender rule (documents/originals.ts) switched off, as a hub before
  * issue 18 ran: to put in place a document that carries another agency's DocumentId.

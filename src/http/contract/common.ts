@@ -32,7 +32,7 @@ export const queryInt = z
   .transform(Number)
   .refine(Number.isSafeInteger, 'must be a non-negative integer');
 
-/** `true` or `false` in a query string (anything but `true` is false, as before). */
+/** `true` or `false` in a query string; anything else is refused (docs/api.md, Validation). */
 export const queryFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** A calendar date (no time zone shift): YYYY-MM-DD, or an ISO 8601 date-time with its offset. */

@@ -18,18 +18,25 @@ const oldWard = (n: number) => ({
 
 describe('registering a commune with predecessors (FerretDB)', function () {
   this.timeout(60_000);
-  let t: TestDirectory;
-  before(async () => {
+  // Each test gets its own database with the four old wards open: the tests close and link them, so
+  // sharing one database made a test depend on another having run first (shuffle seed 7).
+  let t: TestDirectory | undefined;
+  beforeEach(async () => {
     t = await openTestDirectory('dirsucc');
     const svc = t.service();
     for (const n of [1, 2, 3, 4]) await svc.register('seeder', oldWard(n));
   });
-  after(async () => {
+  afterEach(async () => {
     await t?.close();
+    t = undefined;
   });
+  const dir = (): TestDirectory => {
+    if (!t) throw new Error('no test directory open');
+    return t;
+  };
 
   it('closes the predecessors at the date, links them to the new commune, and routing reroutes to it', async () => {
-    const svc = t.service();
+    const svc = dir().service();
     const validFrom = new Date('2025-07-01T00:00:00+07:00');
     const { agency, closed } = await svc.register('admin-1', {
       name: 'UBND phường Bàn Cờ',
@@ -47,7 +54,7 @@ describe('registering a commune with predecessors (FerretDB)', function () {
       // A calendar date: the Vietnam day of the instant given, stored as that day (UTC midnight).
       expect(c.closedAt!.toISOString()).to.equal('2025-07-01T00:00:00.000Z');
     }
-    const routed = await routeRecipients(t.stores.agencies, ['000.01.30.H29', 'H29.30.02']);
+    const routed = await routeRecipients(dir().stores.agencies, ['000.01.30.H29', 'H29.30.02']);
     expect(routed[0]).to.include({ code: '000.01.30.H29', outcome: 'rerouted', deliveredTo: agency.code });
     // Both predecessors lead to the same commune: delivered once.
     expect(routed[1]).to.include({ outcome: 'refused' });
@@ -58,7 +65,7 @@ describe('registering a commune with predecessors (FerretDB)', function () {
   });
 
   it('refuses documents to a predecessor split between two communes by an explicit correction, listing the successors', async () => {
-    const svc = t.service();
+    const svc = dir().service();
     const a = await svc.register('admin-1', {
       name: 'UBND xã Tân Nhựt',
       block: 'state',
@@ -77,13 +84,13 @@ describe('registering a commune with predecessors (FerretDB)', function () {
     const old = (await svc.get('000.03.30.H29')).agency;
     expect(old.status).to.equal('closed');
     expect(old.successors).to.deep.equal([a.agency.code, b.agency.code]);
-    const [r] = await routeRecipients(t.stores.agencies, ['000.03.30.H29']);
+    const [r] = await routeRecipients(dir().stores.agencies, ['000.03.30.H29']);
     expect(r!.outcome).to.equal('refused');
     expect(r!.reason).to.contain(`split between ${a.agency.code}, ${b.agency.code}`);
   });
 
   it('merges through the close endpoint, and closing again changes nothing', async () => {
-    const svc = t.service();
+    const svc = dir().service();
     const merged = await svc.close('admin-1', 'H29.30.04', {
       successors: ['H29.001'],
       at: new Date('2025-07-01'),
@@ -93,12 +100,13 @@ describe('registering a commune with predecessors (FerretDB)', function () {
     expect(merged.successors).to.deep.equal(['H29.001']);
     const again = await svc.close('admin-1', 'H29.30.04', { successors: ['H29.001'] });
     expect(again.version).to.equal(merged.version);
-    const [r] = await routeRecipients(t.stores.agencies, ['H29.30.04']);
+    const [r] = await routeRecipients(dir().stores.agencies, ['H29.30.04']);
     expect(r).to.include({ outcome: 'rerouted', deliveredTo: 'H29.001' });
   });
 
   it('refuses unknown predecessors, a predecessor that is the parent, and closed successors', async () => {
-    const svc = t.service();
+    const svc = dir().service();
+    await svc.close('admin-1', 'H29.30.01', { successors: ['H29.001'], at: new Date('2025-07-01') });
     const unknown = await refusalOf(
       svc.register('admin-1', {
         name: 'UBND xã ma',
