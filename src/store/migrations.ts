@@ -10,6 +10,7 @@
  * Adding one: write the function next to the data it changes, export it, and append an entry here
  * with a new name (never rename or reuse a name: the name is what a database records).
  */
+import { splitPeerRecords } from './peer-store.ts';
 import type { Models } from './models.ts';
 import { migrateDirectoryCodes, type MongoDirectoryStore } from './directory-store.ts';
 import { backfillInboxEntries } from './stores.ts';
@@ -50,6 +51,11 @@ export const MIGRATIONS: readonly Migration[] = [
         (await store.backfillNumberKeys(Number.POSITIVE_INFINITY))
       );
     },
+  },
+  {
+    name: 'federation-peer-records-1',
+    description: "federation peers' units and state moved out of their definition's record",
+    run: (t) => splitPeerRecords(t.models.Migration.db.db!),
   },
 ];
 

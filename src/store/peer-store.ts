@@ -1,6 +1,17 @@
 /**
- * Federation peer state (src/federation/ports.ts): one document per peer in `federation_peers`, and
- * the backlog counted on `deliveries`. Plain collection access: these records are the federation's.
+ * Federation peers (src/federation/ports.ts), three documents per peer, one per kind of writer:
+ *
+ *   federation_peers       the definition administrators made (hubctl peers add…): rare writes
+ *   federation_peer_units  the units it serves and their conflicts: written by agency syncs
+ *   federation_peer_state  last contact, last sync, last error, counters: written by every poll
+ *                          and relay
+ *
+ * and the backlog counted on `deliveries`. Apart because FerretDB 1.24 applies an update by
+ * reading the document, changing it and writing it back, without isolation: two processes updating
+ * different fields of one document lose one update (a poll's `lastContactAt` written back over a
+ * sync's units left a peer acting for no unit, and its documents refused). Writers of different
+ * kinds never share a document here; within a kind, a lost write is a stale time or counter.
+ * Plain collection access: these records are the federation's.
  */
 import type { Connection, mongo } from 'mongoose';
 import { HubError } from '../domain/errors.ts';
@@ -24,76 +35,106 @@ interface PeerDefDoc extends Omit<StoredPeer, 'id' | 'secret' | 'inbound' | 'age
 
 interface PeerDoc {
   _id: string;
+  /** Set for a peer defined by administrators (hubctl peers add); absent for configured peers. */
+  def?: PeerDefDoc;
+}
+
+interface UnitsDoc {
+  _id: string;
   agencies?: string[];
   conflicts?: CodeConflict[];
+}
+
+interface StateDoc {
+  _id: string;
   lastContactAt?: Date;
   lastSyncAt?: Date;
   lastError?: { at: Date; op: string; message: string };
   received?: number;
   relayed?: number;
-  /** Set for a peer defined by administrators (hubctl peers add); absent for configured peers. */
-  def?: PeerDefDoc;
 }
 
 export const PEER_COLLECTION = 'federation_peers';
+export const PEER_UNITS_COLLECTION = 'federation_peer_units';
+export const PEER_STATE_COLLECTION = 'federation_peer_state';
 
-function toState(d: PeerDoc): PeerState {
+function toState(peerId: string, u: UnitsDoc | null, d: StateDoc | null): PeerState {
   return {
-    peerId: d._id,
-    agencies: d.agencies ?? [],
-    conflicts: d.conflicts ?? [],
-    ...(d.lastContactAt ? { lastContactAt: d.lastContactAt } : {}),
-    ...(d.lastSyncAt ? { lastSyncAt: d.lastSyncAt } : {}),
-    ...(d.lastError ? { lastError: d.lastError } : {}),
-    received: d.received ?? 0,
-    relayed: d.relayed ?? 0,
+    peerId,
+    agencies: u?.agencies ?? [],
+    conflicts: u?.conflicts ?? [],
+    ...(d?.lastContactAt ? { lastContactAt: d.lastContactAt } : {}),
+    ...(d?.lastSyncAt ? { lastSyncAt: d.lastSyncAt } : {}),
+    ...(d?.lastError ? { lastError: d.lastError } : {}),
+    received: d?.received ?? 0,
+    relayed: d?.relayed ?? 0,
   };
 }
 
 export class MongoPeerStateStore implements PeerStateStore {
-  readonly #peers: mongo.Collection<PeerDoc>;
+  readonly #units: mongo.Collection<UnitsDoc>;
+  readonly #state: mongo.Collection<StateDoc>;
   readonly #deliveries: mongo.Collection<{ _id: string; recipientCode: string; transport: string }>;
 
   constructor(conn: Connection) {
-    this.#peers = conn.db!.collection<PeerDoc>(PEER_COLLECTION);
+    this.#units = conn.db!.collection<UnitsDoc>(PEER_UNITS_COLLECTION);
+    this.#state = conn.db!.collection<StateDoc>(PEER_STATE_COLLECTION);
     this.#deliveries = conn.db!.collection('deliveries');
   }
 
   async get(peerId: string): Promise<PeerState | null> {
-    const d = await this.#peers.findOne({ _id: peerId });
-    return d ? toState(d) : null;
+    const [u, d] = await Promise.all([
+      this.#units.findOne({ _id: peerId }),
+      this.#state.findOne({ _id: peerId }),
+    ]);
+    return u || d ? toState(peerId, u, d) : null;
   }
 
   async list(): Promise<PeerState[]> {
-    return (await this.#peers.find({}).sort({ _id: 1 }).toArray()).map(toState);
+    const [units, states] = await Promise.all([
+      this.#units.find({}).toArray(),
+      this.#state.find({}).toArray(),
+    ]);
+    const u = new Map(units.map((x) => [x._id, x]));
+    const d = new Map(states.map((x) => [x._id, x]));
+    return [...new Set([...u.keys(), ...d.keys()])]
+      .sort()
+      .map((id) => toState(id, u.get(id) ?? null, d.get(id) ?? null));
   }
 
   /**
    * An upsert by `_id`; two processes (or jobs) creating the same peer's record at once make one
    * of the upserts fail as a duplicate: the record then exists and the update is simply redone.
    */
-  async #upsert(peerId: string, update: mongo.UpdateFilter<PeerDoc>): Promise<void> {
+  async #upsert<T extends { _id: string }>(
+    col: mongo.Collection<T>,
+    peerId: string,
+    update: mongo.UpdateFilter<T>,
+  ): Promise<void> {
+    const filter = { _id: peerId } as mongo.Filter<T>;
     try {
-      await this.#peers.updateOne({ _id: peerId }, update, { upsert: true });
+      await col.updateOne(filter, update, { upsert: true });
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
-      await this.#peers.updateOne({ _id: peerId }, update);
+      if (!isDuplicateKey(err)) throw err;
+      await col.updateOne(filter, update);
     }
   }
 
   async recordContact(peerId: string, at: Date, counter?: 'received' | 'relayed'): Promise<void> {
-    await this.#upsert(peerId, {
+    await this.#upsert(this.#state, peerId, {
       $set: { lastContactAt: at },
       ...(counter ? { $inc: { [counter]: 1 } } : {}),
     });
   }
 
   async recordError(peerId: string, op: string, message: string, at: Date): Promise<void> {
-    await this.#upsert(peerId, { $set: { lastError: { at, op, message: message.slice(0, 1000) } } });
+    await this.#upsert(this.#state, peerId, {
+      $set: { lastError: { at, op, message: message.slice(0, 1000) } },
+    });
   }
 
   async recordSync(peerId: string, at: Date): Promise<void> {
-    await this.#upsert(peerId, { $set: { lastSyncAt: at, lastContactAt: at } });
+    await this.#upsert(this.#state, peerId, { $set: { lastSyncAt: at, lastContactAt: at } });
   }
 
   async saveAgencies(
@@ -102,9 +143,8 @@ export class MongoPeerStateStore implements PeerStateStore {
     conflicts: readonly CodeConflict[],
     at: Date,
   ): Promise<void> {
-    await this.#upsert(peerId, {
-      $set: { agencies: [...codes], conflicts: [...conflicts], lastSyncAt: at, lastContactAt: at },
-    });
+    await this.#upsert(this.#units, peerId, { $set: { agencies: [...codes], conflicts: [...conflicts] } });
+    await this.recordSync(peerId, at);
   }
 
   async backlog(codes: readonly string[]): Promise<number> {
@@ -259,4 +299,40 @@ export async function planPeerReseal(
       return { resealed: resealedCount, changedMeanwhile };
     },
   };
+}
+
+/**
+ * Migration `federation-peer-records-1`: a peer's units and state written by a hub before they had
+ * documents of their own (federation_peers held them with the definition) are moved to
+ * federation_peer_units and federation_peer_state. Idempotent: what the new documents already have
+ * is kept (it is newer), the old fields are removed once copied.
+ */
+export async function splitPeerRecords(db: mongo.Db): Promise<number> {
+  const peers = db.collection<Record<string, unknown> & { _id: string }>(PEER_COLLECTION);
+  const unitFields = ['agencies', 'conflicts'];
+  const stateFields = ['lastContactAt', 'lastSyncAt', 'lastError', 'received', 'relayed'];
+  const old = await peers
+    .find({ $or: [...unitFields, ...stateFields].map((f) => ({ [f]: { $exists: true } })) })
+    .toArray();
+  for (const d of old) {
+    const pick = (fields: string[]) =>
+      Object.fromEntries(fields.filter((f) => d[f] !== undefined).map((f) => [f, d[f]]));
+    for (const [name, fields] of [
+      [PEER_UNITS_COLLECTION, unitFields],
+      [PEER_STATE_COLLECTION, stateFields],
+    ] as const) {
+      const values = pick([...fields]);
+      if (Object.keys(values).length === 0) continue;
+      const col = db.collection<{ _id: string }>(name);
+      if (!(await col.findOne({ _id: d._id })))
+        await col.insertOne({ _id: d._id, ...values }).catch((err: unknown) => {
+          if (!isDuplicateKey(err)) throw err;
+        });
+    }
+    await peers.updateOne(
+      { _id: d._id },
+      { $unset: Object.fromEntries([...unitFields, ...stateFields].map((f) => [f, ''])) },
+    );
+  }
+  return old.length;
 }

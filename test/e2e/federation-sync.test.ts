@@ -111,7 +111,7 @@ describe('federation: incremental agency sync between two hubs (e2e, loopback)',
       result,
       directoryWrites: Object.fromEntries(DIRECTORY.map((c) => [c, diff(c)])),
       agencyWrites: diff('agencies'),
-      peerStateWrites: diff('federation_peers'),
+      peerStateWrites: diff('federation_peer_state'),
     };
   }
 
