@@ -429,14 +429,12 @@ export class SubmissionService {
     const own = ownedRecipients(found.recipients);
     if (s.targets.some((t) => !own.includes(t.code)))
       await stores.documents.discardUncommitted(docId).catch(() => undefined);
+    // Tasks this attempt created anew are ones the stored document already published and removed
+    // (same ids): they go again, so that a replay or a conflict leaves nothing to do (a relay that
+    // took one meanwhile publishes a delivery the worker already made: a no-op).
+    if (created.length) await stores.outbox.remove(created).catch(() => undefined);
     const replay = replayOf(found, sha256);
-    if (replay) {
-      // Tasks this replay created anew are ones the original already published and removed (same
-      // ids): they go again, so that a replay leaves nothing to do (a relay that took one meanwhile
-      // publishes a delivery the worker already made: a no-op).
-      if (created.length) await stores.outbox.remove(created).catch(() => undefined);
-      return replay;
-    }
+    if (replay) return replay;
     throw new HubError('INTERNAL', `document ${docId} is in state ${found.state}`);
   }
 
