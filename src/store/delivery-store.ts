@@ -239,30 +239,28 @@ export class MongoDeliveryStore implements DeliveryStore {
     at: Date,
   ): Promise<AckOutcome> {
     const acked = { transport: 'acknowledged', ackedAt: at, ack: { result, ...(reason ? { reason } : {}) } };
-    // Listed (available and not acknowledged): removing the inbox entry is the check — by `_id`, one
-    // write, no read of the delivery — and the recipient is part of the id (domain/ids.ts).
-    if (recipientCodes.includes(recipientOfDeliveryId(id))) {
-      const entry = await this.m.InboxEntry.collection.findOneAndDelete(byId(id));
-      if (entry) {
-        // Removing the entry let one acknowledgement through; one that a stop left listed after its
-        // delivery was acknowledged is a repeat (no match here), answered below with the first one.
-        const d = await this.m.Delivery.collection.findOneAndUpdate(
-          { ...byId(id), transport: { $in: ['available', 'pushed'] } },
-          { $set: acked, $inc: { version: 1 } },
-          { returnDocument: 'after' },
-        );
-        if (d) return { delivery: toDelivery(d), first: true };
-      }
-    }
-    // Pushed (never listed), acknowledged already, or not the caller's: the conditional update.
-    const r = await this.#updateIf(id, {
+    const ack: ConditionalUpdate = {
       filter: { recipientCode: { $in: [...recipientCodes] }, transport: { $in: ['available', 'pushed'] } },
       holds: (x) =>
         recipientCodes.includes(x.recipientCode as string) &&
         (x.transport === 'available' || x.transport === 'pushed'),
       update: { $set: acked, $inc: { version: 1 } },
       after: (c) => ({ ...c, ...acked, version: ((c.version as number | undefined) ?? 0) + 1 }),
-    });
+    };
+    // Listed (available and not acknowledged): removing the inbox entry is the check — by `_id`, one
+    // write, no read of the delivery — and the recipient is part of the id (domain/ids.ts).
+    if (recipientCodes.includes(recipientOfDeliveryId(id))) {
+      const entry = await this.m.InboxEntry.collection.findOneAndDelete(byId(id));
+      if (entry) {
+        // Removing the entry let one acknowledgement through; one that a stop left listed after its
+        // delivery was acknowledged is a repeat (not made here), answered below with the first one.
+        // By `_id` alone on FerretDB: a filter with the condition scans every delivery there.
+        const d = await this.dialect.updateExpected(this.m.Delivery.collection, id, ack);
+        if (d.after) return { delivery: toDelivery(d.after), first: true };
+      }
+    }
+    // Pushed (never listed), acknowledged already, or not the caller's: the conditional update.
+    const r = await this.#updateIf(id, ack);
     const d = r.after ?? r.current;
     // Same answer for "absent", "not yours" and "not delivered yet": nothing leaks.
     if (!d || !recipientCodes.includes(d.recipientCode as string) || d.transport === 'queued')

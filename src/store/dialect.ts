@@ -35,6 +35,14 @@ export interface UpdateOutcome {
 export interface Dialect {
   readonly name: UpdateDialect;
   updateIf(collection: mongo.Collection, id: string, u: ConditionalUpdate): Promise<UpdateOutcome>;
+  /**
+   * `updateIf` for a caller that has already won the right to make the update by another write (an
+   * acknowledgement that removed the delivery's inbox entry), so the condition nearly always holds:
+   * mongodb still states it in its one atomic statement; ferretdb writes by `_id` alone — one
+   * statement, no read, no scan — and, in the rare case the record did not meet the condition, puts
+   * it back as it was.
+   */
+  updateExpected(collection: mongo.Collection, id: string, u: ConditionalUpdate): Promise<UpdateOutcome>;
 }
 
 const byId = (id: string) => ({ _id: id }) as unknown as mongo.Filter<mongo.Document>;
@@ -53,6 +61,9 @@ export const MONGODB: Dialect = {
     // Not made (rare: a replay or a race): what the record is now tells the caller why.
     return { after: null, current: (await collection.findOne(byId(id))) as Doc | null };
   },
+  updateExpected(collection, id, u) {
+    return this.updateIf(collection, id, u);
+  },
 };
 
 export const FERRETDB: Dialect = {
@@ -62,6 +73,15 @@ export const FERRETDB: Dialect = {
     if (!current || !u.holds(current)) return { after: null, current };
     if (!(await updateGrouped(collection, { id, update: u.update }))) return { after: null, current: null };
     return { after: u.after(current) };
+  },
+  async updateExpected(collection, id, u) {
+    const before = (await collection.findOneAndUpdate(byId(id), u.update, {
+      returnDocument: 'before',
+    })) as Doc | null;
+    if (!before) return { after: null, current: null };
+    if (u.holds(before)) return { after: u.after(before) };
+    await collection.replaceOne(byId(id), before);
+    return { after: null, current: before };
   },
 };
 

@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { createMongoStores } from '../../src/store/stores.ts';
+import { connectMongo } from '../../src/store/mongo.ts';
 import { INITIAL_BUSINESS_STATE } from '../../src/domain/status.ts';
 import type { DeliveryRecord } from '../../src/domain/types.ts';
 import { describeAdapters, type AdapterContext } from './harness.ts';
@@ -37,6 +38,42 @@ async function open(ctx: () => AdapterContext) {
 }
 
 describeAdapters('DeliveryStore', (ctx) => {
+  it('acknowledges a listed delivery by `_id` alone in the FerretDB dialect (a condition scans there)', async function () {
+    const { adapter, dbName } = ctx();
+    if (adapter.dialect !== 'id-only') this.skip();
+    // A second connection to the test's database, with command monitoring, to see the filters sent.
+    const watched = await connectMongo(adapter.uri, { dbName, onStatement: () => undefined });
+    try {
+      const filters: string[] = [];
+      watched.getClient().on('commandStarted', (e) => {
+        const cmd = e.command as Record<string, unknown>;
+        if (cmd[e.commandName] !== 'deliveries') return;
+        const updates = cmd.updates as { q?: object }[] | undefined;
+        const q: object | undefined = cmd.query ?? cmd.filter ?? updates?.[0]?.q;
+        if (q) filters.push(`${e.commandName} {${Object.keys(q).join(',')}}`);
+      });
+      const { deliveries } = await createMongoStores(watched, KEY, { dialect: adapter.dialect });
+      const d = delivery('d0', 'H41');
+      await deliveries.insertMany([d]);
+      await deliveries.markAvailable(d.id, at(1));
+      filters.length = 0;
+      const acked = await deliveries.acknowledge(d.id, ['H41'], 'done', undefined, at(2));
+      expect(acked).to.not.be.oneOf(['not-found', 'conflict']);
+      expect((acked as { first: boolean }).first).to.equal(true);
+      expect(filters.length).to.be.greaterThan(0);
+      expect(
+        filters.filter((f) => !f.endsWith(' {_id}')),
+        'filters other than `_id` alone',
+      ).to.deep.equal([]);
+      // A repeat is answered with the first acknowledgement, and changes nothing.
+      const again = await deliveries.acknowledge(d.id, ['H41'], 'fail', 'late', at(3));
+      expect((again as { first: boolean }).first).to.equal(false);
+      expect((await deliveries.get(d.id))?.ackedAt?.getTime()).to.equal(at(2).getTime());
+    } finally {
+      await watched.close();
+    }
+  });
+
   it('makes a delivery available once and lists it; a redelivered task lists it again, nothing more', async () => {
     const { deliveries, models } = await open(ctx);
     const d = delivery('d1', 'H41');
