@@ -26,6 +26,7 @@ describe('federation configuration', () => {
       peers: [],
       allowInsecureLoopback: false,
       refreshMs: 10_000,
+      syncRetryMs: 60_000,
     });
   });
 
