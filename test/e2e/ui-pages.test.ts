@@ -123,6 +123,11 @@ describe('web UI (browser): document page and operations pages', function () {
       await t.client('H29.001').submit(signed(revoke, t.signingKey('H29.001')));
     });
 
+    // Each case starts on the document's page (they used to read the page the first case opened).
+    beforeEach(async () => {
+      await page.goto(`/ui/documents/${docId}`);
+    });
+
     it('summarises many recipients by status, with the overdue count, above the timelines', async () => {
       await page.goto(`/ui/documents/${docId}`);
       const summary = page.locator('#recipient-summary');
@@ -398,6 +403,11 @@ describe('web UI (browser): document page and operations pages', function () {
         { _id: r.docId },
         { $set: { receivedAt: new Date(Date.now() - 40 * 86_400_000) } },
       );
+    });
+
+    // Each case starts on the dashboard (the range case used to read the page the first case opened).
+    beforeEach(async () => {
+      await page.goto('/ui/dashboard');
     });
 
     it('labels the hub’s refusals and the recipients’ refusals apart', async () => {
