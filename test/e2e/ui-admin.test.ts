@@ -251,9 +251,14 @@ describe('web UI (browser): administrators and auditors', function () {
   });
 
   it('shows the audit log and verifies its hash chain', async () => {
-    await page.goto('/ui/admin/audit?action=agency.');
-    expect(await page.textContent('#audit')).to.contain('agency.registered');
-    expect(await page.textContent('#audit')).not.to.contain('user.login');
+    // Filtered on its own entries (this case's login): agency entries exist only if the
+    // registration case ran first (seed 918273: no `#audit` table at all).
+    await page.goto('/ui/admin/audit?action=user.');
+    const actions = await page
+      .locator('#audit tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action') ?? ''));
+    expect(actions).to.include('user.login');
+    expect(actions.every((a) => a.startsWith('user.'))).to.equal(true);
     await page.goto('/ui/admin/audit');
     // Its own entry (this case's login): other cases' entries may or may not be there yet.
     expect(await page.textContent('#audit')).to.contain('user.login');
