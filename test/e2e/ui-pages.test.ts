@@ -430,7 +430,7 @@ describe('web UI (browser): document page and operations pages', function () {
       await Promise.all([page.waitForURL(/from=/), page.click('#dash-range button[type=submit]')]);
       expect(await page.locator('svg.chart rect.bar').count()).to.equal(11);
       expect(await total()).to.equal(1); // the 40-day-old document only
-      expect(recent).to.be.greaterThan(1);
+      expect(recent).to.be.at.least(1); // this suite’s own recent document, whatever ran before
       expect(await page.textContent('#range-shown')).to.contain(dmy(day(45)));
       const resp = await page.goto(`/ui/dashboard?from=${dmy(day(1))}&to=${dmy(day(3))}`);
       expect(resp!.status()).to.equal(400);
