@@ -108,7 +108,8 @@ describe('CRLs of every CA on the chain (issue 23)', function () {
     return (await r.json()) as { status: string; revocation: { stale: { source: string }[] } };
   };
 
-  it('hubctl certs register fetches the CRLs of the whole chain: the root’s, named by the intermediate, too', async () => {
+  // Step 1: hubctl certs register fetches the CRLs of the whole chain: the root’s, named by the intermediate, too
+  const step1 = async () => {
     const r = await hubctlAsync(
       ['--json', 'certs', 'register', 'H29.001', path.join(dir, 'agency.pem'), '--db', t.dbName],
       env,
@@ -119,9 +120,10 @@ describe('CRLs of every CA on the chain (issue 23)', function () {
     expect(await t.hub.revocation.urls()).to.include.members([`${base}/root.crl`, `${base}/sub.crl`]);
     // The hub reloads them: ready, not revocation-stale.
     await eventually(async () => (await ready()).status === 'ready', 30_000, 'ready with both CRLs');
-  });
+  };
 
-  it('an evidence bundle holds both CRLs under distinct names and verifies offline', async () => {
+  // Step 2: an evidence bundle holds both CRLs under distinct names and verifies offline
+  const step2 = async () => {
     const A = t.client('H29.001');
     docId = (await A.submit(signed(documentMessage('H29.001', ['H41.001']), await signingKeyOf(agency))))
       .docId;
@@ -137,9 +139,10 @@ describe('CRLs of every CA on the chain (issue 23)', function () {
     const v = await hubctlAsync(['evidence', 'verify', file, '--trust', trustDir], env);
     expect(v.code, v.out + v.err).to.equal(0);
     expect(v.out).to.contain('verified');
-  });
+  };
 
-  it('with the intermediate’s CRL unusable at the acceptance time, evidence export refuses naming it; --allow-incomplete marks the bundle', async () => {
+  // Step 3: with the intermediate’s CRL unusable at the acceptance time, evidence export refuses naming it; --allow-incomplete marks the bundle
+  const step3 = async () => {
     // Newer than the served one, but its nextUpdate passed before the document was accepted.
     const lapsed = await crl(sub, new Date(Date.now() - 50 * MIN), new Date(Date.now() - 40 * MIN));
     expect(await t.hub.revocation.store(lapsed)).to.equal(true);
@@ -170,9 +173,10 @@ describe('CRLs of every CA on the chain (issue 23)', function () {
       ok: false,
       code: 'EVIDENCE_INCOMPLETE',
     });
-  });
+  };
 
-  it('hubctl crl refresh reports each source and fails while a CRL is stale or a fetch fails', async () => {
+  // Step 4: hubctl crl refresh reports each source and fails while a CRL is stale or a fetch fails
+  const step4 = async () => {
     // The served CRL is older than the stored lapsed one: the intermediate's source stays stale.
     const stale = await hubctlAsync(['crl', 'refresh', '--db', t.dbName], env);
     expect(stale.code, stale.out + stale.err).to.equal(1);
@@ -210,9 +214,10 @@ describe('CRLs of every CA on the chain (issue 23)', function () {
     } finally {
       down = false;
     }
-  });
+  };
 
-  it('retries a failed fetch within seconds and fetches a CRL again before its nextUpdate (injected clock)', async () => {
+  // Step 5: retries a failed fetch within seconds and fetches a CRL again before its nextUpdate (injected clock)
+  const step5 = async () => {
     let now = new Date();
     const failures = async (url: string) =>
       (await t.hub.metrics.crlFetchFailures.get()).values.find((v) => v.labels.url === url)?.value ?? 0;
@@ -255,5 +260,15 @@ describe('CRLs of every CA on the chain (issue 23)', function () {
     const renewed = await svc.refreshUrgent();
     expect(renewed.map((r) => [r.url, r.updated])).to.deep.include([rootUrl, true]);
     expect(svc.nextDelayMs()).to.equal(300_000);
+  };
+
+  // One story on one hub: the hub keeps the newest CRL it was given, so a later step cannot put an
+  // older state back and the steps cannot run as separate cases in another order (issue 21).
+  it('registers, exports evidence, stores a lapsed CRL, refreshes and retries: in this order', async () => {
+    await step1();
+    await step2();
+    await step3();
+    await step4();
+    await step5();
   });
 });

@@ -245,14 +245,23 @@ describe('web UI (browser): administrators and auditors', function () {
       20_000,
       'the replayed delivery made available again',
     );
+    // The replay is in the audit log (checked here: the audit-log case must not rely on this one).
+    await page.goto('/ui/admin/audit?action=deadletter.');
+    expect(await page.textContent('#audit')).to.contain('deadletter.replayed');
   });
 
   it('shows the audit log and verifies its hash chain', async () => {
-    await page.goto('/ui/admin/audit?action=agency.');
-    expect(await page.textContent('#audit')).to.contain('agency.registered');
-    expect(await page.textContent('#audit')).not.to.contain('user.login');
+    // Filtered on its own entries (this case's login): agency entries exist only if the
+    // registration case ran first (seed 918273: no `#audit` table at all).
+    await page.goto('/ui/admin/audit?action=user.');
+    const actions = await page
+      .locator('#audit tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action') ?? ''));
+    expect(actions).to.include('user.login');
+    expect(actions.every((a) => a.startsWith('user.'))).to.equal(true);
     await page.goto('/ui/admin/audit');
-    expect(await page.textContent('#audit')).to.contain('deadletter.replayed');
+    // Its own entry (this case's login): other cases' entries may or may not be there yet.
+    expect(await page.textContent('#audit')).to.contain('user.login');
     await page.click('#verify');
     expect(await page.getAttribute('#verify-result', 'data-ok')).to.equal('true');
     expect(await page.textContent('#verify-result')).to.contain('toàn vẹn');
@@ -315,40 +324,49 @@ describe('web UI (browser): administrators and auditors', function () {
   it('pages long lists (25 a page) and keeps the filters across pages', async () => {
     // Display-only records (written straight to the store: the lists read nothing else).
     const now = Date.now();
-    await t.hub.stores.models.Document.insertMany(
-      Array.from({ length: 30 }, (_, i) => ({
-        _id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-        key: `edoc:G22:paging-${i}`,
-        messageType: 'edoc',
-        senderCode: 'G22',
-        documentId: `G22,2026/11/20,${i}/VPCP-TH`,
-        sha256: '0'.repeat(64),
-        size: 1000,
-        state: 'accepted',
-        receivedAt: new Date(now - i * 60_000),
-        acceptedAt: new Date(now - i * 60_000),
-        meta: {
-          subject: `Thông báo kết luận số ${i}`,
-          subjectFolded: `thong bao ket luan so ${i}`,
-          codeNumber: String(i),
-          codeNotation: 'VPCP-TH',
-          priority: 0,
-        },
-        signer: { fingerprintSha256: '0'.repeat(64), subject: 'CN=VPCP' },
-        recipients: [{ code: 'M29.001', outcome: 'accepted', deliveredTo: 'M29.001' }],
-        submittedBy: 'dms-G22',
-      })),
+    // Removed again at the end: the dashboard case counts the hub's documents (issue 21).
+    const ids = Array.from(
+      { length: 30 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
     );
-    await page.goto('/ui/received?agency=M29.001&subject=thong bao ket luan');
-    expect(await page.textContent('p.count')).to.contain('30 văn bản');
-    expect(await page.locator('table.list tbody tr').count()).to.equal(25);
-    expect(await page.textContent('nav.pager')).to.contain('Trang 1/2');
-    await page.click('nav.pager a[rel=next]');
-    expect(new URL(page.url()).searchParams.get('subject')).to.equal('thong bao ket luan');
-    expect(await page.locator('table.list tbody tr').count()).to.equal(5);
-    expect(await page.textContent('table.list')).to.contain('Thông báo kết luận số 29'); // the oldest
-    await page.goto('/ui/sent?agency=G22&counterpart=M29');
-    expect(await page.textContent('p.count')).to.contain('30 văn bản');
+    try {
+      await t.hub.stores.models.Document.insertMany(
+        Array.from({ length: 30 }, (_, i) => ({
+          _id: ids[i],
+          key: `edoc:G22:paging-${i}`,
+          messageType: 'edoc',
+          senderCode: 'G22',
+          documentId: `G22,2026/11/20,${i}/VPCP-TH`,
+          sha256: '0'.repeat(64),
+          size: 1000,
+          state: 'accepted',
+          receivedAt: new Date(now - i * 60_000),
+          acceptedAt: new Date(now - i * 60_000),
+          meta: {
+            subject: `Thông báo kết luận số ${i}`,
+            subjectFolded: `thong bao ket luan so ${i}`,
+            codeNumber: String(i),
+            codeNotation: 'VPCP-TH',
+            priority: 0,
+          },
+          signer: { fingerprintSha256: '0'.repeat(64), subject: 'CN=VPCP' },
+          recipients: [{ code: 'M29.001', outcome: 'accepted', deliveredTo: 'M29.001' }],
+          submittedBy: 'dms-G22',
+        })),
+      );
+      await page.goto('/ui/received?agency=M29.001&subject=thong bao ket luan');
+      expect(await page.textContent('p.count')).to.contain('30 văn bản');
+      expect(await page.locator('table.list tbody tr').count()).to.equal(25);
+      expect(await page.textContent('nav.pager')).to.contain('Trang 1/2');
+      await page.click('nav.pager a[rel=next]');
+      expect(new URL(page.url()).searchParams.get('subject')).to.equal('thong bao ket luan');
+      expect(await page.locator('table.list tbody tr').count()).to.equal(5);
+      expect(await page.textContent('table.list')).to.contain('Thông báo kết luận số 29'); // the oldest
+      await page.goto('/ui/sent?agency=G22&counterpart=M29');
+      expect(await page.textContent('p.count')).to.contain('30 văn bản');
+    } finally {
+      await t.hub.stores.models.Document.deleteMany({ _id: { $in: ids } });
+    }
   });
 
   it('switches to English and back', async () => {
