@@ -2,7 +2,7 @@
  * Incremental agency sync between two hubs (issue 22, docs/federation.md "Directory sync"): hub A
  * refreshes the remote units of its peer B from B's agency list as a diff against its directory.
  * Two `createHub` instances in this test process, each the other's peer, with their own database and
- * queue prefix on the real FerretDB and RabbitMQ, ports 41340–41399:
+ * queue prefix on the real FerretDB and RabbitMQ, on free ports:
  *
  *   A serves G22, D29           B serves G22 (claimed twice), H29, H29.001, H41, H41.001
  *
@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { PeerClient } from '../../src/federation/client.ts';
+import { freePort } from '../fault/harness.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 
 const SERVES = { a: ['G22', 'D29'], b: ['G22', 'H29', 'H29.001', 'H41', 'H41.001'] } as const;
@@ -37,8 +38,8 @@ describe('federation: incremental agency sync between two hubs (e2e, loopback)',
       agencies: { code: string }[];
       systems: { agencyCodes: string[] }[];
     };
-    const base = 41340 + 2 * Math.floor(Math.random() * 30);
-    const port = { a: base, b: base + 1 };
+    // Free ports, asked of the system (a fixed range can collide with another process's port).
+    const port = { a: await freePort(), b: await freePort() };
     for (const [x, y] of [
       ['a', 'b'],
       ['b', 'a'],

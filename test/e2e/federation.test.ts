@@ -1,7 +1,7 @@
 /**
  * Federation on loopback: three hubs (three `createHub` instances in this test process — three OS
  * processes would triple the start-up cost on a shared 2-core machine; each has its own database,
- * queue prefix and port in 41700-41799, on the same FerretDB and RabbitMQ), each serving its own
+ * queue prefix and a free port, on the same FerretDB and RabbitMQ), each serving its own
  * agencies and configured as the two others' peer:
  *
  *   A serves G22           B serves H29, H29.001           C serves H41, H41.001
@@ -24,6 +24,7 @@ import { devSigningKey, eventually, rewindDelivery, startTestHub, type TestHub }
 import { documentMessage, signed, statusMessage } from '../support/messages.ts';
 import { encryptedDocument, expectOriginal, writeFederationFiles } from '../support/federation.ts';
 import { watchTasks } from '../support/task-watch.ts';
+import { freePort } from '../fault/harness.ts';
 
 type HubId = 'a' | 'b' | 'c';
 const SERVES: Record<HubId, string[]> = { a: ['G22'], b: ['H29', 'H29.001'], c: ['H41', 'H41.001'] };
@@ -40,8 +41,9 @@ describe('federation: three hubs as each other’s peers (e2e, loopback)', funct
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'federation-'));
     trust = await TrustStore.fromDirectory(path.join(PROJECT_ROOT, 'certs-dev'));
-    const base = 41700 + 3 * Math.floor(Math.random() * 33);
-    const port = (h: HubId) => base + IDS.indexOf(h);
+    // Free ports, asked of the system (a fixed range can collide with another process's port).
+    const ports = { a: await freePort(), b: await freePort(), c: await freePort() };
+    const port = (h: HubId) => ports[h];
     const files = writeFederationFiles(dir, SERVES);
     for (const x of IDS) {
       hubs[x] = await startTestHub(`fed${x}`, {
