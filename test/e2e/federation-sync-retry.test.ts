@@ -12,19 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../fault/harness.ts';
 import { writeFederationFiles } from '../support/federation.ts';
-import { startTestHub, type TestHub } from '../support/hub.ts';
+import { eventually, startTestHub, type TestHub } from '../support/hub.ts';
 
 const SERVES = { a: ['G22'], b: ['H41', 'H41.001'] } as const;
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | null | undefined>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('federation: a peer down at start is synced when it answers (e2e, loopback)', function () {
   this.timeout(120_000);
@@ -67,15 +57,23 @@ describe('federation: a peer down at start is synced when it answers (e2e, loopb
 
     await start('a', 'b');
     // A's start-up sync found B down, and recorded it.
-    const failed = await until('the failed start-up sync', 20_000, async () => {
-      const s = await hubs.a.hub.federation.state.get('b');
-      return s?.lastError?.op === 'getAgenciesList' ? s : null;
-    });
+    const failed = await eventually(
+      async () => {
+        const s = await hubs.a.hub.federation.state.get('b');
+        return s?.lastError?.op === 'getAgenciesList' ? s : null;
+      },
+      20_000,
+      'the failed start-up sync',
+    );
     expect(failed.lastSyncAt).to.equal(undefined);
     expect(await hubs.a.hub.stores.agencies.findByCode('H41.001')).to.equal(null);
 
     await start('b', 'a');
-    const unit = await until("B's unit at A", 20_000, () => hubs.a.hub.stores.agencies.findByCode('H41.001'));
+    const unit = await eventually(
+      () => hubs.a.hub.stores.agencies.findByCode('H41.001'),
+      20_000,
+      "B's unit at A",
+    );
     expect(unit.code).to.equal('H41.001');
     const synced = await hubs.a.hub.federation.state.get('b');
     expect(synced?.lastSyncAt, 'synced by the retry').to.be.instanceOf(Date);

@@ -12,14 +12,12 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import amqp from 'amqplib';
 import mongoose from 'mongoose';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
 import { createRootCa, generateKeys, issueHubCertificate, privateKeyPem } from '../../src/crypto/dev-pki.ts';
-import { createTopology } from '../../src/delivery/topology.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
 import { SecretBox } from '../../src/store/secret-box.ts';
-import { eventually } from '../support/hub.ts';
+import { eventually, purgeByName } from '../support/hub.ts';
 
 const CLOSED = { MONGODB_URI: 'mongodb://127.0.0.1:1/never', AMQP_URL: 'amqp://hub:pw@127.0.0.1:1' };
 const EXIT_REFUSED = 78;
@@ -97,22 +95,7 @@ describe('production start (node src/main.ts, config/production.json)', function
 
   after(async () => {
     rmSync(dir, { recursive: true, force: true });
-    const conn = await mongoose.createConnection(uri).asPromise();
-    await conn.dropDatabase().catch(() => undefined);
-    await conn.close();
-    const broker = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
-    const topology = createTopology(prefix, 2, loadConfig({}).delivery.retryDelaysMs);
-    for (const q of topology.allQueues()) {
-      const ch = await broker.createChannel();
-      await ch.deleteQueue(q).catch(() => undefined);
-      await ch.close().catch(() => undefined);
-    }
-    for (const x of topology.allExchanges()) {
-      const ch = await broker.createChannel();
-      await ch.deleteExchange(x).catch(() => undefined);
-      await ch.close().catch(() => undefined);
-    }
-    await broker.close();
+    await purgeByName({ uri, prefix, shards: 2 });
   });
 
   const refused = async (over: Record<string, string | undefined>, ...patterns: RegExp[]) => {

@@ -12,9 +12,7 @@ import { createHub } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { HubError } from '../../src/domain/errors.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { connectMongo } from '../../src/store/mongo.ts';
-import { createTopology } from '../../src/delivery/topology.ts';
-import amqp from 'amqplib';
+import { purgeByName } from '../support/hub.ts';
 
 describe('development users seed (e2e)', function () {
   this.timeout(60_000);
@@ -55,16 +53,7 @@ describe('development users seed (e2e)', function () {
     } catch (err) {
       failed = err;
     } finally {
-      const conn = await connectMongo(config.mongodb.uri, { dbName });
-      await conn.dropDatabase();
-      await conn.close();
-      // The topology is declared before the seed runs: delete what the refused start declared.
-      const t = createTopology(config.amqp.prefix, config.amqp.shards, config.delivery.retryDelaysMs);
-      const broker = await amqp.connect(config.amqp.urls[0]!);
-      const ch = await broker.createChannel();
-      for (const q of t.allQueues()) await ch.deleteQueue(q);
-      for (const x of t.allExchanges()) await ch.deleteExchange(x);
-      await broker.close();
+      await purgeByName({ uri: config.mongodb.uri, dbName, prefix: config.amqp.prefix, shards: 1 });
     }
     expect(failed, 'the hub must not start').to.be.instanceOf(HubError);
     const e = failed as HubError;

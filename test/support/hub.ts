@@ -12,6 +12,9 @@ import { createLogger, type Logger } from '../../src/observability/logger.ts';
 import { HubClient } from '../../src/sdk/client.ts';
 import { loadSigningKey, type SigningKey } from '../../src/crypto/signature.ts';
 import { Originals } from '../../src/documents/originals.ts';
+import { createTopology } from '../../src/delivery/topology.ts';
+import { connectMongo } from '../../src/store/mongo.ts';
+import amqp from 'amqplib';
 
 export interface TestHub {
   readonly hub: Hub;
@@ -65,6 +68,38 @@ export async function startTestHub(
     signingKey: devSigningKey,
     close: () => disposeHub(hub),
   };
+}
+
+/**
+ * What a hub that is not running left behind — a refused start, a child process — removed by name:
+ * the database (`uri`, or `dbName` on it) and the queues and exchanges of its queue prefix.
+ */
+export async function purgeByName(o: {
+  readonly uri: string;
+  readonly dbName?: string;
+  readonly prefix: string;
+  readonly shards: number;
+}): Promise<void> {
+  const conn = await connectMongo(o.uri, o.dbName ? { dbName: o.dbName } : {});
+  await conn.dropDatabase().catch(() => undefined);
+  await conn.close();
+  const config = loadConfig({});
+  const t = createTopology(o.prefix, o.shards, config.delivery.retryDelaysMs);
+  const broker = await amqp.connect(config.amqp.urls[0]!);
+  try {
+    // A queue or exchange that was never declared closes the channel: one channel per name.
+    for (const [kind, names] of [
+      ['queue', t.allQueues()],
+      ['exchange', t.allExchanges()],
+    ] as const)
+      for (const n of names) {
+        const c = await broker.createChannel();
+        await (kind === 'queue' ? c.deleteQueue(n) : c.deleteExchange(n)).catch(() => undefined);
+        await c.close().catch(() => undefined);
+      }
+  } finally {
+    await broker.close();
+  }
 }
 
 /** Deletes the queues and exchanges a test hub declared and drops its database (the hub keeps running). */
